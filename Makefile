@@ -1,0 +1,111 @@
+# localocr: the two commands of the README, and the steps they are made of.
+#   make run    virtualenv + app packages + browser runtime (fetched, verified), then serve :8000
+#   make test   as run, plus Chromium, fonts, training/dev packages, then every test
+# Re-running either is fast: each step is skipped while its inputs are unchanged (stamps).
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+SERVE_FLAGS ?=
+# apt-get needs root; as another user, go through sudo.
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# Fonts the synthetic-data generators of the training helpers draw text with (Debian packages).
+FONT_PACKAGES := fonts-noto-core fonts-noto-mono fonts-liberation2 fonts-liberation fonts-urw-base35 \
+  fonts-freefont-ttf fonts-crosextra-carlito fonts-crosextra-caladea fonts-roboto fonts-open-sans \
+  wamerican wbritish fonts-ocr-b fonts-dejavu-extra fonts-inconsolata fonts-firacode
+
+PACKAGE_SOURCES := $(shell find py/localocr -name '*.py' 2>/dev/null)
+
+.PHONY: run test setup setup-test runtime chromium fonts bench-runtime site
+
+run: setup
+	$(PY) serve.py --host $(HOST) --port $(PORT) $(SERVE_FLAGS)
+
+test: setup-test
+	$(PY) -m pytest
+
+setup: $(VENV)/.stamp-run runtime
+
+setup-test: setup chromium fonts $(VENV)/.stamp-test
+
+# The app needs only numpy, Pillow and onnxruntime (pyproject's dependencies); brotli compresses the
+# runtime for the wire once, at set-up.
+$(VENV)/.stamp-run: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -e . brotli
+	touch $@
+
+# torch first, pinned: this machine carries the 2.13.0 CPU wheel; an unpinned torch (pulled by an
+# extra) would download a multi-GB CUDA build.
+$(VENV)/.stamp-test: pyproject.toml $(VENV)/.stamp-run
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[train,dev]'
+	touch $@
+
+# Fetch (once, into .cache/runtime) and verify the browser runtime, lay it out in web/vendor/.
+runtime: web/vendor/runtime.json
+web/vendor/runtime.json: tools/runtime.json tools/runtime.py $(PACKAGE_SOURCES) $(VENV)/.stamp-run
+	$(PY) -m tools.runtime install
+	touch $@
+
+# Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser).
+chromium:
+	@test -x /usr/bin/chromium || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
+
+fonts:
+	@dpkg -s $(FONT_PACKAGES) >/dev/null 2>&1 || { $(SUDO) apt-get update && $(SUDO) apt-get install -y $(FONT_PACKAGES); }
+
+# Static site for any host (see README "Hosting"): make site DIR=build/site
+DIR ?= build/site
+site: setup
+	$(PY) serve.py --build $(DIR)
+
+# Runtime figures (download size, boot, package load, ORT session, bridge overhead), median of 5.
+bench-runtime: setup-test
+	$(PY) -m tools.bench_runtime --runs 5
+
+# ---- detector (issue 6): shards -> training -> export. See web/models/README.md "Detector".
+.PHONY: det-data det-train det-export det-gpu-pack
+DET_RUN   ?= runs/det
+DET_SYNTH ?= 2400
+DET_CKPT  ?= $(DET_RUN)/last.pt
+# Pre-render synthetic pages and pre-compute real-page DB targets into .cache/det/ (uint8 shards).
+det-data: setup-test
+	$(PY) export/det_data.py --real --synth $(DET_SYNTH)
+# Train (resumes from $(DET_RUN)/last.pt); one CPU thread, the recognizer trains on the other core.
+DET_TRAIN_FLAGS ?= --threads 1 --total-steps 5000
+det-train: det-data
+	$(PY) export/train_det.py --run $(DET_RUN) $(DET_TRAIN_FLAGS)
+# Re-export the latest checkpoint into web/models (fp32; int8 only if as fast and within 1 point).
+det-export: setup-test
+	$(PY) export/export_det.py --ckpt $(DET_CKPT) --out web/models
+
+# ---- recognizer (issue 5): shards -> training -> export. See web/models/README.md "Recognizer".
+.PHONY: rec-data rec-train rec-export
+REC_RUN    ?= runs/rec
+REC_SHARDS ?= 40
+REC_CKPT   ?= $(REC_RUN)/last.pt
+# Real crops (train/val split by image) + the synthetic validation shard, then synthetic shards,
+# all uint8 under .cache/rec/. Re-running adds synthetic shards after the existing ones.
+rec-data: setup-test
+	$(PY) -m export.rec_data real
+	$(PY) -m export.rec_data synth --shards $(REC_SHARDS) --per-shard 5000
+# Train (resumes from $(REC_RUN)/last.pt); one CPU thread, the detector trains on the other core.
+REC_TRAIN_FLAGS ?= --threads 1 --total-steps 12000
+rec-train: setup-test
+	$(PY) -m export.train_recognizer --run $(REC_RUN) $(REC_TRAIN_FLAGS)
+# Re-export the latest checkpoint (REC_CKPT=runs/rec/best.pt: the best validated) into web/models:
+# fp32 + int8 (fastest variant within 0.5 CER points of fp32), parity, CER and speed in $(REC_RUN)/export.
+REC_EXPORT_FLAGS ?=
+rec-export: setup-test
+	$(PY) -m export.export_recognizer --ckpt $(REC_CKPT) --out web/models --work $(REC_RUN)/export $(REC_EXPORT_FLAGS)
+# What the one-command GPU job (export/gpu_rec_job.sh) carries: the real shards, compressed.
+.PHONY: rec-gpu-pack
+rec-gpu-pack: setup-test
+	$(PY) -m export.rec_data pack --out .cache/rec-gpu
+# What the one-command GPU job (export/gpu_det_job.sh) carries: real train pages, fonts, words.
+det-gpu-pack: setup-test
+	$(PY) export/det_data.py --pack .cache/det_gpu

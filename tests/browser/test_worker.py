@@ -1,0 +1,189 @@
+"""The worker runtime end to end in headless Chromium: Pyodide + numpy + Pillow + onnxruntime-web,
+from our own origin, under the app's CSP, with and without cross-origin isolation."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime
+from onnx import TensorProto, helper, numpy_helper
+
+
+
+def conv_model() -> bytes:
+    """A small real conv net: Conv(3->4, 3x3, pad 1) + bias -> Relu -> Conv(4->2, 1x1), dynamic H/W."""
+    rng = np.random.default_rng(7)
+    w1 = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    b1 = rng.standard_normal(4).astype(np.float32)
+    w2 = rng.standard_normal((2, 4, 1, 1)).astype(np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("Conv", ["x", "w1", "b1"], ["h"], pads=[1, 1, 1, 1]),
+         helper.make_node("Relu", ["h"], ["r"]),
+         helper.make_node("Conv", ["r", "w2"], ["y"])],
+        "conv",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, "H", "W"])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, "H", "W"])],
+        [numpy_helper.from_array(w1, "w1"), numpy_helper.from_array(b1, "b1"), numpy_helper.from_array(w2, "w2")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8  # readable by every onnxruntime(-web) release we pin
+    onnx.checker.check_model(model)
+    return model.SerializeToString()
+
+
+WORKER_CODE = """
+import base64
+import json
+import numpy as np
+from PIL import Image
+from localocr.backends.pyodide import PyodideBackend
+
+backend = PyodideBackend()
+session = await backend.load_async(base64.b64decode(MODEL), "conv")
+pixels = np.frombuffer(base64.b64decode(PIXELS), np.uint8).reshape(SHAPE)
+# Through Pillow and back, as the pipeline's images go: proves PIL works in the worker.
+rgb = np.asarray(Image.fromarray(pixels, "RGB"), dtype=np.float32) / 255.0
+x = np.ascontiguousarray(rgb.transpose(2, 0, 1)[None])
+out = await session.run_async({"x": x})
+{"y": base64.b64encode(out["y"].tobytes()).decode(), "shape": list(out["y"].shape),
+ "dtype": str(out["y"].dtype), "inputs": session.input_names, "outputs": session.output_names,
+ "backend": backend.name, "detail": backend.detail, "threads": backend.threads}
+"""
+
+
+def test_conv_model_matches_cpython_onnxruntime(app):
+    model = conv_model()
+    pixels = np.random.default_rng(3).integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    code = (f"MODEL = {base64.b64encode(model).decode()!r}\nPIXELS = {base64.b64encode(pixels.tobytes()).decode()!r}\n"
+            f"SHAPE = {pixels.shape!r}\n" + WORKER_CODE)
+    got = app.exec(code)
+    assert got["inputs"] == ["x"] and got["outputs"] == ["y"]
+    assert got["dtype"] == "float32" and got["shape"] == [1, 2, 48, 64]
+    y = np.frombuffer(base64.b64decode(got["y"]), np.float32).reshape(got["shape"])
+    x = (pixels.astype(np.float32) / 255.0).transpose(2, 0, 1)[None]
+    expected = onnxruntime.InferenceSession(model, providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    np.testing.assert_allclose(y, expected, rtol=1e-4, atol=1e-5)
+    assert got["backend"] == "wasm" and got["threads"] == app.info["threads"]
+
+
+def test_imports_numpy_and_pillow_of_the_pinned_versions(app):
+    assert app.exec("import numpy, PIL; [numpy.__version__, PIL.__version__]") == ["2.0.2", "10.2.0"]
+    assert app.info["pyodide"] == "0.27.7"
+
+
+def test_threads_follow_cross_origin_isolation(app):
+    isolated = app.server.handler_class.isolation
+    assert app.page.evaluate("crossOriginIsolated") is isolated
+    assert app.info["crossOriginIsolated"] is isolated
+    # After the model test: onnxruntime-web has started and kept (or lowered) the thread count.
+    ort_threads = app.exec("from localocr.backends.pyodide import PyodideBackend\nPyodideBackend().threads")
+    assert ort_threads == app.info["threads"]
+    if isolated:
+        assert app.info["threads"] > 1, app.info
+    else:
+        assert app.info["threads"] == 1, app.info
+
+
+def test_every_request_goes_to_the_own_origin(app):
+    # After the model test, so that onnxruntime-web's wasm (fetched at first session) is included.
+    app.exec("1")
+    assert any(u.endswith("/ort-wasm-simd-threaded.wasm") for u in app.requests), app.requests
+    assert any(u.endswith(".whl") for u in app.requests)
+    foreign = [u for u in app.requests if not u.startswith(app.base)]
+    assert foreign == [], foreign
+
+
+def test_no_csp_violation(app):
+    # The server sends `report-uri /csp-report`; Chromium posts any violation there (worker included).
+    app.page.evaluate("fetch('/csp-report').then(r => r.ok)")
+    assert app.server.handler_class.csp_reports == []
+    # A control: an inline script must be refused and reported, or the check above proves nothing.
+    if app.server.handler_class.isolation:
+        seen = app.page.evaluate("""() => new Promise((resolve) => {
+            document.addEventListener('securitypolicyviolation', (e) => resolve(e.violatedDirective), {once: true});
+            const s = document.createElement('script');
+            s.textContent = 'window.__inline = 1';
+            document.body.append(s);
+        })""")
+        assert seen.startswith("script-src"), seen
+        reports = poll_reports(app.server, timeout=60)  # Chromium may send reports late on a loaded machine
+        assert any("script-src" in str(r) for r in reports), reports
+        app.server.handler_class.csp_reports.clear()
+        assert app.page.evaluate("window.__inline === undefined")
+
+
+def poll_reports(server, timeout: float = 10.0):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not server.handler_class.csp_reports and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return list(server.handler_class.csp_reports)
+
+
+def test_worker_crash_rejects_pending_calls_and_restarts(app):
+    if not app.server.handler_class.isolation:
+        return  # one mode is enough: the crash path does not depend on isolation
+    page = app.page
+    page.evaluate("""() => {
+        window.__pending = localocr.exec('import asyncio\\nawait asyncio.sleep(120)')
+            .then(() => 'resolved', (e) => e.code);
+        return localocr.exec('from js import setTimeout\\nfrom pyodide.ffi import create_once_callable\\n'
+            + 'def boom():\\n    raise RuntimeError("boom")\\nsetTimeout(create_once_callable(boom), 10)\\n1');
+    }""")
+    assert page.evaluate("window.__pending") == "worker_crashed"
+    # The next call starts a fresh worker.
+    assert page.evaluate("localocr.exec('6 * 7')") == 42
+
+
+def test_csp_without_wasm_unsafe_eval_stops_the_runtime(browser):
+    """'wasm-unsafe-eval' is the one relaxation the CSP has: show that it is needed."""
+    import serve
+    from tools.browser import open_app, poll, serving
+
+    web = Path(__file__).resolve().parents[2] / "web"
+
+    policy = dict(serve.CSP, **{"script-src": "'self'"})
+    with serving(web, policy=policy) as (base, server):
+        context, page = open_app(browser, base)
+        try:
+            assert poll(page, "document.documentElement.dataset.ready", timeout=60) == "error"
+            assert "wasm-unsafe-eval" in page.text_content("#status-text")
+        finally:
+            context.close()
+            reports = poll_reports(server, timeout=60)
+        assert any("wasm-eval" in json.dumps(r) for r in reports), reports
+
+
+def test_read_in_the_worker_gives_the_same_page_as_cpython(app):
+    """The app's read path: image bytes -> worker -> localocr.OCR.read_async over onnxruntime-web.
+    The models are the tiny contract-shaped graphs of the onnxruntime backend tests."""
+    import io
+
+    from test_onnxruntime_backend import detector_bytes, recognizer_bytes
+    from pipeline_fakes import page_with_words
+
+    from localocr import OCR
+    from localocr.backends.onnxruntime import OnnxRuntimeBackend
+
+    models = {"detector": detector_bytes(), "recognizer": recognizer_bytes()}
+    app.context.route("**/test-models/*.onnx", lambda route: route.fulfill(
+        body=models[route.request.url.rsplit("/", 1)[1][:-5]], content_type="application/octet-stream",
+        headers={"Cross-Origin-Resource-Policy": "same-origin"}))
+    im, _ = page_with_words(size=(400, 200), lines=((20, 30, (5,)), (20, 100, (3,))))
+    buf = io.BytesIO()
+    im.save(buf, "PNG")
+    options = {"models": {"detector": "test-models/detector.onnx", "recognizer": "test-models/recognizer.onnx"}}
+    page = app.page.evaluate("""([b64, options]) => localocr.read(
+        Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)), options)""",
+                             [base64.b64encode(buf.getvalue()).decode(), options])
+    expected = OCR(models["detector"], models["recognizer"], OnnxRuntimeBackend(threads=1)).read(buf.getvalue())
+    assert page["text"] == expected.text and page["text"]
+    # A bad input comes back as localocr's error, with its code, not as a traceback.
+    err = app.page.evaluate("""(options) => localocr.read(new TextEncoder().encode('just text'), options)
+        .then(() => null, (e) => [e.code, e.message])""", options)
+    assert err[0] == "not_an_image" and "Traceback" not in err[1], err

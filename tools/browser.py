@@ -1,0 +1,77 @@
+"""Helpers shared by the browser tests (tests/browser) and tools/bench_runtime.py: serve.py's server
+in a thread, headless Debian Chromium through Playwright, and polling that works under a strict CSP."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from pathlib import Path
+
+CHROMIUM = "/usr/bin/chromium"
+# As the probe of this machine kind runs it: no background connections (the network is closed, and
+# they would be requests to other origins), no first-run or sync, no QUIC.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@contextlib.contextmanager
+def serving(directory: Path, isolation: bool = True, policy: dict | None = None):
+    """Run serve.py's server on a free loopback port; yields (base URL, server)."""
+    import serve
+
+    server = serve.make_server("127.0.0.1", 0, directory, isolation=isolation, policy=policy)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/", server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextlib.contextmanager
+def chromium():
+    """A headless Chromium (Debian's, never a downloaded one) with a fresh profile."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def poll(page, expression: str, timeout: float = 120.0, interval: float = 0.1):
+    """Evaluate `expression` until it is truthy; return its value. (page.wait_for_function evaluates
+    a string with eval, which the app's CSP forbids; page.evaluate does not.)"""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = page.evaluate(expression)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{expression!r} still falsy after {timeout} s")
+        time.sleep(interval)
+
+
+def open_app(browser, base: str, requests: list | None = None):
+    """A new page on the app; every request URL is appended to `requests` (workers included:
+    context-level routing sees the worker's fetches too). Returns (context, page)."""
+    context = browser.new_context()
+    if requests is not None:
+        def record(route):
+            requests.append(route.request.url)
+            route.continue_()
+        context.route("**/*", record)
+    page = context.new_page()
+    page.goto(base)
+    return context, page
+
+
+def wait_ready(page, timeout: float = 180.0) -> dict:
+    state = poll(page, "document.documentElement.dataset.ready", timeout)
+    if state != "true":
+        raise RuntimeError(f"app did not start: {page.text_content('#status-text')}")
+    return page.evaluate("localocr.ready")
