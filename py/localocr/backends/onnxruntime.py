@@ -1,0 +1,64 @@
+"""CPython backend: onnxruntime on the CPU.
+
+The only module of the pipeline that imports onnxruntime (it does not exist in
+Pyodide). Metadata comes from `localocr.onnxmeta`, as in the browser, so both
+runtimes check a model the same way.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Mapping
+
+import numpy as np
+
+from ..errors import LocalOCRError
+from ..onnxmeta import read_model_info
+
+
+class OrtSession:
+    """A `Session` over an onnxruntime InferenceSession."""
+
+    def __init__(self, sess, metadata: dict[str, str]):
+        self._sess = sess
+        self.input_names = [i.name for i in sess.get_inputs()]
+        self.output_names = [o.name for o in sess.get_outputs()]
+        self.metadata = metadata
+
+    def run(self, feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        outs = self._sess.run(self.output_names, dict(feeds))
+        return dict(zip(self.output_names, outs))
+
+    async def run_async(self, feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return self.run(feeds)
+
+
+class OnnxRuntimeBackend:
+    """`Backend` for CPython. `threads`: intra-op threads (default: all cores, at most 4)."""
+
+    def __init__(self, threads: int | None = None):
+        try:
+            import onnxruntime as ort
+        except ImportError as e:      # pragma: no cover - depends on the install
+            raise LocalOCRError("onnxruntime is not installed: pip install onnxruntime",
+                                "no_backend") from e
+        self._ort = ort
+        # 4: past four threads the small models here gain little and the
+        # machine's other work (another page, the UI) loses more
+        self.threads = threads or min(4, os.cpu_count() or 1)
+        self.name = "onnxruntime-cpu"
+        self.detail = f"onnxruntime {ort.__version__}, {self.threads} threads"
+
+    def load(self, model: bytes, name: str) -> OrtSession:
+        info = read_model_info(model)          # a clear error for a non-ONNX file first
+        opts = self._ort.SessionOptions()
+        opts.intra_op_num_threads = self.threads
+        opts.inter_op_num_threads = 1
+        opts.log_severity_level = 3            # errors only: no warnings on stderr for users
+        try:
+            sess = self._ort.InferenceSession(model, sess_options=opts,
+                                              providers=["CPUExecutionProvider"])
+        except Exception as e:
+            raise LocalOCRError(f"The {name} model could not be loaded by onnxruntime: {e}",
+                                "bad_model") from e
+        return OrtSession(sess, info.metadata)

@@ -1,0 +1,85 @@
+"""Command line: `localocr IMAGE... [--format text|json|hocr] [--out DIR]`.
+
+`-` reads an image from standard input. Without --out, results go to standard
+output (several images: text gets a "==> name <==" header per image, JSON
+becomes a list of {"image": name, "page": ...}; hOCR needs --out for more
+than one image). With --out DIR, each image gets DIR/<name>.txt|.json|.hocr.
+Errors go to standard error, one line per image; the exit status is 1 when
+any image failed, 2 for bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from .errors import LocalOCRError
+
+EXT = {"text": "txt", "json": "json", "hocr": "hocr"}
+
+
+def _render(page, fmt: str, name: str) -> str:
+    if fmt == "json":
+        return json.dumps(page.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n"
+    if fmt == "hocr":
+        return page.to_hocr(image_name=name)
+    return page.to_text()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="localocr", description="Read the text in images, locally.")
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="image files; - reads standard input")
+    p.add_argument("--format", "-f", choices=sorted(EXT), default="text", help="output format (default text)")
+    p.add_argument("--out", "-o", metavar="DIR", help="write one file per image into DIR")
+    p.add_argument("--models", metavar="DIR", help="folder with detector*.onnx and recognizer*.onnx "
+                   "(default: the bundled models, or $LOCALOCR_MODELS)")
+    p.add_argument("--min-confidence", type=float, default=0.0, help="drop lines read with less confidence")
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.format == "hocr" and len(args.images) > 1 and not args.out:
+        print("localocr: several images as hOCR need --out DIR", file=sys.stderr)
+        return 2
+    if args.images.count("-") > 1:
+        print("localocr: standard input (-) can be read only once", file=sys.stderr)
+        return 2
+    from .pipeline import OCR
+    try:
+        ocr = OCR(models=args.models, min_confidence=args.min_confidence)
+    except LocalOCRError as e:
+        print(f"localocr: {e}", file=sys.stderr)
+        return 1
+    if args.out:
+        os.makedirs(args.out, exist_ok=True)
+    failed = 0
+    collected = []
+    for src in args.images:
+        name = "stdin" if src == "-" else src
+        try:
+            page = ocr.read(sys.stdin.buffer.read() if src == "-" else src)
+        except LocalOCRError as e:
+            print(f"localocr: {name}: {e}", file=sys.stderr)
+            failed += 1
+            continue
+        if args.out:
+            stem = os.path.splitext(os.path.basename(name))[0] or "image"
+            path = os.path.join(args.out, f"{stem}.{EXT[args.format]}")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(_render(page, args.format, os.path.basename(name)))
+        elif args.format == "json" and len(args.images) > 1:
+            collected.append({"image": name, "page": page.to_dict()})
+        else:
+            if len(args.images) > 1:
+                sys.stdout.write(f"==> {name} <==\n")
+            sys.stdout.write(_render(page, args.format, os.path.basename(name)))
+    if collected:
+        sys.stdout.write(json.dumps(collected, ensure_ascii=False, separators=(",", ":")) + "\n")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

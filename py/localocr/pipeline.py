@@ -1,0 +1,250 @@
+"""The `OCR` class: image -> Page, as generator stages run by a sync or an async driver.
+
+Every stage that needs a model is a generator: it *yields* `(session, feeds)`
+and receives the session's outputs (a dict of numpy arrays). `run_sync`
+calls `session.run`; `run_async` awaits `session.run_async` (Pyodide, where
+onnxruntime-web returns promises). The stages themselves never know which.
+
+    ocr = OCR()                                   # bundled models in web/models
+    page = ocr.read("receipt.jpg")                # sync (CPython)
+    page = await ocr.read_async(image_bytes)      # async (Pyodide worker)
+    text, conf = ocr.recognize_line(crop)
+
+Timings (seconds) in `page.timings`: decode, detect_pre, detect_run,
+detect_post, recognize_pre, recognize_run, recognize_post, layout, total.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import detection
+from . import modelmeta as mm
+from .errors import LocalOCRError
+from .geometry import as_quad
+from .image import MAX_PIXELS, load_image, to_grey
+from .layout import build_blocks
+from .models import load_model
+from .recognition import recognize_steps
+from .result import Page, Word
+
+ENV_MODELS = "LOCALOCR_MODELS"          # a folder with detector*.onnx and recognizer*.onnx
+
+
+def models_dir(path=None) -> Path:
+    """Where the bundled models are: the argument, $LOCALOCR_MODELS, the package's
+    own `models/` (a wheel that ships them), or the repository's web/models
+    (an editable install)."""
+    if path is not None:
+        return Path(path)
+    if os.environ.get(ENV_MODELS):
+        return Path(os.environ[ENV_MODELS])
+    here = Path(__file__).resolve().parent
+    for cand in (here / "models", here.parent.parent / "web" / "models"):
+        if cand.is_dir() and any(cand.glob("detector*.onnx")):
+            return cand
+    return here.parent.parent / "web" / "models"
+
+
+def bundled_model(kind: str, folder=None) -> Path:
+    """`<kind>.int8.onnx` if present (the small one the web app uses), else `<kind>.onnx`."""
+    d = models_dir(folder)
+    for name in (f"{kind}.int8.onnx", f"{kind}.onnx"):
+        if (d / name).is_file():
+            return d / name
+    raise LocalOCRError(f"No {kind} model found in {d} (expected {kind}.int8.onnx or {kind}.onnx); "
+                        f"pass one, or set {ENV_MODELS}.", "no_model")
+
+
+# ---------------------------------------------------------------- drivers
+
+
+def run_sync(gen):
+    """Drive a stage generator with `session.run`; return the generator's value."""
+    try:
+        session, feeds = next(gen)
+        while True:
+            session, feeds = gen.send(session.run(feeds))
+    except StopIteration as stop:
+        return stop.value
+
+
+async def run_async(gen):
+    """Drive a stage generator, awaiting `session.run_async` where a session has it."""
+    try:
+        session, feeds = next(gen)
+        while True:
+            if hasattr(session, "run_async"):
+                out = await session.run_async(feeds)
+            else:
+                out = session.run(feeds)
+            session, feeds = gen.send(out)
+    except StopIteration as stop:
+        return stop.value
+
+
+# ---------------------------------------------------------------- stages
+
+
+def _add(t: dict, key: str, dt: float) -> None:
+    t[key] = t.get(key, 0.0) + dt
+
+
+def detect_steps(image, model, timings: dict | None = None, *, threshold=None, box_threshold=None,
+                 unclip_ratio=None, max_pixels: int = detection.MAX_PIXELS,
+                 min_long_side: int = detection.MIN_LONG_SIDE, refine: bool = True):
+    """Generator stage: PIL "L"/"RGB" image -> [(quad in image pixels, score)].
+
+    One pass at `detection.input_scale`; a second, finer pass when the text
+    found is too small to be read reliably (`detection.refine_scale`).
+    threshold, box_threshold, unclip_ratio: override the model's metadata.
+    """
+    t = timings if timings is not None else {}
+    spec = model.spec
+    w, h = image.size
+    kw = dict(threshold=spec.threshold if threshold is None else threshold,
+              box_threshold=spec.box_threshold if box_threshold is None else box_threshold,
+              unclip_ratio=spec.unclip_ratio if unclip_ratio is None else unclip_ratio)
+    scale = detection.input_scale(w, h, max_pixels=max_pixels, min_long_side=min_long_side)
+    boxes = []
+    for attempt in range(2):
+        t0 = time.perf_counter()
+        x, (sx, sy) = detection.prepare_input(image, scale, spec.mean, spec.std)
+        t1 = time.perf_counter()
+        out = yield model.session, {mm.DETECTOR_INPUT: x}
+        t2 = time.perf_counter()
+        prob = np.asarray(out[mm.DETECTOR_OUTPUT])
+        prob = prob.reshape(prob.shape[-2:])
+        ds = spec.downsample
+        if prob.shape != (x.shape[2] // ds, x.shape[3] // ds):
+            raise LocalOCRError(f"The detector returned a {prob.shape} map for a {x.shape[2:]} input; "
+                                f"its metadata says downsample {ds}.", "bad_model")
+        boxes = detection.boxes_from_prob(prob, scale=(ds / sx, ds / sy), **kw)
+        boxes = [(_clip_quad(q, w, h), s) for q, s in boxes]
+        _add(t, "detect_pre", t1 - t0)
+        _add(t, "detect_run", t2 - t1)
+        _add(t, "detect_post", time.perf_counter() - t2)
+        if not refine or attempt:
+            break
+        heights = [min(_sides(q)) for q, _ in boxes]
+        new = detection.refine_scale(heights, scale, w, h, found_any=bool(boxes))
+        if new is None:
+            break
+        scale = new
+    return boxes
+
+
+def _sides(q):
+    q = as_quad(q)
+    return (float(np.linalg.norm(q[1] - q[0])), float(np.linalg.norm(q[3] - q[0])))
+
+
+def _clip_quad(q, w, h):
+    """Keep corners within the image (expansion can push them past its edge)."""
+    q = np.array(q, np.float32)
+    q[:, 0] = np.clip(q[:, 0], 0, w)
+    q[:, 1] = np.clip(q[:, 1], 0, h)
+    return q
+
+
+def read_steps(image, detector, recognizer, timings: dict, *, min_confidence: float = 0.0,
+               flip_check: bool = True, detect_options: dict | None = None):
+    """Generator stage for a whole page: decoded image -> [Block]."""
+    boxes = yield from detect_steps(image, detector, timings, **(detect_options or {}))
+    t0 = time.perf_counter()
+    grey = to_grey(image)
+    _add(timings, "recognize_pre", time.perf_counter() - t0)
+    reads = yield from recognize_steps(grey, [q for q, _ in boxes], recognizer, timings,
+                                       flip_check=flip_check)
+    t0 = time.perf_counter()
+    segments = []
+    for rd in reads:
+        if not rd.words or rd.confidence < min_confidence:
+            continue
+        words = [Word(w.text, w.quad, w.confidence) for w in rd.words]
+        segments.append((rd.quad, words, rd.confidence))
+    blocks = build_blocks(segments)
+    _add(timings, "layout", time.perf_counter() - t0)
+    return blocks
+
+
+# ---------------------------------------------------------------- the public class
+
+
+class OCR:
+    """Local OCR with a detector and a recognizer.
+
+    detector, recognizer: a path, ONNX bytes or a ready Session; by default the
+    bundled models (`models_dir`). backend: a `Backend` (default: onnxruntime
+    on CPython). Keyword options: `min_confidence` (drop lines read with less),
+    `flip_check` (read low-confidence lines upside down too), `max_pixels`
+    (image size guard), `detect_options` (threshold, box_threshold,
+    unclip_ratio, max_pixels, min_long_side, refine: see `detect_steps`).
+    """
+
+    def __init__(self, detector=None, recognizer=None, backend=None, *, models=None,
+                 min_confidence: float = 0.0, flip_check: bool = True, max_pixels: int = MAX_PIXELS,
+                 detect_options: dict | None = None):
+        if backend is None:
+            from .backends.onnxruntime import OnnxRuntimeBackend
+            backend = OnnxRuntimeBackend()
+        self.backend = backend
+        self.detector = load_model(backend, detector if detector is not None
+                                   else bundled_model("detector", models), "detector")
+        self.recognizer = load_model(backend, recognizer if recognizer is not None
+                                     else bundled_model("recognizer", models), "recognizer")
+        self.min_confidence = min_confidence
+        self.flip_check = flip_check
+        self.max_pixels = max_pixels
+        self.detect_options = dict(detect_options or {})
+
+    # -- whole pages
+
+    def read_steps(self, image):
+        """The whole pipeline as one generator stage (for custom drivers); returns a Page."""
+        timings: dict = {}
+        t_start = time.perf_counter()
+        im = load_image(image, max_pixels=self.max_pixels)
+        timings["decode"] = time.perf_counter() - t_start
+        blocks = yield from read_steps(im, self.detector, self.recognizer, timings,
+                                       min_confidence=self.min_confidence, flip_check=self.flip_check,
+                                       detect_options=self.detect_options)
+        timings["total"] = time.perf_counter() - t_start
+        return Page(width=im.size[0], height=im.size[1], blocks=blocks, timings=timings,
+                    backend=getattr(self.backend, "name", ""),
+                    backend_detail=getattr(self.backend, "detail", ""))
+
+    def read(self, image) -> Page:
+        """OCR one image (path | bytes | file | PIL.Image | numpy array) -> Page."""
+        return run_sync(self.read_steps(image))
+
+    async def read_async(self, image) -> Page:
+        """`read` for runtimes whose sessions are asynchronous (Pyodide + onnxruntime-web)."""
+        return await run_async(self.read_steps(image))
+
+    # -- single lines
+
+    def recognize_line_steps(self, image):
+        """Generator stage: the whole image is one line or word -> (text, confidence)."""
+        im = to_grey(load_image(image, max_pixels=self.max_pixels))
+        w, h = im.size
+        quad = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+        reads = yield from recognize_steps(im, [quad], self.recognizer, None, flip_check=False)
+        rd = reads[0]
+        return rd.text, float(rd.confidence)
+
+    def recognize_line(self, image) -> tuple[str, float]:
+        """Recognition only: read the whole image as one line -> (text, confidence)."""
+        return run_sync(self.recognize_line_steps(image))
+
+    async def recognize_line_async(self, image) -> tuple[str, float]:
+        return await run_async(self.recognize_line_steps(image))
+
+    def detect(self, image) -> list:
+        """Detection only: [(quad, score)] in image pixels."""
+        im = load_image(image, max_pixels=self.max_pixels)
+        return run_sync(detect_steps(im, self.detector, None, **self.detect_options))

@@ -1,0 +1,339 @@
+"""Text recognition: crops -> width-bucketed batches -> CTC greedy decoding -> words.
+
+Contract (see modelmeta.py): input [N, 1, height, W] grey, normalised as
+(x / 255 - mean) / std; output [N, W / downsample, C] log-probabilities, class
+0 the CTC blank and class i + 1 the alphabet's character i.
+
+Every character keeps the CTC steps it was read at; a step covers
+`downsample` input columns, so its position maps back through the crop onto
+the line's quad. That is how a line splits into words with their own quads.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image
+
+from . import modelmeta as mm
+from .geometry import as_quad, crop_quad
+
+# Longest crop fed to the recognizer: 2048 px at height 32 is a 64:1 line
+# (~120 characters); longer lines are squeezed rather than cut.
+MAX_WIDTH = 2048
+# Crops narrower than the height are padded to it (centred): a single digit
+# still gets 8 CTC steps of context.
+MIN_WIDTH_FACTOR = 1.0
+# A batch holds crops whose widths differ by at most 25% (+16 px for the very
+# short ones), so padding wastes at most ~20% of the batch's work ...
+BUCKET_RATIO, BUCKET_SLACK = 1.25, 16
+# ... and at most this many input columns in all (N * W): 64 K columns of 32
+# rows is an 8 MB float input.
+MAX_BATCH_COLUMNS = 65536
+MAX_BATCH = 64
+# Lines read with a mean confidence below this are read upside down too, and
+# the better reading wins (an upside-down page, a label on a bottle).
+FLIP_BELOW = 0.75
+# ... the flipped reading must be better by this margin, so noise does not flip lines.
+FLIP_MARGIN = 0.05
+
+
+@dataclass
+class Decoded:
+    """CTC greedy decoding of one crop."""
+    text: str
+    confidence: float                      # mean of the character confidences (0 for no text)
+    char_conf: np.ndarray                  # (n,) max step probability of each character
+    char_steps: np.ndarray                 # (n, 2) first and last CTC step of each character
+
+
+def ctc_greedy(logp: np.ndarray, alphabet: str, blank: int = 0) -> Decoded:
+    """Best class per step, repeats merged, blanks dropped.
+
+    logp: (T, C) log-probabilities (or probabilities, then they are taken as they are).
+    A character's confidence is the highest probability among its steps.
+    """
+    logp = np.asarray(logp, np.float32)
+    if logp.shape[0] == 0:
+        return Decoded("", 0.0, np.zeros(0, np.float32), np.zeros((0, 2), np.int64))
+    best = logp.argmax(axis=1)
+    top = logp[np.arange(len(best)), best]
+    prob = np.exp(top) if top.max() <= 0 else top       # log-softmax output is <= 0
+    change = np.empty(len(best), bool)
+    change[0] = True
+    np.not_equal(best[1:], best[:-1], out=change[1:])
+    starts = np.flatnonzero(change)
+    ends = np.append(starts[1:], len(best)) - 1
+    labels = best[starts]
+    conf = np.maximum.reduceat(prob, starts)
+    keep = labels != blank
+    labels, conf = labels[keep], conf[keep].astype(np.float32)
+    steps = np.stack([starts[keep], ends[keep]], axis=1)
+    text = "".join(alphabet[i - 1] for i in labels)
+    return Decoded(text, float(conf.mean()) if len(conf) else 0.0, conf, steps)
+
+
+# ---------------------------------------------------------------- crops and batches
+
+
+@dataclass
+class Crop:
+    """One rectified line, as the recognizer sees it."""
+    pixels: np.ndarray                     # (height, width) uint8
+    quad: np.ndarray                       # (4, 2) the source quad, TL TR BR BL
+
+
+def make_crop(grey: Image.Image, quad, height: int, max_width: int = MAX_WIDTH) -> Crop:
+    """Rectify `quad` of an "L" image to `height` rows (aspect kept, width capped)."""
+    q = as_quad(quad)
+    im = crop_quad(grey, q, out_height=height, max_width=max_width)
+    return Crop(np.asarray(im, np.uint8), q)
+
+
+def buckets(widths, ratio: float = BUCKET_RATIO, slack: int = BUCKET_SLACK,
+            max_columns: int = MAX_BATCH_COLUMNS, max_batch: int = MAX_BATCH) -> list[list[int]]:
+    """Group crop indices into batches of similar width (sorted by width)."""
+    order = np.argsort(np.asarray(widths), kind="stable")
+    out, cur, first = [], [], 0
+    for i in order:
+        w = int(widths[i])
+        if cur and (w > first * ratio + slack or (len(cur) + 1) * w > max_columns or len(cur) >= max_batch):
+            out.append(cur)
+            cur = []
+        if not cur:
+            first = w
+        cur.append(int(i))
+    if cur:
+        out.append(cur)
+    return out
+
+
+def batch_input(crops: list[np.ndarray], mean: float, std: float, downsample: int,
+                min_width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Crops (height, w_i) uint8 -> ([N, 1, height, W] float32, left offsets (N,)).
+
+    W is the widest crop (at least `min_width`) rounded up to a multiple of
+    `downsample`; each crop is padded with its own background (its median
+    grey, text being the minority of a line's pixels). Crops narrower than
+    `min_width` are centred; the offset says where each crop starts.
+    """
+    h = crops[0].shape[0]
+    width = max(min_width, max(c.shape[1] for c in crops))
+    width = -(-width // downsample) * downsample
+    x = np.empty((len(crops), 1, h, width), np.float32)
+    offsets = np.zeros(len(crops), np.int64)
+    a, b = np.float32(1 / (255 * std)), np.float32(mean / std)
+    for i, c in enumerate(crops):
+        bg = np.float32(np.median(c)) * a - b
+        x[i, 0] = bg
+        off = (min_width - c.shape[1]) // 2 if c.shape[1] < min_width else 0
+        offsets[i] = off
+        x[i, 0, :, off:off + c.shape[1]] = c * a - b
+    return x, offsets
+
+
+# ---------------------------------------------------------------- words
+
+
+@dataclass
+class Word:
+    text: str
+    quad: np.ndarray
+    confidence: float
+    span: tuple = (0.0, 1.0, 0.0, 1.0)     # (u0, u1, v0, v1): its part of the line quad, as fractions
+
+
+@dataclass
+class LineRead:
+    """A recognised line: its quad (reading orientation, fitted to its words), text, confidence and words."""
+    quad: np.ndarray
+    text: str
+    confidence: float
+    words: list = field(default_factory=list)
+    char_conf: np.ndarray = None
+    flipped: bool = False
+
+
+# Ink: a crop whose 5th-95th percentile spread is below this has too little
+# contrast to find its ink reliably; its word boxes keep the full line height.
+MIN_CONTRAST = 40
+# Rows whose ink fraction is at least this share of the densest row's belong
+# to the text band (below it: a neighbouring line's descenders, specks).
+BAND_FRACTION = 0.1
+
+
+def ink_mask(pixels: np.ndarray) -> np.ndarray | None:
+    """Text pixels of a line crop (dark on light or light on dark), or None at low contrast.
+
+    The background is the crop's median (text is the minority of a line's
+    pixels); ink is what lies beyond the midpoint towards the far extreme.
+    """
+    a = pixels.astype(np.int16)
+    lo, med, hi = np.percentile(a, [5, 50, 95])
+    if hi - lo < MIN_CONTRAST:
+        return None
+    if hi - med < med - lo:                  # background bright: dark text
+        return a < (med + lo) / 2
+    return a > (med + hi) / 2
+
+
+def _band(ink_rows: np.ndarray) -> tuple[int, int] | None:
+    """The contiguous run of rows around the densest one with ink >= BAND_FRACTION of it (end exclusive)."""
+    if ink_rows.max() <= 0:
+        return None
+    keep = ink_rows >= BAND_FRACTION * ink_rows.max()
+    top = bottom = int(np.argmax(ink_rows))
+    while top > 0 and keep[top - 1]:
+        top -= 1
+    while bottom < len(keep) - 1 and keep[bottom + 1]:
+        bottom += 1
+    return top, bottom + 1
+
+
+def sub_quad(quad, u0: float, u1: float, v0: float = 0.0, v1: float = 1.0) -> np.ndarray:
+    """The part [u0, u1] x [v0, v1] (fractions of width and height) of a quad, bilinearly, like Pillow's QUAD."""
+    q = as_quad(quad).astype(np.float64)
+
+    def at(u, v):
+        top = q[0] + u * (q[1] - q[0])
+        bottom = q[3] + u * (q[2] - q[3])
+        return top + v * (bottom - top)
+    return np.stack([at(u0, v0), at(u1, v0), at(u1, v1), at(u0, v1)]).astype(np.float32)
+
+
+def split_words(dec: Decoded, quad, content_width: int, offset: int, downsample: int,
+                height: int, pixels: np.ndarray | None = None) -> list[Word]:
+    """Split a decoded line at spaces into words with quads and confidences.
+
+    Character centres come from their CTC steps (a step covers `downsample`
+    input columns); a word spans its first to last character centre, widened
+    by half the line's character pitch on each side, clamped to the crop. The
+    crop's column u maps linearly along the quad's top and bottom edges (the
+    Pillow QUAD transform is bilinear), which gives the word's quad.
+
+    With the crop's `pixels` (height x content_width), each word box is then
+    fitted to its ink: its ends move to the ends of the ink clusters it
+    overlaps (never past its neighbours), and its top and bottom to the band
+    of rows its ink fills, so a loose detector box still gives tight boxes.
+    """
+    chars = dec.text
+    if not chars.strip():
+        return []
+    centres = (dec.char_steps[:, 0] + dec.char_steps[:, 1] + 1) * downsample / 2.0 - offset
+    is_space = np.array([c == " " for c in chars])
+    # word index per character: count of spaces before it, only non-space chars kept
+    word_id = np.cumsum(is_space)
+    idx = np.flatnonzero(~is_space)
+    wid = word_id[idx]
+    same = wid[1:] == wid[:-1]
+    diffs = np.diff(centres[idx])[same]
+    # pitch: median distance between neighbouring characters of a word; a line
+    # of one-letter words falls back to ~0.5 of the crop height (a glyph is
+    # about half as wide as the line box is tall)
+    pitch = float(np.median(diffs)) if len(diffs) else 0.5 * height
+    ink = ink_mask(pixels) if pixels is not None and pixels.size else None
+    rows = pixels.shape[0] if pixels is not None else 1
+    groups = [idx[wid == w] for w in np.unique(wid)]
+    # first estimate: first to last character centre, widened by half a pitch
+    est = [(max(0.0, centres[g[0]] - pitch / 2), min(float(content_width), centres[g[-1]] + pitch / 2))
+           for g in groups]
+    clusters = None
+    if ink is not None:
+        cols = np.flatnonzero(ink.any(axis=0))
+        if len(cols):
+            # ink columns closer than a third of a pitch belong to one word (letters of a word
+            # are closer than that; a word space is wider)
+            gap = max(2.0, pitch / 3)
+            br = np.flatnonzero(np.diff(cols) > gap)
+            clusters = (cols[np.r_[0, br + 1]], cols[np.r_[br, len(cols) - 1]] + 1)
+    words = []
+    for k, sel in enumerate(groups):
+        x0, x1 = est[k]
+        if x1 <= x0:
+            x1 = min(float(content_width), x0 + pitch)
+        v0, v1 = 0.0, 1.0
+        if clusters is not None:
+            # the ink clusters this word overlaps, not past its neighbours' first estimates
+            lo = est[k - 1][1] if k else 0.0
+            hi = est[k + 1][0] if k + 1 < len(groups) else float(content_width)
+            cs, ce = clusters
+            hit = (cs < x1) & (ce > x0)
+            if hit.any():
+                x0 = max(float(cs[hit].min()), min(lo, x0))
+                x1 = min(float(ce[hit].max()), max(hi, x1))
+                band = _band(ink[:, int(x0):int(np.ceil(x1))].mean(axis=1))
+                if band is not None:
+                    v0, v1 = band[0] / rows, band[1] / rows
+        u0, u1 = x0 / content_width, x1 / content_width
+        words.append(Word("".join(chars[i] for i in sel), sub_quad(quad, u0, u1, v0, v1),
+                          float(dec.char_conf[sel].mean()), (u0, u1, v0, v1)))
+    return words
+
+
+def _line(dec: Decoded, crop: Crop, offset: int, downsample: int, height: int, flipped=False) -> LineRead:
+    words = split_words(dec, crop.quad, crop.pixels.shape[1], offset, downsample, height, crop.pixels)
+    quad = crop.quad
+    if words:       # the line's quad fitted to its words (the detector's box may be loose)
+        spans = np.array([w.span for w in words])
+        quad = sub_quad(crop.quad, spans[:, 0].min(), spans[:, 1].max(), spans[:, 2].min(), spans[:, 3].max())
+    return LineRead(quad, " ".join(w.text for w in words), dec.confidence, words, dec.char_conf, flipped)
+
+
+# ---------------------------------------------------------------- the stage
+
+
+def recognize_steps(grey: Image.Image, quads, model, timings: dict | None = None,
+                    flip_check: bool = True, flip_below: float = FLIP_BELOW,
+                    max_width: int = MAX_WIDTH):
+    """Generator stage: yields (session, feeds), receives outputs; returns [LineRead].
+
+    `model` is a models.Model with a RecognizerSpec. One LineRead per quad, in
+    the order given (empty text when nothing was read). `timings` (a dict)
+    gets "recognize_pre", "recognize_run" and "recognize_post" seconds added.
+    """
+    t = timings if timings is not None else {}
+    spec = model.spec
+    t0 = time.perf_counter()
+    crops = [make_crop(grey, q, spec.height, max_width) for q in quads]
+    _add(t, "recognize_pre", time.perf_counter() - t0)
+    lines = yield from _read_crops(crops, model, t)
+    if flip_check:
+        low = [i for i, ln in enumerate(lines) if ln.confidence < flip_below]
+        if low:
+            t0 = time.perf_counter()
+            flipped = [make_crop(grey, as_quad(crops[i].quad)[[2, 3, 0, 1]], spec.height, max_width)
+                       for i in low]
+            _add(t, "recognize_pre", time.perf_counter() - t0)
+            again = yield from _read_crops(flipped, model, t, flipped=True)
+            for i, ln in zip(low, again):
+                if ln.confidence > lines[i].confidence + FLIP_MARGIN and ln.text:
+                    lines[i] = ln
+    return lines
+
+
+def _read_crops(crops: list[Crop], model, t: dict, flipped: bool = False):
+    spec = model.spec
+    out: list[LineRead | None] = [None] * len(crops)
+    min_width = int(round(spec.height * MIN_WIDTH_FACTOR))
+    for batch in buckets([c.pixels.shape[1] for c in crops]):
+        t0 = time.perf_counter()
+        x, offsets = batch_input([crops[i].pixels for i in batch], spec.mean[0], spec.std[0],
+                                 spec.downsample, min_width)
+        t1 = time.perf_counter()
+        res = yield model.session, {mm.RECOGNIZER_INPUT: x}
+        t2 = time.perf_counter()
+        logits = np.asarray(res[mm.RECOGNIZER_OUTPUT])
+        for k, i in enumerate(batch):
+            dec = ctc_greedy(logits[k], spec.alphabet, spec.blank)
+            out[i] = _line(dec, crops[i], int(offsets[k]), spec.downsample, spec.height, flipped)
+        t3 = time.perf_counter()
+        _add(t, "recognize_pre", t1 - t0)
+        _add(t, "recognize_run", t2 - t1)
+        _add(t, "recognize_post", t3 - t2)
+    return out
+
+
+def _add(t: dict, key: str, dt: float) -> None:
+    t[key] = t.get(key, 0.0) + dt

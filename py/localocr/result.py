@@ -1,0 +1,183 @@
+"""Result types, Page -> Block -> Line -> Word, and their renderers.
+
+Quads are four (x, y) corners in the original image's pixels (after EXIF
+orientation), clockwise from the text's reading top-left. Confidences are in
+[0, 1].
+
+JSON schema of `Page.to_dict()` (version 1):
+
+    {
+      "version": 1,
+      "width": int, "height": int,          # image size in pixels
+      "backend": str, "backend_detail": str,
+      "timings": {stage: seconds, ...},     # decode, detect_*, recognize_*, layout, total
+      "text": str,                          # Page.text
+      "blocks": [{
+        "quad": [[x, y] * 4], "confidence": float,
+        "lines": [{
+          "text": str, "quad": [[x, y] * 4], "confidence": float,
+          "words": [{"text": str, "quad": [[x, y] * 4], "confidence": float}]
+        }]
+      }]
+    }
+
+Coordinates are rounded to 0.1 px, confidences to 4 decimals.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import __version__
+
+SCHEMA_VERSION = 1
+
+
+def _q(quad) -> list:
+    return [[round(float(x), 1), round(float(y), 1)] for x, y in np.asarray(quad).reshape(4, 2)]
+
+
+def _bbox(quad) -> tuple[int, int, int, int]:
+    q = np.asarray(quad, np.float64).reshape(4, 2)
+    x0, y0 = np.floor(q.min(axis=0))
+    x1, y1 = np.ceil(q.max(axis=0))
+    return int(max(0, x0)), int(max(0, y0)), int(x1), int(y1)
+
+
+@dataclass
+class Word:
+    text: str
+    quad: np.ndarray
+    confidence: float
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "quad": _q(self.quad), "confidence": round(float(self.confidence), 4)}
+
+
+@dataclass
+class Line:
+    words: list[Word]
+    quad: np.ndarray
+    confidence: float
+    # the detector's line segments this reading line joins (a receipt's "TOTAL"
+    # and "12.50"); empty when the line is one segment. Not in to_dict().
+    segments: list = field(default_factory=list, repr=False)
+
+    @property
+    def parts(self) -> list["Line"]:
+        """The detector segments of this line (itself when it is one)."""
+        return self.segments or [self]
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "quad": _q(self.quad), "confidence": round(float(self.confidence), 4),
+                "words": [w.to_dict() for w in self.words]}
+
+
+@dataclass
+class Block:
+    lines: list[Line]
+    quad: np.ndarray
+
+    @property
+    def text(self) -> str:
+        return "\n".join(ln.text for ln in self.lines)
+
+    @property
+    def confidence(self) -> float:
+        n = sum(len(ln.words) for ln in self.lines)
+        return sum(w.confidence for ln in self.lines for w in ln.words) / n if n else 0.0
+
+    def to_dict(self) -> dict:
+        return {"quad": _q(self.quad), "confidence": round(float(self.confidence), 4),
+                "lines": [ln.to_dict() for ln in self.lines]}
+
+
+@dataclass
+class Page:
+    width: int
+    height: int
+    blocks: list[Block] = field(default_factory=list)
+    timings: dict = field(default_factory=dict)
+    backend: str = ""
+    backend_detail: str = ""
+
+    @property
+    def lines(self) -> list[Line]:
+        return [ln for b in self.blocks for ln in b.lines]
+
+    @property
+    def words(self) -> list[Word]:
+        return [w for ln in self.lines for w in ln.words]
+
+    @property
+    def text(self) -> str:
+        """Lines in reading order, one per text line; a blank line between blocks."""
+        return "\n\n".join(b.text for b in self.blocks if b.lines)
+
+    def to_text(self) -> str:
+        return self.text + ("\n" if self.blocks else "")
+
+    def to_dict(self) -> dict:
+        return {"version": SCHEMA_VERSION, "width": self.width, "height": self.height,
+                "backend": self.backend, "backend_detail": self.backend_detail,
+                "timings": {k: round(float(v), 4) for k, v in self.timings.items()},
+                "text": self.text, "blocks": [b.to_dict() for b in self.blocks]}
+
+    def to_hocr(self, image_name: str = "", language: str = "") -> str:
+        """The page as an hOCR 1.2 XHTML document (ocr_page > ocr_carea > ocr_par > ocr_line > ocrx_word)."""
+        esc = html.escape
+        out = [
+            '<?xml version="1.0" encoding="UTF-8"?>',
+            '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" '
+            '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">',
+            '<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="{0}" lang="{0}">'.format(esc(language or "en")),
+            "<head>",
+            "<title>{}</title>".format(esc(image_name or "localocr")),
+            '<meta http-equiv="Content-Type" content="text/html;charset=utf-8" />',
+            '<meta name="ocr-system" content="localocr {}" />'.format(esc(__version__)),
+            '<meta name="ocr-number-of-pages" content="1" />',
+            '<meta name="ocr-capabilities" content="ocr_page ocr_carea ocr_par ocr_line ocrx_word '
+            'ocrp_wconf" />',
+            "</head>",
+            "<body>",
+        ]
+        title = 'bbox 0 0 {} {}; ppageno 0'.format(self.width, self.height)
+        if image_name:
+            title = 'image "{}"; '.format(image_name.replace('"', "'")) + title
+        out.append('<div class="ocr_page" id="page_1" title="{}">'.format(esc(title)))
+        nl = nw = 0
+        for bi, b in enumerate(self.blocks, 1):
+            bb = "bbox {} {} {} {}".format(*_bbox(b.quad))
+            out.append('<div class="ocr_carea" id="block_1_{}" title="{}">'.format(bi, bb))
+            out.append('<p class="ocr_par" id="par_1_{}" title="{}">'.format(bi, bb))
+            for ln in b.lines:
+                nl += 1
+                props = "bbox {} {} {} {}".format(*_bbox(ln.quad))
+                ang = _angle(ln.quad)
+                if abs(ang) >= 0.5:
+                    props += "; textangle {:.1f}".format(ang)
+                out.append('<span class="ocr_line" id="line_1_{}" title="{}">'.format(nl, props))
+                for w in ln.words:
+                    nw += 1
+                    out.append('<span class="ocrx_word" id="word_1_{}" title="bbox {} {} {} {}; x_wconf {}">{}</span>'
+                               .format(nw, *_bbox(w.quad), int(round(100 * float(w.confidence))), esc(w.text)))
+                out.append("</span>")
+            out.append("</p>")
+            out.append("</div>")
+        out += ["</div>", "</body>", "</html>", ""]
+        return "\n".join(out)
+
+
+def _angle(quad) -> float:
+    """Text angle in degrees, counter-clockwise from horizontal (the hOCR textangle convention)."""
+    q = np.asarray(quad, np.float64).reshape(4, 2)
+    d = (q[1] - q[0]) + (q[2] - q[3])
+    return -math.degrees(math.atan2(d[1], d[0]))

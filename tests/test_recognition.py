@@ -1,0 +1,108 @@
+"""Recognition: known logits -> known text, confidences, positions; crops and batches."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from localocr.recognition import batch_input, buckets, ctc_greedy, make_crop, split_words
+
+ALPHA = "ab c"     # classes: 0 blank, 1 'a', 2 'b', 3 ' ', 4 'c'
+
+
+def logits_for(path, p=0.8, classes=5):
+    """log-probabilities with `p` on the given class per step, the rest spread evenly."""
+    out = np.full((len(path), classes), np.log((1 - p) / (classes - 1)), np.float32)
+    out[np.arange(len(path)), path] = np.log(p)
+    return out
+
+
+def test_ctc_collapses_repeats_and_blanks():
+    #         a  a  -  a  b  b  -  -  ' ' c
+    path = [1, 1, 0, 1, 2, 2, 0, 0, 3, 4]
+    lp = logits_for(path)
+    lp[1, 1] = np.log(0.95)                # a higher step inside the first 'a'
+    d = ctc_greedy(lp, ALPHA)
+    assert d.text == "aab c"
+    np.testing.assert_allclose(d.char_conf, [0.95, 0.8, 0.8, 0.8, 0.8], rtol=1e-5)
+    assert d.char_steps.tolist() == [[0, 1], [3, 3], [4, 5], [8, 8], [9, 9]]
+    assert d.confidence == pytest.approx(np.mean([0.95, 0.8, 0.8, 0.8, 0.8]))
+
+
+def test_ctc_empty_and_all_blank():
+    assert ctc_greedy(np.zeros((0, 5), np.float32), ALPHA).text == ""
+    d = ctc_greedy(logits_for([0, 0, 0]), ALPHA)
+    assert d.text == "" and d.confidence == 0.0 and d.char_steps.shape == (0, 2)
+
+
+def test_split_words_maps_steps_through_the_quad():
+    # a 100 x 32 crop of an axis-aligned quad 200 x 64 at (10, 20): image x = 10 + 2 * crop x
+    path = [0, 1, 0, 2, 0, 0, 3, 0, 0, 4, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+    d = ctc_greedy(logits_for(path), ALPHA)
+    assert d.text == "ab ca"
+    quad = np.array([[10, 20], [210, 20], [210, 84], [10, 84]], np.float32)
+    words = split_words(d, quad, content_width=100, offset=0, downsample=4, height=32)
+    assert [w.text for w in words] == ["ab", "ca"]
+    # centres: a=6, b=14 (pitch 8) -> word [2, 18]; c=38, a=46 -> [34, 50] crop px
+    np.testing.assert_allclose(words[0].quad, [[14, 20], [46, 20], [46, 84], [14, 84]], atol=1e-4)
+    np.testing.assert_allclose(words[1].quad, [[78, 20], [110, 20], [110, 84], [78, 84]], atol=1e-4)
+    assert words[0].confidence == pytest.approx(0.8)
+
+
+def test_split_words_rotated_quad_and_offset():
+    path = [0, 0, 1, 0, 0]                 # one 'a' at step 2: centre x = 10 in the padded input
+    d = ctc_greedy(logits_for(path), ALPHA)
+    # crop 12 px wide centred in a 20 px input: offset 4, centre 6 of 12 -> u = 0.5
+    quad = np.array([[0, 0], [0, 24], [-8, 24], [-8, 0]], np.float32)   # text running downwards
+    (w,) = split_words(d, quad, content_width=12, offset=4, downsample=4, height=32)
+    mid = (w.quad[0] + w.quad[1]) / 2
+    np.testing.assert_allclose(mid, [0, 12], atol=1e-4)
+
+
+def test_buckets_group_similar_widths():
+    widths = [100, 30, 105, 400, 32, 120, 35]
+    b = buckets(widths)
+    assert sorted(sum(b, [])) == list(range(7))
+    for batch in b:
+        ws = [widths[i] for i in batch]
+        assert max(ws) <= 1.25 * min(ws) + 16
+    assert buckets([50] * 10, max_batch=4) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+
+
+def test_batch_input_normalises_pads_and_centres():
+    a = np.full((32, 10), 200, np.uint8)
+    a[:, 4] = 0
+    b = np.full((32, 50), 100, np.uint8)
+    x, off = batch_input([a, b], mean=0.5, std=0.25, downsample=4, min_width=32)
+    assert x.shape == (2, 1, 32, 52)
+    assert off.tolist() == [11, 0]
+    norm = lambda v: (v / 255 - 0.5) / 0.25
+    assert x[0, 0, 0, 0] == pytest.approx(norm(200))          # padded with the crop's background
+    assert x[0, 0, 0, 11 + 4] == pytest.approx(norm(0))
+    assert x[1, 0, 5, 51] == pytest.approx(norm(100))
+
+
+def test_make_crop_height_and_aspect():
+    im = Image.new("L", (300, 100), 255)
+    c = make_crop(im, [[10, 10], [210, 10], [210, 50], [10, 50]], height=32)
+    assert c.pixels.shape == (32, 160)
+    c = make_crop(im, [[10, 10], [290, 10], [290, 12], [10, 12]], height=32, max_width=500)
+    assert c.pixels.shape == (32, 500)
+
+
+def test_word_boxes_fit_the_ink_of_a_loose_line():
+    # crop 32 x 100: ink rows 10..21, columns 5..20 and 40..60 (light text on dark also works)
+    px = np.full((32, 100), 230, np.uint8)
+    px[10:22, 5:21] = 20
+    px[10:22, 40:61] = 20
+    px[2, 70:72] = 20                       # a speck far from the band
+    path = [0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 3, 0, 2, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+    d = ctc_greedy(logits_for(path), ALPHA)
+    assert d.text == "a bb"
+    quad = np.array([[0, 0], [100, 0], [100, 32], [0, 32]], np.float32)
+    for pixels in (px, 255 - px):
+        words = split_words(d, quad, 100, 0, 4, 32, pixels)
+        np.testing.assert_allclose(words[0].quad, [[5, 10], [21, 10], [21, 22], [5, 22]], atol=1e-4)
+        np.testing.assert_allclose(words[1].quad, [[40, 10], [61, 10], [61, 22], [40, 22]], atol=1e-4)
+    flat = np.full((32, 100), 128, np.uint8)          # no contrast: boxes keep the line height
+    words = split_words(d, quad, 100, 0, 4, 32, flat)
+    assert words[0].quad[0, 1] == 0 and words[0].quad[2, 1] == 32
