@@ -1,0 +1,1 @@
+"""Training, export and quantization of the localocr models (torch lives only here)."""

@@ -1,0 +1,1 @@
+"""Synthetic training data (Pillow): text lines for the recognizer."""
