@@ -67,6 +67,11 @@ site: setup
 bench-runtime: setup-test
 	$(PY) -m tools.bench_runtime --runs 5
 
+# The app end to end (issue 7): SROIE receipt + FUNSD form, threads on/off, cold/warm/per image by stage.
+.PHONY: bench-app
+bench-app: setup-test
+	$(PY) -m tools.bench_app --runs 5 --json test-artifacts/bench-app.json
+
 # ---- detector (issue 6): shards -> training -> export. See web/models/README.md "Detector".
 .PHONY: det-data det-train det-export det-gpu-pack
 DET_RUN   ?= runs/det
@@ -109,3 +114,11 @@ rec-gpu-pack: setup-test
 # What the one-command GPU job (export/gpu_det_job.sh) carries: real train pages, fonts, words.
 det-gpu-pack: setup-test
 	$(PY) export/det_data.py --pack .cache/det_gpu
+
+# ---- offline app and embedding (issue 8). Icons are committed; redraw them with `make icons`.
+.PHONY: icons bench-pwa
+icons: setup
+	$(PY) -m tools.make_icons
+# Bytes the service worker caches, and a cached reload (server gone) -> first result, median of 3.
+bench-pwa: setup-test
+	$(PY) -m tools.bench_pwa --runs 3

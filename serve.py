@@ -148,6 +148,10 @@ class Handler(SimpleHTTPRequestHandler):
                 body = json.dumps(self.csp_reports).encode()
             return self._send_bytes(body, "application/json", None)
         path = Path(self.translate_path(self.path))
+        if path == WEB / "precache.js":   # development tree: keep the service worker's file list current
+            from tools import precache
+
+            precache.write(WEB)
         if path.is_dir():
             if not self.path.split("?")[0].endswith("/"):
                 return super().send_head()      # redirect to the slash form
@@ -264,6 +268,9 @@ def build_site(dest: Path, directory: Path = WEB) -> int:
         shutil.copy2(src, out)
         total += src.stat().st_size
     (dest / "_headers").write_text(headers_file())
+    from tools import precache   # the service worker's file list, for the files as copied
+
+    precache.write(dest)
     return total
 
 

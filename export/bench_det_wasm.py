@@ -16,8 +16,11 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "browser")]  # serve.py, the browser-test harness
-from harness import chromium, open_app, serving, wait_ready  # noqa: E402
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "browser")]  # serve.py, tools/, the browser harness
+try:
+    from tools.browser import chromium, open_app, serving, wait_ready  # noqa: E402
+except ImportError:  # older layout
+    from harness import chromium, open_app, serving, wait_ready  # noqa: E402
 
 CODE = """
 import base64

@@ -9,8 +9,9 @@ best validation score; `<run>/best.pt` the best model so far (mean CER of the re
 
 Batches: samples drawn from a mix of synthetic lines and real crops, grouped by width
 (sorted pools cut into batches under a column budget), so long receipt lines keep
-their natural width. Curriculum: short labels first (gets CTC past its all-blank
-plateau), then the length cap rises to everything. Schedule: AdamW, linear warm-up,
+their natural width. Curriculum: short labels and small batches first (gets CTC past
+its all-blank plateau: that takes updates, not samples), then the length cap rises to
+everything. Schedule: AdamW, linear warm-up,
 cosine decay. SROIE crops (labels upper case whatever the print, flag CASE_FOLD) are
 trained with case-folded CTC: the probabilities of a letter's two cases are summed
 before the loss, so either case is right and the model is never taught to upper-case.
@@ -33,7 +34,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from export.charset import case_pairs, clean_label, decode_greedy, encode
+from export.charset import case_pairs, decode_greedy, encode
 from export.rec_data import CACHE
 from export.recognizer import CONFIG, CRNN, normalise
 from export.shards import CASE_FOLD, read_shard

@@ -19,7 +19,7 @@ def bars(draw, x, y, n, h=16, w=6, pitch=14):
     return (x, y, x + (n - 1) * pitch + w, y + h)
 
 
-def page_with_words(size=(400, 200), lines=((20, 30, (3, 2)), (20, 80, (4,))), gap=30):
+def page_with_words(size=(400, 200), lines=((20, 30, (3, 2)), (20, 120, (4,))), gap=30):
     """A white page with rows of bar-words; returns (image, [[word boxes] per line])."""
     im = Image.new("L", size, 255)
     d = ImageDraw.Draw(im)

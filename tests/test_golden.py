@@ -47,6 +47,7 @@ def test_golden(ocr, dataset, image):
     text = ocr.read(str(path)).to_text()
     expected = GOLDEN / f"{dataset}__{Path(image).stem}.expected.txt"
     if UPDATE:
+        GOLDEN.mkdir(exist_ok=True)
         expected.write_text(text, encoding="utf-8")
         return
     if not expected.exists():

@@ -193,3 +193,51 @@ def test_run_sync_returns_stage_value():
             return {"a": feeds["a"] * 10}
     assert run_sync(stage()) == 11
     assert asyncio.run(run_async(stage())) == 11
+
+
+def test_model_breaking_its_contract_at_run_time():
+    be = FakeBackend()
+    rec = be.load(fake_model_bytes("recognizer"), "r")
+    plain = rec.run
+    rec.run = lambda feeds: {"logits": plain(feeds)["logits"][:, ::2]}     # T = W / 8, not W / 4
+    ocr = OCR(fake_model_bytes("detector"), rec, be)
+    im, _ = page_with_words()
+    with pytest.raises(LocalOCRError, match="logits of shape"):
+        ocr.read(im)
+    det = be.load(fake_model_bytes("detector"), "d")
+    plain_d = det.run
+    det.run = lambda feeds: {"prob": plain_d(feeds)["prob"][:, :, ::2, ::2]}  # downsample 4, not 2
+    with pytest.raises(LocalOCRError, match="downsample 2"):
+        OCR(det, fake_model_bytes("recognizer"), be).read(im)
+
+
+def test_upside_down_page_flips_confident_lines_too():
+    """Upside-down lines: half read as confident garbage upright, all read better flipped."""
+    be = FakeBackend()
+    rec = be.load(fake_model_bytes("recognizer"), "r")
+    plain = rec.run
+
+    def oriented(feeds):
+        out = plain(feeds)
+        x = feeds["image"]
+        lp = out["logits"]
+        top_darker = x[:, 0, :8].mean(axis=(1, 2)) < x[:, 0, -8:].mean(axis=(1, 2))
+        wide = x.shape[3] > 100                  # the long lines read "confidently" even upside down
+        for i in np.flatnonzero(~top_darker):
+            p = 0.85 if wide else 0.3            # upright reading of upside-down text
+            lp[i] = np.log(np.full(lp.shape[-1], (1 - p) / (lp.shape[-1] - 1), np.float32))
+            lp[i, :, 0] = np.log(p)              # all blank except one confident mark
+            lp[i, 0, 0], lp[i, 0, 2] = np.log((1 - p) / 2), np.log(p)
+        return out
+    rec.run = oriented
+    ocr = OCR(fake_model_bytes("detector"), rec, be)
+    im = Image.new("L", (400, 300), 255)
+    d = ImageDraw.Draw(im)
+    for row, n in enumerate((2, 2, 6, 6)):
+        y = 30 + 60 * row
+        for i in range(n):
+            d.rectangle([40 + 14 * i, y, 45 + 14 * i, y + 16], fill=0)
+        d.rectangle([40, y + 14, 45 + 14 * (n - 1), y + 16], fill=0)   # bottom bar: upside down
+    page = ocr.read(im)
+    assert all(ln.quad[0][1] > ln.quad[3][1] for ln in page.lines)    # every line read flipped
+    assert len(page.lines) == 4

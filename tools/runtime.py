@@ -312,6 +312,9 @@ def main(argv: list[str] | None = None) -> int:
         if cmd == "install":
             sizes = install()
             print(f"runtime: {len(sizes)} files, {sum(sizes.values()):,} bytes in {VENDOR.relative_to(ROOT)}/ (verified)")
+            from tools import precache   # the service worker's list of files + sha256 (web/precache.js)
+
+            precache.write(VENDOR.parent)
         elif cmd == "verify":
             verify()
             print("runtime: verified")

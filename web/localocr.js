@@ -1,21 +1,120 @@
-// localocr.js: the ES module API around the worker (embed it in any page of your origin).
+// localocr.js: the ES module API around the worker. It sits at the root of the app and of the
+// `serve.py --build` output; embed it in any page of the same origin:
 //
-//   import { createOCR } from "./localocr.js";
-//   const ocr = createOCR({ onProgress: (p) => console.log(p.stage, p.message, p.bytes) });
-//   const info = await ocr.ready;            // {pyodide, ort, threads, crossOriginIsolated, timings}
-//   const page = await ocr.read(fileOrBlobOrArrayBuffer);
+//   import { createOCR } from "/tools/ocr/localocr.js";
+//   const ocr = await createOCR({ backend: "auto", onProgress: (p) => console.log(p.stage, p.message) });
+//   const page = await ocr.read(fileOrBlobOrImageBitmapOrCanvas);
+//   console.log(page.text, page.blocks[0].lines[0].words[0]);   // {text, quad, confidence}
 //   ocr.terminate();
 //
-// Options (by name): base - URL of the folder holding worker.js and vendor/ (default: this module's
-// folder); backend - "wasm" (the only one loaded today); numThreads - cap on WASM threads;
-// onProgress - called with {stage, message, bytes}. If the worker dies, every pending call rejects
-// with an Error whose code is "worker_crashed", and the next call starts a fresh worker.
+// Options, by name only (a misspelt or positional option throws a TypeError that names it):
+//   base        URL of the folder holding worker.js, vendor/ and models/ (default: this module's
+//               folder). Must be on the page's origin: browsers start workers only from there.
+//   backend     "auto" | "wasm" | "webgpu". This build loads onnxruntime-web's WASM build only, so
+//               "auto" runs WASM (the result's backend_detail says why) and "webgpu" is refused.
+//   numThreads  cap on WASM threads (only used when the page is cross-origin isolated).
+//   models      {detector, recognizer}: model URLs relative to base (default: models/ beside worker.js).
+//   onProgress  called with {stage, message, bytes} while the runtime loads.
+//
+// `read()` takes a File, Blob, ImageBitmap, HTMLCanvasElement, OffscreenCanvas, ImageData,
+// HTMLImageElement, ArrayBuffer or typed array, and resolves to the page JSON of py/localocr/result.py:
+// {text, blocks: [{lines: [{text, words: [{text, quad, confidence}]}]}], timings, backend, ...}.
+// Calls may overlap; they run one after the other in the one worker (Python there is single-threaded).
+// A bad image rejects with localocr's own message and code (e.g. code "not_an_image"). If the worker
+// dies, every pending call rejects with code "worker_crashed" and the next call starts a fresh worker.
+// `terminate()` stops the worker at once; pending and later calls reject with code "terminated".
+// `prepare()` loads the models ahead of the first read (the app calls it at start).
 
-export function createOCR({ base = new URL("./", import.meta.url), backend = "wasm", numThreads, onProgress } = {}) {
-  if (backend !== "wasm") throw Object.assign(new Error(`backend ${backend} is not available`), { code: "no_backend" });
+const OPTIONS = ["base", "backend", "numThreads", "models", "onProgress"];
+const BACKENDS = ["auto", "wasm", "webgpu"];
+
+function fail(message, code, Type = Error) {
+  return Object.assign(new Type(message), { code });
+}
+
+function describe(value) {
+  if (value === null) return "null";
+  if (typeof value !== "object") return typeof value;
+  return (value.constructor && value.constructor.name) || "object";
+}
+
+function checkOptions(options) {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== "object" || Array.isArray(options) || options instanceof URL) {
+    throw fail(`createOCR takes its options by name, e.g. createOCR({ base: "/tools/ocr/" }); got ${describe(options)}`,
+      "bad_option", TypeError);
+  }
+  for (const key of Object.keys(options)) {
+    if (!OPTIONS.includes(key)) {
+      throw fail(`createOCR: unknown option "${key}" (known: ${OPTIONS.join(", ")})`, "bad_option", TypeError);
+    }
+  }
+  const { backend = "auto", numThreads, onProgress } = options;
+  if (!BACKENDS.includes(backend)) {
+    throw fail(`createOCR: backend must be one of ${BACKENDS.join(", ")}; got ${JSON.stringify(backend)}`, "bad_option", TypeError);
+  }
+  if (backend === "webgpu") {
+    throw fail('createOCR: backend "webgpu" is not available: this build of localocr loads the WASM build of ' +
+      'onnxruntime-web only. Use backend "auto" or "wasm".', "no_backend");
+  }
+  if (numThreads !== undefined && !(Number.isInteger(numThreads) && numThreads > 0)) {
+    throw fail(`createOCR: numThreads must be a positive integer; got ${JSON.stringify(numThreads)}`, "bad_option", TypeError);
+  }
+  if (onProgress !== undefined && typeof onProgress !== "function") {
+    throw fail(`createOCR: onProgress must be a function; got ${describe(onProgress)}`, "bad_option", TypeError);
+  }
+  return options;
+}
+
+// The folder URL: relative to the page, with a trailing slash, on the page's own origin.
+function resolveBase(base) {
+  const url = new URL(base === undefined ? new URL("./", import.meta.url) : String(base), document.baseURI);
+  if (!url.pathname.endsWith("/")) url.pathname += "/";
+  if (url.origin !== location.origin) {
+    throw fail(`createOCR: base ${url.href} is not on this page's origin (${location.origin}); browsers start ` +
+      "workers only from the page's own origin, so host localocr's files on this origin", "bad_option");
+  }
+  return url;
+}
+
+// Encode pixels as PNG (lossless) so that they go through the same decoder (Pillow) as files do.
+async function pngOf(source) {
+  const width = source.width;
+  const height = source.height;
+  if (!width || !height) {
+    throw fail(`read: the ${describe(source)} has no pixels (${width}x${height}; a closed ImageBitmap?)`, "empty");
+  }
+  const canvas = new OffscreenCanvas(width, height);
+  const ctx = canvas.getContext("2d");
+  if (typeof ImageData !== "undefined" && source instanceof ImageData) ctx.putImageData(source, 0, 0);
+  else ctx.drawImage(source, 0, 0);
+  return (await canvas.convertToBlob({ type: "image/png" })).arrayBuffer();
+}
+
+// Any accepted input -> an ArrayBuffer of encoded image bytes, transferred to the worker (not copied).
+// An ArrayBuffer passed in is transferred as it is (it is detached afterwards); a typed array is copied.
+async function bytesOf(image) {
+  if (image instanceof ArrayBuffer) return image;
+  if (ArrayBuffer.isView(image)) return new Uint8Array(image.buffer, image.byteOffset, image.byteLength).slice().buffer;
+  if (image instanceof Blob) return image.arrayBuffer();
+  if (typeof HTMLImageElement !== "undefined" && image instanceof HTMLImageElement) {
+    await image.decode().catch(() => { throw fail(`read: the <img> ${image.currentSrc || image.src} could not be decoded`, "not_an_image"); });
+    return pngOf(await createImageBitmap(image));
+  }
+  const pixels = [globalThis.ImageBitmap, globalThis.HTMLCanvasElement, globalThis.OffscreenCanvas, globalThis.ImageData];
+  if (pixels.some((T) => T && image instanceof T)) return pngOf(image);
+  throw fail("read: expected a File, Blob, ImageBitmap, canvas, ImageData, <img>, ArrayBuffer or typed array; " +
+    `got ${describe(image)}`, "bad_input", TypeError);
+}
+
+export function createOCR(options) {
+  const { backend = "auto", numThreads, models, onProgress } = checkOptions(options);
+  const base = resolveBase(options && options.base);
   let worker = null;
   let readyPromise = null;
+  let terminated = false;
   let nextId = 1;
+  let queue = Promise.resolve();    // reads run one after the other
   const pending = new Map();
 
   function failAll(error) {
@@ -24,35 +123,37 @@ export function createOCR({ base = new URL("./", import.meta.url), backend = "wa
   }
 
   function start() {
-    worker = new Worker(new URL("worker.js", base), { type: "module", name: "localocr" });
+    const own = new Worker(new URL("worker.js", base), { type: "module", name: "localocr" });
+    worker = own;
     let settle;
     readyPromise = new Promise((resolve, reject) => { settle = { resolve, reject }; });
     const crash = (message) => {
-      const error = Object.assign(new Error(`localocr worker stopped: ${message}`), { code: "worker_crashed" });
+      const error = fail(`localocr worker stopped: ${message}`, "worker_crashed");
       settle.reject(error);
       failAll(error);
-      worker.terminate();
-      worker = null;                               // the next call starts a fresh one
+      own.terminate();
+      if (worker === own) worker = null;           // the next call starts a fresh one
     };
-    worker.onmessage = ({ data }) => {
+    own.onmessage = ({ data }) => {
       if (data.type === "progress") onProgress && onProgress(data);
-      else if (data.type === "ready") settle.resolve(data.info);
+      else if (data.type === "ready") settle.resolve({ ...data.info, backend: "wasm", backendRequested: backend });
       else if (data.type === "fatal") crash(data.error.message);
       else if (data.type === "result" || data.type === "error") {
         const call = pending.get(data.id);
         if (!call) return;
         pending.delete(data.id);
         if (data.type === "result") call.resolve(data.value);
-        else call.reject(Object.assign(new Error(data.error.message), { code: data.error.code }));
+        else call.reject(fail(data.error.message, data.error.code));
       }
     };
-    worker.onerror = (event) => { event.preventDefault(); crash(event.message || "error in worker"); };
-    worker.onmessageerror = () => crash("a message could not be decoded");
-    worker.postMessage({ cmd: "init", options: { numThreads } });
+    own.onerror = (event) => { event.preventDefault(); crash(event.message || `cannot start ${new URL("worker.js", base).href}`); };
+    own.onmessageerror = () => crash("a message could not be decoded");
+    own.postMessage({ cmd: "init", options: { numThreads } });
     readyPromise.catch(() => {});                  // a crash is reported through the calls
   }
 
   function call(message, transfer = []) {
+    if (terminated) return Promise.reject(fail("this localocr instance was terminated; call createOCR() again", "terminated"));
     if (!worker) start();
     const id = nextId++;
     return new Promise((resolve, reject) => {
@@ -63,22 +164,31 @@ export function createOCR({ base = new URL("./", import.meta.url), backend = "wa
 
   start();
   return {
-    get ready() { if (!worker) start(); return readyPromise; },
-    // image: File | Blob | ArrayBuffer | Uint8Array. The bytes are transferred to the worker, not copied.
-    async read(image, options = {}) {
-      let buffer;
-      if (image instanceof ArrayBuffer) buffer = image;
-      else if (ArrayBuffer.isView(image)) buffer = image.slice().buffer;
-      else buffer = await image.arrayBuffer();
-      return call({ cmd: "read", image: buffer, options }, [buffer]);
+    // Resolves to {pyodide, ort, threads, crossOriginIsolated, timings, backend, ...} once started.
+    get ready() {
+      if (terminated) return Promise.reject(fail("this localocr instance was terminated", "terminated"));
+      if (!worker) start();
+      return readyPromise;
     },
+    async read(image, readOptions = {}) {
+      if (image === undefined || image === null) {
+        throw fail(`read: needs an image (File, Blob, ImageBitmap, canvas, ...); got ${describe(image)}`, "bad_input", TypeError);
+      }
+      const buffer = await bytesOf(image);
+      const job = queue.then(() => call({ cmd: "read", image: buffer, options: { models, ...readOptions } }, [buffer]));
+      queue = job.catch(() => {});
+      return job;
+    },
+    // Fetch the models and build the pipeline now (read() does it on first use otherwise).
+    prepare(prepareOptions = {}) { return call({ cmd: "prepare", options: { models, ...prepareOptions } }); },
     // Python code run in the worker (tests, benchmarks, diagnostics); resolves to its last value.
     exec(code) { return call({ cmd: "exec", code }); },
     resources() { return call({ cmd: "resources" }); },
     terminate() {
+      terminated = true;
       if (worker) worker.terminate();
       worker = null;
-      failAll(Object.assign(new Error("localocr terminated"), { code: "terminated" }));
+      failAll(fail("localocr terminated", "terminated"));
     },
   };
 }

@@ -4,6 +4,11 @@
 //   page -> worker  {cmd: "init", options: {numThreads?}}          once, first
 //                   {id, cmd: "exec", code}                         run Python (async), reply its value
 //                   {id, cmd: "read", image: ArrayBuffer, options}  OCR one image (needs the pipeline + models)
+//                       options.tag: echoed in this read's {type: "progress", stage: "image", tag, step,
+//                         lines} messages (step "detect" | "recognize"; lines: lines sent to the recognizer so far)
+//                       options.render: also return page.exports = {text, json, hocr}, the Python renderers'
+//                         output (options.name: the image name written into the hOCR)
+//                   {id, cmd: "prepare", options}                   fetch the models and build the pipeline now
 //   worker -> page  {type: "progress", stage, message, bytes}      while loading (bytes = body bytes so far)
 //                   {type: "ready", info}                          runtime versions, threads, timings (ms)
 //                   {type: "result", id, value} | {type: "error", id, error: {message, code}}
@@ -168,30 +173,73 @@ async function fetchModel(kind, explicit) {
 
 let ocrModels = null;   // the model URLs the Python-side OCR object was built with
 
-async function readImage(image, options) {
-  const ns = namespace();
+// One build at a time: a "prepare" and a "read" that arrive together share it.
+let ocrBuilding = null;   // {key, promise}
+function prepareOCR(options) {
   const key = JSON.stringify(options.models || null);
-  if (ocrModels !== key) {
-    const models = options.models || {};
-    ns.set("_detector", await fetchModel("detector", models.detector));
-    ns.set("_recognizer", await fetchModel("recognizer", models.recognizer));
-    await execPython(`
+  if (ocrModels === key) return Promise.resolve();
+  if (!ocrBuilding || ocrBuilding.key !== key) {
+    const promise = buildOCR(options, key);
+    ocrBuilding = { key, promise };
+    const done = () => { if (ocrBuilding && ocrBuilding.promise === promise) ocrBuilding = null; };
+    promise.then(done, done);
+  }
+  return ocrBuilding.promise;
+}
+
+async function buildOCR(options, key) {
+  const ns = namespace();
+  const models = options.models || {};
+  ns.set("_detector", await fetchModel("detector", models.detector));
+  ns.set("_recognizer", await fetchModel("recognizer", models.recognizer));
+  await execPython(`
 from localocr import OCR
 from localocr.backends.pyodide import PyodideBackend
 _ocr = OCR(detector=_detector.to_bytes(), recognizer=_recognizer.to_bytes(), backend=PyodideBackend())
 del _detector, _recognizer
 `);
-    ocrModels = key;
-  }
+  ocrModels = key;
+}
+
+async function readImage(image, options) {
+  await prepareOCR(options);
+  const ns = namespace();
+  const tag = options.tag === undefined ? null : options.tag;
   ns.set("_image", new Uint8Array(image));
+  ns.set("_report", (step, lines) => postMessage({ type: "progress", stage: "image", tag, step, lines }));
+  ns.set("_render", options.render ? String(options.name || "") : null);
   // A LocalOCRError (bad image, bad model) comes back as its message and code, not a traceback.
+  // _reporting passes the pipeline's own steps through unchanged, telling the page which model runs.
   const out = await execPython(`
-from localocr import LocalOCRError
+import json
+from localocr import LocalOCRError, modelmeta
+from localocr.pipeline import run_async
+
+def _reporting(gen, detector, report):
+    lines = 0
+    try:
+        step = next(gen)
+        while True:
+            if step[0] is detector:
+                report("detect", 0)
+            else:
+                lines += int(step[1][modelmeta.RECOGNIZER_INPUT].shape[0])
+                report("recognize", lines)
+            step = gen.send((yield step))
+    except StopIteration as stop:
+        return stop.value
+
 try:
-    _out = {"page": (await _ocr.read_async(_image.to_bytes())).to_dict()}
+    _page = await run_async(_reporting(_ocr.read_steps(_image.to_bytes()), _ocr.detector.session, _report))
+    _out = {"page": _page.to_dict()}
+    if _render is not None:
+        # the same renderers as the CLI's --format text|json|hocr
+        _out["page"]["exports"] = {"text": _page.to_text(), "hocr": _page.to_hocr(image_name=_render),
+                                   "json": json.dumps(_page.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\\n"}
+    del _page
 except LocalOCRError as err:
     _out = {"error": str(err), "code": err.code}
-del _image
+del _image, _report, _render
 _out
 `);
   if (out.error) throw Object.assign(new Error(out.error), { code: out.code });
@@ -218,6 +266,7 @@ self.onmessage = async ({ data }) => {
     let value;
     if (data.cmd === "exec") value = await execPython(data.code);
     else if (data.cmd === "read") value = await readImage(data.image, data.options || {});
+    else if (data.cmd === "prepare") value = (await prepareOCR(data.options || {}), true);
     else if (data.cmd === "resources") value = resources;
     else throw new Error(`unknown command ${data.cmd}`);
     postMessage({ type: "result", id, value });

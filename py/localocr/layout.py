@@ -21,6 +21,7 @@ Works on any page rotation: a page photographed at 90 degrees deskews to 0.
 from __future__ import annotations
 
 import math
+from statistics import median
 
 import numpy as np
 
@@ -51,8 +52,9 @@ class Segment:
         self.words = words
         self.confidence = confidence
         p = self.quad @ rot.T
-        self.x0, self.y0 = p.min(axis=0)
-        self.x1, self.y1 = p.max(axis=0)
+        # plain floats: the cuts below do many small comparisons, slow on numpy scalars
+        self.x0, self.y0 = (float(v) for v in p.min(axis=0))
+        self.x1, self.y1 = (float(v) for v in p.max(axis=0))
         # height: the quad's side length (not the bbox, which grows with rotation)
         self.h = float((np.linalg.norm(self.quad[3] - self.quad[0]) + np.linalg.norm(self.quad[2] - self.quad[1])) / 2)
 
@@ -88,7 +90,7 @@ def _vertical_cuts(segs, h):
 def _is_column(side, h, region_width) -> bool:
     if len(side) < COLUMN_MIN_SEGMENTS:
         return False
-    width = float(np.median([s.x1 - s.x0 for s in side]))
+    width = median([s.x1 - s.x0 for s in side])
     return width >= COLUMN_MIN_WIDTH * h and width >= COLUMN_MIN_SHARE * region_width
 
 
@@ -146,8 +148,8 @@ def _rows(segs):
     for s in sorted(segs, key=lambda s: (s.cy, s.x0)):
         best, best_ov = None, 0.0
         for r in rows[-3:]:       # rows are built top-down: only the last few can still take s
-            ry0 = np.median([t.y0 for t in r])
-            ry1 = np.median([t.y1 for t in r])
+            ry0 = median([t.y0 for t in r])
+            ry1 = median([t.y1 for t in r])
             ov = min(s.y1, ry1) - max(s.y0, ry0)
             clash = any(min(s.x1, t.x1) - max(s.x0, t.x0) > 0.3 * min(s.x1 - s.x0, t.x1 - t.x0) for t in r)
             if not clash and ov >= ROW_OVERLAP * min(s.y1 - s.y0, ry1 - ry0) and ov > best_ov:
@@ -191,13 +193,13 @@ def build_blocks(segments) -> list[Block]:
     c, s_ = math.cos(angle), math.sin(angle)
     rot = np.array([[c, s_], [-s_, c]])         # rotates the page's text direction onto +x
     segs = [Segment(q, w, conf, rot) for q, w, conf in segments]
-    h = float(np.median([s.h for s in segs]))
+    h = median([s.h for s in segs])
     blocks = []
     for region in _regions(segs, max(h, 1.0)):
         rows = _rows(region)
         # paragraph gaps inside a region (a cut could not isolate them cleanly) still start blocks
         gaps = [min(t.y0 for t in row) - max(t.y1 for t in prev) for prev, row in zip(rows, rows[1:])]
-        leading = float(np.median(gaps)) if gaps else 0.0
+        leading = median(gaps) if gaps else 0.0
         cur = [rows[0]]
         for gap, row in zip(gaps, rows[1:]):
             if gap >= PARAGRAPH_GAP * h and gap >= PARAGRAPH_VS_LEADING * leading:

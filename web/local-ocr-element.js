@@ -1,0 +1,169 @@
+// <local-ocr>: a drop zone that reads the text of an image on this device, for pages that want a
+// widget without code.
+//
+//   <script type="module" src="/tools/ocr/local-ocr-element.js"></script>
+//   <local-ocr backend="auto" formats="image/png image/jpeg"></local-ocr>
+//
+// Attributes: backend ("auto" | "wasm" | "webgpu", as createOCR), formats (accepted MIME types or
+// extensions, space or comma separated; default: common raster images), base (folder of localocr.js,
+// default: this module's folder), threads (WASM thread cap).
+// Events (bubbling, composed): `ready` {detail: runtime info}, `result` {detail: page JSON},
+// `error` {detail: {message, code}}. Properties: `result` (the last page JSON), `read(file)`.
+// Parts for ::part() styling: dropzone, status, text.
+// Works under `default-src 'self'`: no inline script or style (its CSS is local-ocr.css, linked).
+
+import { createOCR } from "./localocr.js";
+
+const CSS = new URL("local-ocr.css", import.meta.url).href;
+const DEFAULT_FORMATS = ["image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp", "image/tiff"];
+
+function parseFormats(value) {
+  const list = (value || "").split(/[\s,]+/).filter(Boolean);
+  return list.length ? list : DEFAULT_FORMATS;
+}
+
+// A file matches "image/png", "image/*" or ".png".
+function accepts(formats, file) {
+  const name = (file.name || "").toLowerCase();
+  const type = (file.type || "").toLowerCase();
+  return formats.some((f) => {
+    f = f.toLowerCase();
+    if (f.startsWith(".")) return name.endsWith(f);
+    if (f.endsWith("/*")) return type.startsWith(f.slice(0, -1));
+    return type === f;
+  });
+}
+
+export class LocalOCRElement extends HTMLElement {
+  static observedAttributes = ["backend", "formats", "base", "threads"];
+
+  #ocr = null;
+  #result = null;
+  #parts;
+
+  constructor() {
+    super();
+    const root = this.attachShadow({ mode: "open" });
+    const css = document.createElement("link");
+    css.rel = "stylesheet";
+    css.href = CSS;
+    const zone = document.createElement("label");
+    zone.part = "dropzone";
+    zone.className = "zone";
+    zone.tabIndex = 0;
+    const input = document.createElement("input");
+    input.type = "file";
+    const hint = document.createElement("span");
+    hint.textContent = "Drop an image here, paste one, or choose a file. It is read on this device.";
+    zone.append(input, hint);
+    const status = document.createElement("p");
+    status.part = "status";
+    status.className = "status";
+    status.setAttribute("role", "status");
+    status.setAttribute("aria-live", "polite");
+    const text = document.createElement("pre");
+    text.part = "text";
+    text.className = "text";
+    text.hidden = true;
+    root.append(css, zone, status, text);
+    this.#parts = { zone, input, status, text };
+
+    input.addEventListener("change", () => { if (input.files[0]) this.#take(input.files[0]); input.value = ""; });
+    zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });
+    zone.addEventListener("dragleave", () => zone.classList.remove("over"));
+    zone.addEventListener("drop", (e) => {
+      e.preventDefault();
+      zone.classList.remove("over");
+      const file = e.dataTransfer && e.dataTransfer.files[0];
+      if (file) this.#take(file);
+    });
+    this.addEventListener("paste", (e) => {
+      const file = [...(e.clipboardData ? e.clipboardData.files : [])][0];
+      if (file) { e.preventDefault(); this.#take(file); }
+    });
+    this.#syncAccept();
+  }
+
+  get result() { return this.#result; }
+
+  connectedCallback() { this.#engine(); }     // start loading while the user picks a file
+
+  disconnectedCallback() { this.#stop(); }
+
+  attributeChangedCallback(name) {
+    if (name === "formats") this.#syncAccept();
+    else this.#stop();                          // backend/base/threads: the next read starts afresh
+  }
+
+  // Read an image (anything createOCR's read() takes); resolves to the page JSON, also sent as `result`.
+  async read(image) {
+    const name = (image && image.name) || "the image";
+    this.#status(`Reading ${name}…`);
+    const started = performance.now();
+    try {
+      const page = await this.#engine().read(image);
+      this.#result = page;
+      const lines = page.blocks.reduce((n, b) => n + b.lines.length, 0);
+      this.#status(`Read ${name} in ${((performance.now() - started) / 1000).toFixed(1)} s: ${lines} line(s).`);
+      this.#parts.text.textContent = page.text;
+      this.#parts.text.hidden = false;
+      this.#emit("result", page);
+      return page;
+    } catch (err) {
+      this.#fail(err);
+      throw err;
+    }
+  }
+
+  #engine() {
+    if (!this.#ocr) {
+      try {
+        const options = { backend: this.getAttribute("backend") || "auto", onProgress: (p) => this.#status(p.message) };
+        if (this.hasAttribute("base")) options.base = this.getAttribute("base");
+        if (this.hasAttribute("threads")) options.numThreads = Number(this.getAttribute("threads"));
+        this.#ocr = createOCR(options);
+      } catch (err) {
+        this.#fail(err);
+        return { read: () => Promise.reject(err) };
+      }
+      this.#ocr.ready.then(
+        (info) => { this.#status("Ready. Nothing leaves this device."); this.#emit("ready", info); },
+        () => {},                               // reported by the read that meets it
+      );
+    }
+    return this.#ocr;
+  }
+
+  #stop() {
+    if (this.#ocr) this.#ocr.terminate();
+    this.#ocr = null;
+  }
+
+  #take(file) {
+    const formats = parseFormats(this.getAttribute("formats"));
+    if (!accepts(formats, file)) {
+      this.#fail(Object.assign(new Error(`"${file.name}" is ${file.type || "of an unknown type"}; ` +
+        `this reader accepts ${formats.join(", ")}`), { code: "unsupported_format" }));
+      return;
+    }
+    this.read(file).catch(() => {});            // reported through the `error` event
+  }
+
+  #syncAccept() { this.#parts.input.accept = parseFormats(this.getAttribute("formats")).join(","); }
+
+  #status(message, isError = false) {
+    this.#parts.status.textContent = message;
+    this.#parts.status.classList.toggle("error", isError);
+  }
+
+  #fail(err) {
+    this.#status(`Could not read: ${err.message}`, true);
+    this.#emit("error", { message: err.message, code: err.code || "error" });
+  }
+
+  #emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+  }
+}
+
+if (!customElements.get("local-ocr")) customElements.define("local-ocr", LocalOCRElement);
