@@ -59,7 +59,9 @@ def poll(page, expression: str, timeout: float = 120.0, interval: float = 0.1):
 def open_app(browser, base: str, requests: list | None = None):
     """A new page on the app; every request URL is appended to `requests` (workers included:
     context-level routing sees the worker's fetches too). Returns (context, page)."""
-    context = browser.new_context()
+    # No service worker here: these pages test the runtime and the app, not the offline cache
+    # (tests/browser/test_pwa_embed.py does), and a worker-served page would hide requests from routing.
+    context = browser.new_context(service_workers="block")
     if requests is not None:
         def record(route):
             requests.append(route.request.url)
