@@ -102,18 +102,25 @@ def test_no_csp_violation(app):
     app.page.evaluate("fetch('/csp-report').then(r => r.ok)")
     assert app.server.handler_class.csp_reports == []
     # A control: an inline script must be refused and reported, or the check above proves nothing.
+    # It runs on a fresh page of its own, so that no state of the long-lived app page is involved.
     if app.server.handler_class.isolation:
-        seen = app.page.evaluate("""() => new Promise((resolve) => {
-            document.addEventListener('securitypolicyviolation', (e) => resolve(e.violatedDirective), {once: true});
-            const s = document.createElement('script');
-            s.textContent = 'window.__inline = 1';
-            document.body.append(s);
-        })""")
-        assert seen.startswith("script-src"), seen
-        reports = poll_reports(app.server, timeout=60)  # Chromium may send reports late on a loaded machine
-        assert any("script-src" in str(r) for r in reports), reports
-        app.server.handler_class.csp_reports.clear()
-        assert app.page.evaluate("window.__inline === undefined")
+        from tools.browser import open_app
+
+        context, page = open_app(app.page.context.browser, app.base + "?csp-control")
+        try:
+            seen = page.evaluate("""() => new Promise((resolve) => {
+                document.addEventListener('securitypolicyviolation', (e) => resolve(e.violatedDirective), {once: true});
+                const s = document.createElement('script');
+                s.textContent = 'window.__inline = ' + Date.now();
+                document.body.append(s);
+            })""")
+            assert seen.startswith("script-src"), seen
+            reports = poll_reports(app.server, timeout=60)  # Chromium may send reports late on a loaded machine
+            assert any("script-src" in str(r) for r in reports), reports
+            assert page.evaluate("window.__inline === undefined")
+        finally:
+            app.server.handler_class.csp_reports.clear()
+            context.close()
 
 
 def poll_reports(server, timeout: float = 10.0):
