@@ -26,9 +26,8 @@ import numpy as np
 import onnxruntime as ort
 import torch
 
-from export.charset import decode_greedy
 from export.recognizer import CONFIG, CRNN, export_onnx
-from export.train_recognizer import VAL_SETS, load_real, pad_batch, score
+from export.train_recognizer import VAL_SETS, load_real, pad_batch, predict_batched, score
 
 INT8_DEFAULT = "int8_dyn_lstm_matmul"  # shipped as recognizer.int8.onnx unless --variants finds better
 MAX_CER_COST = 0.005  # issue 5: int8 may cost at most 0.5 CER points against fp32, on every set
@@ -86,23 +85,8 @@ def to_input(pixels_u8: np.ndarray) -> np.ndarray:
 
 
 def ort_predict(sess: ort.InferenceSession, images: list[np.ndarray], cols: int = 16384) -> list[str]:
-    import random
-    order = sorted(range(len(images)), key=lambda i: images[i].shape[1])
-    out = [None] * len(images)
-    rng = random.Random(0)
-    k = 0
-    while k < len(order):
-        j = k
-        while j < len(order) and (j - k + 1) * ((images[order[j]].shape[1] + 3) // 4 * 4) <= cols and j - k < 256:
-            j += 1
-        j = max(j, k + 1)
-        idx = order[k:j]
-        x, _ = pad_batch([images[i] for i in idx], rng, train=False)
-        best = sess.run(None, {"image": to_input(x)})[0].argmax(-1)
-        for i, b in zip(idx, best):
-            out[i] = decode_greedy(b.tolist())
-        k = j
-    return out
+    """Greedy CTC decode of every image with onnxruntime, batched by width."""
+    return predict_batched(lambda x: sess.run(None, {"image": to_input(x)})[0].argmax(-1), images, cols)
 
 
 def evaluate(path: str, val, limit: int) -> dict:

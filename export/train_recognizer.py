@@ -241,27 +241,36 @@ def score(name: str, preds: list[str], refs: list[str]) -> dict:
     return out
 
 
-@torch.no_grad()
-def predict(model, images: list[np.ndarray], device, cols: int = 16384) -> list[str]:
-    """Greedy CTC decode of every image, batched by width (results in input order)."""
-    model.eval()
+def predict_batched(best_path, images: list[np.ndarray], cols: int = 16384) -> list[str]:
+    """Greedy CTC decode of every image, batched by width (results in input order).
+
+    `best_path(x)` maps a padded uint8 batch [N,1,H,W] to the argmax class per time step [N,T]
+    (torch in training, onnxruntime at export): one batching loop for both.
+    """
     order = sorted(range(len(images)), key=lambda i: images[i].shape[1])
     out = [None] * len(images)
     rng = random.Random(0)
     k = 0
     while k < len(order):
         j = k
+        # about `cols` padded columns and at most 256 crops per batch
         while j < len(order) and (j - k + 1) * ((images[order[j]].shape[1] + 3) // 4 * 4) <= cols and j - k < 256:
             j += 1
         j = max(j, k + 1)
         idx = order[k:j]
         x, _ = pad_batch([images[i] for i in idx], rng, train=False)
-        logp = model(normalise(torch.from_numpy(x).to(device)))
-        best = logp.argmax(-1).cpu().numpy()
-        for i, b in zip(idx, best):
+        for i, b in zip(idx, best_path(x)):
             out[i] = decode_greedy(b.tolist())
         k = j
     return out
+
+
+@torch.no_grad()
+def predict(model, images: list[np.ndarray], device, cols: int = 16384) -> list[str]:
+    """Greedy CTC decode of every image with the torch model, batched by width."""
+    model.eval()
+    return predict_batched(
+        lambda x: model(normalise(torch.from_numpy(x).to(device))).argmax(-1).cpu().numpy(), images, cols)
 
 
 def validate(model, val: dict[str, Pool], device, limit: int) -> dict:
