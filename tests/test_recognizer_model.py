@@ -257,3 +257,24 @@ def test_committed_int8_is_small_and_reads_like_fp32():
     # 4 of these 6 exactly ('caté creme', 'helo worid': 4 edits in 57 characters).
     edits = sum(edit_distance(r, w) for r, w in zip(reads["fp32"], words))
     assert edits / sum(len(w) for w in words) <= 0.10
+
+
+def test_funsd_words_group_into_lines_with_spaces_where_the_ink_has_gaps():
+    """FUNSD's words become line crops for training; a space only where the page shows one."""
+    from export.rec_data import word_lines
+
+    grey = np.full((60, 300), 255, np.uint8)
+    # ink: "Name" 10..50, "/" 52..56 (touching), "Phone" 70..120 (a word space), all rows 10..22;
+    # a second line below at rows 40..52: "12" 10..30 and, far right, "x" 250..260 (another column)
+    for x0, x1, y0, y1 in ((10, 50, 10, 22), (52, 56, 10, 22), (70, 120, 10, 22), (10, 30, 40, 52), (250, 260, 40, 52)):
+        grey[y0:y1, x0:x1] = 0
+    # boxes keep margins that overlap their neighbours' (as FUNSD's do)
+    words = [{"text": "Phone", "quad": [66, 8, 124, 8, 124, 24, 66, 24]},
+             {"text": "Name", "quad": [8, 8, 53, 8, 53, 24, 8, 24]},
+             {"text": "/", "quad": [50, 8, 60, 8, 60, 24, 50, 24]},
+             {"text": "12", "quad": [8, 38, 32, 38, 32, 54, 8, 54]},
+             {"text": "x", "quad": [248, 38, 262, 38, 262, 54, 248, 54]},
+             {"text": None, "ignore": True, "quad": [130, 8, 140, 8, 140, 24, 130, 24]}]
+    lines = word_lines(words, grey)
+    assert [ln["text"] for ln in lines] == ["Name/ Phone"]
+    assert lines[0]["quad"] == [8.0, 8.0, 124.0, 8.0, 124.0, 24.0, 8.0, 24.0]
