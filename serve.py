@@ -163,7 +163,8 @@ class Handler(SimpleHTTPRequestHandler):
         accepts = accepted_encodings(self.headers.get("Accept-Encoding"))
         for encoding, ext in (("br", ".br"), ("gzip", ".gz")):
             sib = path.with_name(path.name + ext)
-            if encoding in accepts and sib.is_file():
+            # A sibling older than its file is stale (e.g. a model re-exported since the last set-up).
+            if encoding in accepts and sib.is_file() and sib.stat().st_mtime_ns >= path.stat().st_mtime_ns:
                 return self._send_file(sib, ctype, encoding)
         if "gzip" in accepts and path.suffix in GZIP_TYPES and path.stat().st_size <= GZIP_MAX:
             return self._send_bytes(self._gzipped(path), ctype, "gzip", path)

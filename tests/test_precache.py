@@ -12,6 +12,7 @@ def site(tmp_path):
     for name, data in {"index.html": b"<!doctype html>", "app.js": b"1", "sw.js": b"sw", "README.md": b"no",
                        "icons/icon-192.png": b"png", "vendor/pyodide/pyodide.asm.wasm": b"\0asm",
                        "vendor/pyodide/pyodide.asm.wasm.br": b"br", "vendor/runtime.json": b"{}",
+                       "vendor/ort-webgpu/ort.webgpu.min.mjs": b"only where WebGPU runs",
                        "models/detector.onnx": b"fp32", "models/detector.int8.onnx": b"int8",
                        "models/recognizer.onnx": b"rec", "models/card.md": b"card"}.items():
         path = tmp_path / name

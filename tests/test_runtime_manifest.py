@@ -140,3 +140,21 @@ def test_manifest_pins_every_file_and_the_laid_out_runtime_verifies():
     if not (ROOT / "web" / "vendor" / "runtime.json").exists():
         pytest.fail("web/vendor is not set up: run `make test`")
     runtime.verify()
+
+
+def test_models_get_compressed_siblings_and_lose_stale_ones(tmp_path):
+    models = tmp_path / "models"
+    models.mkdir()
+    weights = bytes(range(256)) * 64 + bytes(40000)   # compressible, like a model's zero runs
+    (models / "detector.onnx").write_bytes(weights)
+    (models / "gone.onnx.br").write_bytes(b"stale")
+    runtime.compress_models(models, tmp_path / "cache")
+    import brotli
+
+    assert brotli.decompress((models / "detector.onnx.br").read_bytes()) == weights
+    assert gzip.decompress((models / "detector.onnx.gz").read_bytes()) == weights
+    assert not (models / "gone.onnx.br").exists()
+    (models / "detector.onnx").write_bytes(weights)   # the same model written again (a re-export)
+    runtime.compress_models(models, tmp_path / "cache")
+    for ext in (".br", ".gz"):   # still current for serve.py, which ignores a sibling older than its file
+        assert (models / f"detector.onnx{ext}").stat().st_mtime_ns >= (models / "detector.onnx").stat().st_mtime_ns

@@ -8,7 +8,8 @@ Contract:
 - URLs are relative to the app root (where sw.js sits): the same manifest works at `/` and under a
   sub-path such as `/tools/ocr/`.
 - Listed: the app shell (the files at the root of web/ and web/icons/), the runtime under vendor/
-  (without the .br/.gz siblings: the browser stores decoded bodies), and one model per kind, the one
+  (without the .br/.gz siblings: the browser stores decoded bodies, and without the WebGPU build,
+  `NOT_PRECACHED`), and one model per kind, the one
   the worker would load (`<kind>.int8.onnx` if present, else `<kind>.onnx`).
 - `version` is `<localocr version>-<12 hex of the sha256 over the listed files and sw.js>`: it names
   the cache, so two builds that differ in any byte never share one.
@@ -34,6 +35,10 @@ SW = "sw.js"
 SHELL_TYPES = {".html", ".js", ".mjs", ".css", ".webmanifest", ".png", ".svg", ".ico", ".json"}
 SKIP_SUFFIXES = {".br", ".gz", ".tmp"}
 MODEL_KINDS = ("detector", "recognizer")
+# onnxruntime-web's WebGPU build (27 MB) is fetched only where a real WebGPU adapter exists
+# (web/worker.js): precaching it would make every WASM-only visitor download it. Offline, such a
+# device runs WASM and says why.
+NOT_PRECACHED = ("vendor/ort-webgpu/",)
 
 _hash_cache: dict[tuple[str, int, int], str] = {}
 
@@ -59,7 +64,8 @@ def listed_files(directory: Path) -> list[Path]:
     for sub in ("icons", "vendor"):
         if (directory / sub).is_dir():
             out += [p for p in (directory / sub).rglob("*")
-                    if p.is_file() and p.suffix not in SKIP_SUFFIXES and not p.name.startswith(".")]
+                    if p.is_file() and p.suffix not in SKIP_SUFFIXES and not p.name.startswith(".")
+                    and not p.relative_to(directory).as_posix().startswith(NOT_PRECACHED)]
     models = directory / "models"
     for kind in MODEL_KINDS:
         for name in (f"{kind}.int8.onnx", f"{kind}.onnx"):   # the worker's order (worker.js fetchModel)
