@@ -45,9 +45,10 @@ $(VENV)/.stamp-test: pyproject.toml $(VENV)/.stamp-run
 	$(PY) -m pip install --quiet -e '.[train,dev]'
 	touch $@
 
-# Fetch (once, into .cache/runtime) and verify the browser runtime, lay it out in web/vendor/.
+# Fetch (once, into .cache/runtime) and verify the browser runtime, lay it out in web/vendor/;
+# also the models' .br/.gz siblings (web/models/*.onnx.br, git-ignored).
 runtime: web/vendor/runtime.json
-web/vendor/runtime.json: tools/runtime.json tools/runtime.py $(PACKAGE_SOURCES) $(VENV)/.stamp-run
+web/vendor/runtime.json: tools/runtime.json tools/runtime.py tools/repack.py $(PACKAGE_SOURCES) $(wildcard web/models/*.onnx) $(VENV)/.stamp-run
 	$(PY) -m tools.runtime install
 	touch $@
 
@@ -122,3 +123,22 @@ icons: setup
 # Bytes the service worker caches, and a cached reload (server gone) -> first result, median of 3.
 bench-pwa: setup-test
 	$(PY) -m tools.bench_pwa --runs 3
+
+# ---- side-by-side benchmark (issue 9): localocr vs the Tesseract 5 CLI and tesseract.js, see tools/bench.py.
+# Peers from the registries only: Debian's tesseract (installed when missing), npm's tesseract.js pinned
+# by tools/bench_peers/package-lock.json (npm ci, into .cache/bench). Writes bench/ and README's section.
+.PHONY: bench bench-quick tesseract
+TESSERACT_PACKAGES := tesseract-ocr tesseract-ocr-eng
+BENCH_FLAGS ?=
+bench: setup chromium tesseract $(VENV)/.stamp-bench
+	$(PY) -m tools.bench $(BENCH_FLAGS)
+# Smoke test of the same steps (a few images; writes bench/out/quick/ only).
+bench-quick: setup chromium tesseract $(VENV)/.stamp-bench
+	$(PY) -m tools.bench --quick
+tesseract:
+	@dpkg -s $(TESSERACT_PACKAGES) >/dev/null 2>&1 || { $(SUDO) apt-get update && $(SUDO) apt-get install -y $(TESSERACT_PACKAGES); }
+	@command -v npm >/dev/null || { echo "make bench needs npm (Node.js) for tesseract.js"; exit 1; }
+# Playwright (the dev extra) drives Chromium; torch and the training extras are not needed here.
+$(VENV)/.stamp-bench: pyproject.toml $(VENV)/.stamp-run
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@

@@ -1,0 +1,32 @@
+// What both benchmark pages share. A page reads ?first=<image> as soon as its engine is created and
+// sets window.bench.first = {doneMs (performance.now(): ms since navigation start), words}; then
+// bench.read(name) -> {ms, words, text} times one read of images/<name> (the fetch is not timed).
+export const bench = (window.bench = { first: null, error: null, info: null, read: null });
+const query = new URLSearchParams(location.search);
+export const param = (name) => query.get(name);
+
+export async function imageBlob(name) {
+  const response = await fetch(new URL(`images/${name}`, location.href));
+  if (!response.ok) throw new Error(`images/${name}: HTTP ${response.status}`);
+  return response.blob();
+}
+
+const countWords = (text) => text.split(/\s+/).filter(Boolean).length;
+
+// engine: {create() -> info, recognize(blob) -> text}
+export async function run(engine) {
+  try {
+    const first = await imageBlob(param("first"));
+    bench.info = await engine.create();
+    const text = await engine.recognize(first);
+    bench.first = { doneMs: performance.now(), words: countWords(text) };
+    bench.read = async (name) => {
+      const blob = await imageBlob(name);
+      const start = performance.now();
+      const out = await engine.recognize(blob);
+      return { ms: performance.now() - start, words: countWords(out), text: out };
+    };
+  } catch (e) {
+    bench.error = String((e && e.message) || e);
+  }
+}
