@@ -1,0 +1,48 @@
+"""Recognizer speed in onnxruntime-web (WASM) inside the app's worker, headless Chromium.
+
+    python export/bench_rec_wasm.py [MODEL.onnx ...]   (default: the recognizer files in web/models)
+
+For each model: session create, then a batch of 32 crops [32,1,32,256] run 1 warm-up + 5 times
+from Python through the Pyodide backend (`run_async`), median ms; with cross-origin isolation
+(threaded WASM, the app's thread count) and without (one thread). The same figure as the
+export's CPython column (issue 5: "measure the same in onnxruntime-web WASM").
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_det_wasm  # noqa: E402
+
+CODE = """
+import base64
+import numpy as np
+import localocr_js
+from localocr.backends.pyodide import PyodideBackend
+now = localocr_js.now
+s = await PyodideBackend().load_async(base64.b64decode(MODEL), "recognizer")
+x = np.random.default_rng(0).standard_normal((32, 1, 32, 256)).astype(np.float32)
+await s.run_async({"image": x})
+ts = []
+for _ in range(5):
+    t = now(); await s.run_async({"image": x}); ts.append(now() - t)
+sorted(ts)[2]
+"""
+
+
+def main(argv=None) -> int:
+    paths = [Path(p) for p in (argv if argv is not None else sys.argv[1:])] or \
+        sorted((bench_det_wasm.ROOT / "web" / "models").glob("recognizer*.onnx"))
+    bench_det_wasm.CODE = CODE
+    res = bench_det_wasm.measure(paths)
+    # measure() names its figure after the detector's input; here it is 32 crops of 32x256
+    print(json.dumps({k: {m: {"threads": v["threads"], "ms_32x256": v["ms_1024"]} for m, v in r.items()}
+                      for k, r in res.items()}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
