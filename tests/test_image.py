@@ -148,3 +148,28 @@ def test_big_pil_and_numpy_reduced():
     assert load_image(Image.new("L", (400, 300)), max_pixels=100_000).size == (200, 150)
     assert load_image(np.zeros((300, 400, 4), np.uint8), max_pixels=10_000).size == (100, 75)
     assert load_image(Image.new("P", (400, 300)), max_pixels=100_000).size == (200, 150)
+
+
+def test_colour_jpeg_is_read_as_its_luma_channel():
+    """A colour JPEG file decodes to "L": libjpeg's own Y output (no chroma upsampling, which differs
+    between libjpeg 9 in the browser and libjpeg-turbo here); luma_jpeg=False keeps RGB."""
+    rng = np.random.default_rng(0)
+    rgb = Image.fromarray(rng.integers(0, 256, (48, 64, 3), dtype=np.uint8), "RGB")
+    data = jpeg_bytes(rgb, quality=90)         # 4:2:0 subsampled, as cameras write them
+    out = load_image(data)
+    assert out.mode == "L" and out.size == (64, 48)
+    ycc = Image.open(io.BytesIO(data))
+    ycc.draft("YCbCr", None)                   # the decoder's Y plane, before any colour conversion
+    assert ycc.mode == "YCbCr"
+    assert np.array_equal(np.asarray(out), np.asarray(ycc.getchannel(0)))
+    assert load_image(data, luma_jpeg=False).mode == "RGB"
+    # a grey JPEG stays as it is, and other formats keep their colour
+    assert load_image(jpeg_bytes(rgb.convert("L"))).mode == "L"
+    assert load_image(png_bytes(rgb)).mode == "RGB"
+
+
+def test_big_colour_jpeg_luma_and_reduction_in_one_draft():
+    im = Image.new("RGB", (800, 600), (200, 30, 30))
+    out = load_image(jpeg_bytes(im), max_pixels=100_000)
+    assert out.mode == "L" and out.size == (200, 150)
+    assert load_image(jpeg_bytes(im), max_pixels=100_000, luma_jpeg=False).mode == "RGB"

@@ -106,3 +106,43 @@ def test_word_boxes_fit_the_ink_of_a_loose_line():
     flat = np.full((32, 100), 128, np.uint8)          # no contrast: boxes keep the line height
     words = split_words(d, quad, 100, 0, 4, 32, flat)
     assert words[0].quad[0, 1] == 0 and words[0].quad[2, 1] == 32
+
+
+def test_percentiles_u8_equal_numpy_bit_for_bit():
+    from localocr.recognition import percentiles_u8
+
+    rng = np.random.default_rng(5)
+    qs = (5, 50, 95, 0, 100, 37.5)
+    for shape in [(1, 1), (1, 2), (32, 7), (32, 301), (3, 1000)]:
+        for a in (rng.integers(0, 256, shape, dtype=np.uint8), np.full(shape, 200, np.uint8),
+                  (rng.random(shape) > 0.8).astype(np.uint8) * 255):
+            assert percentiles_u8(a, qs) == [float(v) for v in np.percentile(a, qs)]
+            assert percentiles_u8(a, (50,))[0] == float(np.median(a))
+
+
+def test_batched_ctc_equals_per_row():
+    from localocr.recognition import ctc_greedy_batch
+
+    rng = np.random.default_rng(6)
+    logits = np.log(rng.dirichlet(np.ones(5) * 0.3, size=(4, 12))).astype(np.float32)
+    for got, row in zip(ctc_greedy_batch(logits, ALPHA), logits):
+        want = ctc_greedy(row, ALPHA)
+        assert (got.text, got.confidence) == (want.text, want.confidence)
+        assert np.array_equal(got.char_conf, want.char_conf) and np.array_equal(got.char_steps, want.char_steps)
+
+
+def test_character_positions_barely_move_when_an_edge_step_flips():
+    """Two engines' rounding can flip a near-tied step at a run's edge between the character and
+    the blank; the character's position (and so its word box) must then move by a fraction of a
+    step, not by a whole one as the steps' midpoint does."""
+    path = [0, 0, 1, 1, 0, 0, 0]
+    a = logits_for(path)
+    a[4] = np.log([0.49, 0.47, 0.01, 0.02, 0.01])      # step 4: blank just ahead of 'a'
+    b = a.copy()
+    b[4] = np.log([0.47, 0.49, 0.01, 0.02, 0.01])      # ... and just behind it
+    da, db = ctc_greedy(a, ALPHA), ctc_greedy(b, ALPHA)
+    assert da.text == db.text == "a"
+    assert da.char_steps.tolist() == [[2, 3]] and db.char_steps.tolist() == [[2, 4]]
+    assert abs(da.char_pos[0] - db.char_pos[0]) < 0.1      # the midpoint moves by 0.5 steps
+    # a symmetric run sits at its midpoint
+    assert ctc_greedy(logits_for([0, 1, 1, 1, 0]), ALPHA).char_pos[0] == pytest.approx(2.5)

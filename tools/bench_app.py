@@ -1,7 +1,9 @@
 """Measure the web app end to end in headless Chromium: a SROIE receipt and a FUNSD form, WASM with
-threads (cross-origin isolated) and without (no COOP/COEP: one thread).
+threads (cross-origin isolated, `--threads` of them: the app's ?threads=N) and without (no COOP/COEP:
+one thread).
 
-    python -m tools.bench_app [--runs 5] [--images RECEIPT FORM] [--json out.json]   (or: make bench-app)
+    python -m tools.bench_app [--runs 5] [--threads 2] [--images RECEIPT FORM] [--json out.json]
+    (or: make bench-app)
     python -m tools.bench_app --contract      # the tiny contract models (checks the tool, not the figures)
     python -m tools.bench_app --models DIR    # models from DIR instead of web/models
 
@@ -88,6 +90,14 @@ def start_page(page, base):
     poll(page, "typeof localocrApp === 'object'", 60, 0.02)
 
 
+def load_average() -> str:
+    """The machine's 1/5/15-minute load averages (the figures depend on what else runs)."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
 def measure(browser, base, image: Path, runs: int, models: dict | None, timeout: float) -> dict:
     cold, warm, per = [], [], []
     for _ in range(runs):
@@ -133,21 +143,28 @@ def main(argv=None) -> int:
     ap.add_argument("--contract", action="store_true", help="use the tiny contract models (tests the tool only)")
     ap.add_argument("--models", type=Path, help="a folder of models to use instead of web/models (routed in)")
     ap.add_argument("--timeout", type=float, default=600, help="seconds to wait for one result")
+    ap.add_argument("--threads", type=int, default=2,
+                    help="WASM threads when isolated (the app's ?threads=N; default 2, this machine's cores)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     models = contract_models() if args.contract else None
     if args.models:
         models = {p.name: p.read_bytes() for p in args.models.glob("*.onnx")}
     results = []
+    loads = [load_average()]
     with chromium() as browser:
         for mode in args.modes:
             with serving(WEB, isolation=mode == "isolated") as (base, _server):
+                url = base + (f"?threads={args.threads}" if mode == "isolated" else "")
                 for image in args.images:
-                    r = measure(browser, base, image, args.runs, models, args.timeout)
+                    r = measure(browser, url, image, args.runs, models, args.timeout)
                     r["mode"] = mode
+                    r["load"] = load_average()
+                    loads.append(r["load"])
                     results.append(r)
                     print(json.dumps({k: v for k, v in r.items() if not k.endswith("_all_ms")}), flush=True)
     print(table(results))
+    print(f"load average (1/5/15 min) at start and after each row: {' | '.join(loads)}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     return 0

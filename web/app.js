@@ -34,7 +34,6 @@ const state = {
   pinned: false,        // the person chose an item: finished reads no longer take over the view
   busy: false,
   info: null,           // the worker's runtime info
-  gpu: null,            // why WebGPU is (not) used
   bootStage: null,
   bytes: 0,
   modelsReady: false,
@@ -74,22 +73,12 @@ function onProgress(p) {
 
 // ---------------------------------------------------------------- backend and runtime info
 
-async function probeWebGPU() {
-  if (!("gpu" in navigator)) return "this browser has no WebGPU";
-  try {
-    const adapter = await navigator.gpu.requestAdapter();
-    if (!adapter) return "no WebGPU adapter on this device";
-    const fallback = adapter.info ? adapter.info.isFallbackAdapter : adapter.isFallbackAdapter;
-    if (fallback) return "WebGPU here is a software fallback, slower than WASM";
-    return "a WebGPU adapter exists, but this build ships only the WASM engine (the WebGPU one is a 27 MB download)";
-  } catch (e) {
-    return `WebGPU failed to start (${e.message || e})`;
-  }
-}
-
-function backendSummary() {
+// "WebGPU" or "WASM, N threads": what the worker chose (info), or what ran for one page.
+function backendSummary(page) {
   const info = state.info;
   if (!info) return "";
+  const name = page ? page.backend : info.backend;
+  if (name === "webgpu") return "WebGPU";
   return `WASM, ${info.threads} thread${info.threads === 1 ? "" : "s"}`;
 }
 
@@ -100,7 +89,7 @@ function showInfo() {
     ["Threads", info.crossOriginIsolated
       ? `${info.threads}: ${info.threadsWhy}`
       : `1: the page is not cross-origin isolated (the server sends no COOP/COEP headers), so WASM cannot use threads`],
-    ["WebGPU", `not used: ${state.gpu || "checking…"}`],
+    ["WebGPU", info.backend === "webgpu" ? `used: ${info.backendWhy}` : `not used: ${info.backendWhy}`],
     ["Python", `Pyodide ${info.pyodide}, numpy + Pillow, localocr`],
     ["Downloaded", `${mb(state.bytes)} (runtime${state.modelsReady ? " and models" : ""})`],
     ["Start-up", seconds(info.timings.total_ms)],
@@ -249,7 +238,9 @@ function renderHead(item) {
     const p = item.page;
     const words = p.blocks.reduce((s, b) => s + b.lines.reduce((t, l) => t + l.words.length, 0), 0);
     meta.push(`${p.width} × ${p.height} px`, `${words} word${words === 1 ? "" : "s"}`,
-      `read in ${seconds(item.times.result - item.times.start)}`, backendSummary());
+      `read in ${seconds(item.times.result - item.times.start)}`, backendSummary(p));
+    // a page that fell back from WebGPU says why, next to it
+    if (state.info && p.backend !== state.info.backend) meta.push(p.backend_detail);
     if (item.drawMs !== undefined) meta.push(`drawn in ${seconds(item.drawMs)}`);
   } else if (item.state === "reading") meta.push(itemStateText(item));
   else if (item.state === "queued") meta.push("waiting for its turn");
@@ -324,7 +315,9 @@ function download(kind) {
 
 // ---------------------------------------------------------------- start-up
 
-const ocr = createOCR({ onProgress });
+// ?threads=N sets the WASM thread count (default: half the cores; see worker.js chooseThreads).
+const threadsParam = Number(new URLSearchParams(location.search).get("threads"));
+const ocr = createOCR({ onProgress, ...(Number.isInteger(threadsParam) && threadsParam > 0 ? { numThreads: threadsParam } : {}) });
 globalThis.localocr = ocr;
 globalThis.localocrApp = { state, items: state.items, select: (id) => select(id, true) };
 
@@ -360,7 +353,6 @@ function boot() {
   setupHighlight();
   $("copy").addEventListener("click", copyAll);
   for (const id of Object.keys(EXPORTS)) $(id).addEventListener("click", () => download(id));
-  probeWebGPU().then((why) => { state.gpu = why; if (state.info) showInfo(); });
 
   ocr.ready.then(
     (info) => {

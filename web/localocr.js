@@ -10,9 +10,14 @@
 // Options, by name only (a misspelt or positional option throws a TypeError that names it):
 //   base        URL of the folder holding worker.js, vendor/ and models/ (default: this module's
 //               folder). Must be on the page's origin: browsers start workers only from there.
-//   backend     "auto" | "wasm" | "webgpu". This build loads onnxruntime-web's WASM build only, so
-//               "auto" runs WASM (the result's backend_detail says why) and "webgpu" is refused.
-//   numThreads  cap on WASM threads (only used when the page is cross-origin isolated).
+//   backend     "auto" | "wasm" | "webgpu". "auto": WebGPU where the browser offers a real (hardware)
+//               adapter, WASM otherwise; the WebGPU build of onnxruntime-web is downloaded only then.
+//               "wasm": never WebGPU. "webgpu": the start fails (code "no_backend") without a real adapter.
+//               `ready` gives {backend, backendWhy}; each result's backend/backend_detail say what ran
+//               and why (a WebGPU failure switches to WASM at once, for that image, and says so).
+//   allowSoftwareWebGPU  for tests only: accept a software (fallback) WebGPU adapter, ~500x slower.
+//   numThreads  WASM threads, up to the number of cores (default: half the cores, at most 4; more than
+//               one only when the page is cross-origin isolated).
 //   models      {detector, recognizer}: model URLs relative to base (default: models/ beside worker.js).
 //   onProgress  called with {stage, message, bytes} while the runtime loads.
 //
@@ -25,7 +30,7 @@
 // `terminate()` stops the worker at once; pending and later calls reject with code "terminated".
 // `prepare()` loads the models ahead of the first read (the app calls it at start).
 
-const OPTIONS = ["base", "backend", "numThreads", "models", "onProgress"];
+const OPTIONS = ["base", "backend", "numThreads", "models", "onProgress", "allowSoftwareWebGPU"];
 const BACKENDS = ["auto", "wasm", "webgpu"];
 
 function fail(message, code, Type = Error) {
@@ -52,10 +57,6 @@ function checkOptions(options) {
   const { backend = "auto", numThreads, onProgress } = options;
   if (!BACKENDS.includes(backend)) {
     throw fail(`createOCR: backend must be one of ${BACKENDS.join(", ")}; got ${JSON.stringify(backend)}`, "bad_option", TypeError);
-  }
-  if (backend === "webgpu") {
-    throw fail('createOCR: backend "webgpu" is not available: this build of localocr loads the WASM build of ' +
-      'onnxruntime-web only. Use backend "auto" or "wasm".', "no_backend");
   }
   if (numThreads !== undefined && !(Number.isInteger(numThreads) && numThreads > 0)) {
     throw fail(`createOCR: numThreads must be a positive integer; got ${JSON.stringify(numThreads)}`, "bad_option", TypeError);
@@ -108,7 +109,7 @@ async function bytesOf(image) {
 }
 
 export function createOCR(options) {
-  const { backend = "auto", numThreads, models, onProgress } = checkOptions(options);
+  const { backend = "auto", numThreads, models, onProgress, allowSoftwareWebGPU = false } = checkOptions(options);
   const base = resolveBase(options && options.base);
   let worker = null;
   let readyPromise = null;
@@ -127,8 +128,9 @@ export function createOCR(options) {
     worker = own;
     let settle;
     readyPromise = new Promise((resolve, reject) => { settle = { resolve, reject }; });
-    const crash = (message) => {
-      const error = fail(`localocr worker stopped: ${message}`, "worker_crashed");
+    // code: the start-up error's own (e.g. "no_backend", "csp_blocks_wasm"), else "worker_crashed"
+    const crash = (message, code = "worker_crashed") => {
+      const error = fail(`localocr worker stopped: ${message}`, code);
       settle.reject(error);
       failAll(error);
       own.terminate();
@@ -136,8 +138,8 @@ export function createOCR(options) {
     };
     own.onmessage = ({ data }) => {
       if (data.type === "progress") onProgress && onProgress(data);
-      else if (data.type === "ready") settle.resolve({ ...data.info, backend: "wasm", backendRequested: backend });
-      else if (data.type === "fatal") crash(data.error.message);
+      else if (data.type === "ready") settle.resolve({ ...data.info, backendRequested: backend });
+      else if (data.type === "fatal") crash(data.error.message, data.error.code === "error" ? undefined : data.error.code);
       else if (data.type === "result" || data.type === "error") {
         const call = pending.get(data.id);
         if (!call) return;
@@ -148,7 +150,7 @@ export function createOCR(options) {
     };
     own.onerror = (event) => { event.preventDefault(); crash(event.message || `cannot start ${new URL("worker.js", base).href}`); };
     own.onmessageerror = () => crash("a message could not be decoded");
-    own.postMessage({ cmd: "init", options: { numThreads } });
+    own.postMessage({ cmd: "init", options: { numThreads, backend, models, allowSoftwareWebGPU: allowSoftwareWebGPU === true } });
     readyPromise.catch(() => {});                  // a crash is reported through the calls
   }
 
@@ -164,7 +166,7 @@ export function createOCR(options) {
 
   start();
   return {
-    // Resolves to {pyodide, ort, threads, crossOriginIsolated, timings, backend, ...} once started.
+    // Resolves to {pyodide, ort, backend, backendWhy, threads, crossOriginIsolated, timings, ...} once started.
     get ready() {
       if (terminated) return Promise.reject(fail("this localocr instance was terminated", "terminated"));
       if (!worker) start();

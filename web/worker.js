@@ -1,7 +1,9 @@
 // localocr worker: Pyodide + onnxruntime-web in one module worker (no second proxy worker).
 //
 // Protocol (all messages are plain objects):
-//   page -> worker  {cmd: "init", options: {numThreads?}}          once, first
+//   page -> worker  {cmd: "init", options: {numThreads?, backend?, models?, allowSoftwareWebGPU?}}  once, first
+//                       models: as in "read" below; fetched and started beside Pyodide (startModels)
+//                       backend "auto" | "wasm" | "webgpu" (see chooseBackend)
 //                   {id, cmd: "exec", code}                         run Python (async), reply its value
 //                   {id, cmd: "read", image: ArrayBuffer, options}  OCR one image (needs the pipeline + models)
 //                       options.tag: echoed in this read's {type: "progress", stage: "image", tag, step,
@@ -47,26 +49,135 @@ async function timed(name, fn) {
 }
 
 // Only a finite thread count that the host allows: SharedArrayBuffer exists only when the page is
-// cross-origin isolated (COOP+COEP). ORT defaults to 1 thread on 2 cores, so set it explicitly.
+// cross-origin isolated (COOP+COEP). By default half the cores, at most 4 (onnxruntime-web's own
+// rule): the other half stays with the page, the browser and Python in this worker. Measured on 2
+// busy cores, the same page and image read alternately: 1 thread 1.05 s (receipt) and 1.51 s (form),
+// 2 threads 1.63 s and 2.52 s (WASM threads wait on each other when a core is taken).
+// `requested` (createOCR's numThreads) sets the count, up to the number of cores.
 function chooseThreads(requested) {
   if (!self.crossOriginIsolated) return { threads: 1, why: "not cross-origin isolated (host sends no COOP/COEP)" };
   const cores = navigator.hardwareConcurrency || 1;
-  // 4: ORT's own cap for its default; beyond that WASM threads add little for these models.
-  const threads = Math.max(1, Math.min(requested || cores, 4));
-  return { threads, why: `${cores} cores` };
+  if (requested) return { threads: Math.max(1, Math.min(requested, cores)), why: `${requested} requested, ${cores} cores` };
+  // 4: beyond that WASM threads add little for these models
+  return { threads: Math.max(1, Math.min(Math.ceil(cores / 2), 4)), why: `half of ${cores} cores` };
+}
+
+// WebGPU where the browser offers a real (hardware) adapter, WASM otherwise; always with the reason.
+// A software adapter (SwiftShader, `isFallbackAdapter`) is never chosen: it runs these models ~500x
+// slower than WASM. `allowSoftwareWebGPU` accepts one anyway, for tests of the WebGPU path only.
+// backend "wasm" skips the probe; "webgpu" fails the start when no adapter qualifies.
+// Returns {backend, why, adapter?}.
+async function chooseBackend(options) {
+  const requested = options.backend || "auto";
+  if (requested === "wasm") return { backend: "wasm", why: "WASM was requested" };
+  let why = null;
+  let adapter = null;
+  if (!("gpu" in navigator) || !navigator.gpu) why = "this browser has no WebGPU";
+  else {
+    try {
+      adapter = await navigator.gpu.requestAdapter();
+      if (!adapter) why = "WebGPU offers no adapter on this device (no usable GPU or driver)";
+    } catch (e) {
+      why = `WebGPU did not start (${e.message || e})`;
+    }
+  }
+  if (adapter) {
+    const info = adapter.info || {};
+    const software = info.isFallbackAdapter !== undefined ? info.isFallbackAdapter : adapter.isFallbackAdapter;
+    const name = [info.vendor, info.architecture, info.description].filter(Boolean).join(" ") || "unnamed";
+    if (software && !options.allowSoftwareWebGPU) {
+      why = `WebGPU offers only a software adapter (${name}), slower than WASM`;
+    } else {
+      return { backend: "webgpu", why: `WebGPU adapter: ${name}${software ? " (software, allowed for testing)" : ""}`, adapter };
+    }
+  }
+  if (requested === "webgpu") throw Object.assign(new Error(`backend "webgpu" was requested, but ${why}`), { code: "no_backend" });
+  return { backend: "wasm", why };
+}
+
+// onnxruntime-web: its WebGPU build (27 MB, vendor/ort-webgpu/) only when WebGPU was chosen, so WASM
+// users download nothing extra; its WASM build (14 MB, vendor/ort/) otherwise, or when the WebGPU
+// build cannot be loaded (offline before it was ever fetched: it is not precached).
+async function loadOrt(choice) {
+  if (choice.backend === "webgpu") {
+    try {
+      const mod = await import(new URL("ort-webgpu/ort.webgpu.min.mjs", VENDOR).href);
+      mod.env.wasm.wasmPaths = new URL("ort-webgpu/", VENDOR).href;
+      mod.env.webgpu.adapter = choice.adapter;      // the adapter checked above, not another one
+      return mod;
+    } catch (e) {
+      choice.backend = "wasm";
+      choice.why = `the WebGPU build of onnxruntime-web could not be loaded (${e.message || e})`;
+    }
+  }
+  const mod = await import(new URL("ort/ort.wasm.min.mjs", VENDOR).href);
+  mod.env.wasm.wasmPaths = new URL("ort/", VENDOR).href;
+  return mod;
 }
 
 // The JS half of the bridge (py/localocr/backends/pyodide.py is the Python half).
-function makeBridge(threadInfo) {
-  const detail = `${threadInfo.threads} thread${threadInfo.threads > 1 ? "s" : ""} (${threadInfo.why}); ` +
-    "WebGPU not used: the WASM build is the one loaded";
+// A session is {name, gpu, cpu, model}: on WebGPU `gpu` runs; if creating or running it fails, a WASM
+// session of the same model (`cpu`) takes over at once, for that image and the ones after it, and the
+// failure is recorded: info() then names "wasm" and says why.
+function makeBridge(threadInfo, choice) {
+  const threads = () => `${ort.env.wasm.numThreads} thread${ort.env.wasm.numThreads > 1 ? "s" : ""} (${threadInfo.why})`;
+  let fellBack = null;          // why WebGPU stopped being used, once it has
+  const wasmSession = (model, name) =>
+    ort.InferenceSession.create(model, { executionProviders: ["wasm"], graphOptimizationLevel: "all" })
+      .catch((e) => { throw new Error(`cannot load model ${name}: ${e.message || e}`); });
+  const toWasm = async (session) => {
+    const gpu = session.gpu;
+    session.gpu = null;
+    if (gpu) gpu.release().catch(() => {});
+    session.cpu = await wasmSession(session.model, session.name);
+    session.model = null;
+  };
+  // The first failure is the reason recorded; every session moves to WASM (this one now, the
+  // others at their next run), so a page is never read half on a failing GPU.
+  const fallBack = async (session, what, e) => {
+    if (!fellBack) {
+      fellBack = `WebGPU failed (${session.name} ${what}: ${e.message || e}); WASM took over`;
+      console.warn(`localocr: ${fellBack}`);
+    }
+    await toWasm(session);
+  };
+  let creating = Promise.resolve();
+  const createOne = async (model, name) => {
+    const session = { name, gpu: null, cpu: null, model: null };
+    if (choice.backend === "webgpu" && !fellBack) {
+      session.model = model;   // kept for a WASM session should WebGPU fail later
+      try {
+        // logSeverityLevel 3 (errors only): the WebGPU EP warns, on every model, that it leaves shape
+        // ops to the CPU (by design), and its warnings reach the console as errors
+        session.gpu = await ort.InferenceSession.create(model, { executionProviders: ["webgpu"],
+          graphOptimizationLevel: "all", logSeverityLevel: 3 });
+      } catch (e) {
+        await fallBack(session, "could not be loaded", e);
+      }
+      return session;
+    }
+    session.cpu = await wasmSession(model, name);
+    return session;
+  };
   return {
     // threads: what onnxruntime-web holds after its start (it would drop to 1 without isolation).
-    info: () => ({ name: "wasm", detail, threads: ort.env.wasm.numThreads }),
-    // model: Uint8Array. Resolves to an ort.InferenceSession.
-    createSession: (model, name) =>
-      ort.InferenceSession.create(model, { executionProviders: ["wasm"], graphOptimizationLevel: "all" })
-        .catch((e) => { throw new Error(`cannot load model ${name}: ${e.message || e}`); }),
+    info: () => {
+      if (choice.backend === "webgpu" && !fellBack) {
+        return { name: "webgpu", detail: choice.why, threads: ort.env.wasm.numThreads };
+      }
+      return { name: "wasm", detail: `${threads()}; WebGPU not used: ${fellBack || choice.why}`, threads: ort.env.wasm.numThreads };
+    },
+    // model: Uint8Array. Resolves to a session object for run(). One creation at a time: the WebGPU
+    // EP refuses a second while one is being created ("another WebGPU EP inference session is
+    // being created"), and the pipeline starts both models' creation at once.
+    // A session started early (startModels) for the same bytes is handed over instead.
+    createSession: (model, name) => {
+      const early = earlySession(model);
+      if (early) return early;
+      const made = creating.then(() => createOne(model, name));
+      creating = made.catch(() => {});
+      return made;
+    },
     // view: a PyProxy of a C-contiguous numpy array; its buffer is viewed, not copied (see pyodide.py).
     tensorFromBuffer: (view, ortType, bufType, dims) => {
       const buf = view.getBuffer(bufType);
@@ -74,13 +185,24 @@ function makeBridge(threadInfo) {
       return { tensor, release: () => buf.release() };
     },
     tensorFromArray: (ortType, data, dims) => new ort.Tensor(ortType, data, Array.from(dims)),
-    run: (session, feeds) => session.run(Object.fromEntries(feeds)),
+    run: async (session, feeds) => {
+      const inputs = Object.fromEntries(feeds);
+      if (session.gpu && fellBack) await toWasm(session);
+      if (session.gpu) {
+        try {
+          return await session.gpu.run(inputs);
+        } catch (e) {
+          await fallBack(session, "failed to run", e);
+        }
+      }
+      return session.cpu.run(inputs);
+    },
     // For tools/bench_runtime.py: the same run timed from JS alone (no Python), median of n, in ms.
     timeRuns: async (session, name, tensor, n) => {
       const times = [];
       for (let i = 0; i < n; i++) {
         const start = performance.now();
-        const out = await session.run({ [name]: tensor });
+        const out = await (session.gpu || session.cpu).run({ [name]: tensor });
         times.push(performance.now() - start);
         for (const t of Object.values(out)) t.dispose();
       }
@@ -104,8 +226,99 @@ async function checkWebAssembly() {
   }
 }
 
+// onnxruntime-web: the backend choice, its module and settings, and the bridge. Resolves to
+// {choice, threadInfo}; sets `ort` and `bridge`.
+async function startOrt(options) {
+  const choice = await timed("backend_probe_ms", () => chooseBackend(options));
+  ort = await timed("ort_import_ms", () => loadOrt(choice));   // wasmPaths: our origin, never a CDN
+  const threadInfo = chooseThreads(options.numThreads);
+  ort.env.wasm.numThreads = threadInfo.threads;
+  ort.env.wasm.proxy = false;                              // we already are the worker
+  bridge = makeBridge(threadInfo, choice);
+  return { choice, threadInfo };
+}
+
+// Started at init, beside Pyodide's start-up (which needs seconds): fetching the models that
+// createOCR's `models` option names, creating their sessions (which loads and compiles onnxruntime's
+// wasm) and one small warm-up run each. The first runs of a session are several times slower than
+// later ones (wasm code is compiled to its optimised tier as it gets hot): done here, this work
+// overlaps Python's start instead of delaying the first image. buildOCR takes the bytes, and the
+// bridge the sessions, when the same models are asked for.
+let early = null;   // {key, kinds: {detector|recognizer: {bytes, value, session}}}
+let bridge = null;
+
+function startModels(models, runtime) {
+  const key = JSON.stringify(models || null);   // as prepareOCR keys its builds
+  const kinds = {};
+  // One model after the other, and the warm-up runs only once both exist: onnxruntime-web 1.30's
+  // WebGPU build corrupted its memory ("memory access out of bounds") when a WebGPU session was
+  // created after another one had run.
+  let previous = runtime;
+  for (const kind of ["detector", "recognizer"]) {
+    const entry = { bytes: fetchModel(kind, models && models[kind]), value: null, session: null };
+    const created = Promise.all([entry.bytes, previous]).then(([bytes]) => {
+      const made = bridge.createSession(bytes, kind);
+      entry.value = bytes;            // only now: the call above must not be handed this very promise
+      return made;
+    });
+    entry.bytes.catch(() => {});        // reported by prepare/read, which await them again
+    entry.created = created;
+    previous = created.catch(() => {});
+    kinds[kind] = entry;
+  }
+  for (const entry of Object.values(kinds)) {
+    entry.session = Promise.all([entry.created, previous]).then(([session]) => warmUp(session));
+    entry.session.catch(() => {});
+    previous = entry.session.catch(() => {});
+  }
+  return { key, kinds };
+}
+
+function sameBytes(a, b) {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function earlySession(model) {
+  if (!early) return null;
+  for (const entry of Object.values(early.kinds)) {
+    if (entry.value && sameBytes(entry.value, model)) return entry.session;
+  }
+  return null;
+}
+
+// One run on a zero input of the model's own input shape, its free dimensions set to 1 (the first,
+// the batch) or 64 (a multiple of both models' size steps, 32 and 4). A model that rejects it is
+// left alone: the pipeline's contract checks say what is wrong with it.
+async function warmUp(session) {
+  // Not on WebGPU: with a warm-up run, onnxruntime-web 1.30's WebGPU build later failed its real
+  // runs ("memory access out of bounds", SwiftShader adapter); without one it reads correctly.
+  if (session.gpu) return session;
+  const s = session.cpu;
+  try {
+    const feeds = {};
+    for (const m of s.inputMetadata || []) {
+      if (!m.isTensor || m.type !== "float32") return session;
+      const dims = m.shape.map((d, i) => (typeof d === "number" && d > 0 ? d : i === 0 ? 1 : 64));
+      feeds[m.name] = new ort.Tensor("float32", new Float32Array(dims.reduce((a, b) => a * b, 1)), dims);
+    }
+    if (!Object.keys(feeds).length) return session;
+    const start = performance.now();
+    const out = await s.run(feeds);
+    timings[`warmup_${session.name}_ms`] = performance.now() - start;
+    for (const t of Object.values(out)) t.dispose();
+  } catch (e) {
+    console.debug(`localocr: no warm-up run for ${session.name}: ${e.message || e}`);
+  }
+  return session;
+}
+
 async function boot(options) {
   await checkWebAssembly();
+  const runtime = startOrt(options);
+  runtime.catch(() => {});             // awaited below, after Pyodide
+  early = startModels(options.models, runtime);
   progress("pyodide", "loading Python (Pyodide)");
   const { loadPyodide } = await import(new URL("pyodide/pyodide.mjs", VENDOR).href);
   pyodide = await timed("pyodide_boot_ms", () => loadPyodide({
@@ -124,14 +337,12 @@ async function boot(options) {
     pyodide.loadPackage(new URL(index.localocr_wheel, VENDOR).href, { messageCallback: () => {} }));
 
   progress("onnxruntime", "loading onnxruntime-web");
-  ort = await timed("ort_import_ms", () => import(new URL("ort/ort.wasm.min.mjs", VENDOR).href));
-  const threadInfo = chooseThreads(options.numThreads);
-  ort.env.wasm.wasmPaths = new URL("ort/", VENDOR).href;  // our origin, never a CDN
-  ort.env.wasm.numThreads = threadInfo.threads;
-  ort.env.wasm.proxy = false;                              // we already are the worker
-  pyodide.registerJsModule("localocr_js", makeBridge(threadInfo));
+  const { choice, threadInfo } = await runtime;      // started first, usually ready by now
+  pyodide.registerJsModule("localocr_js", bridge);
   timings.total_ms = performance.now() - t0;
   return {
+    backend: choice.backend,
+    backendWhy: choice.why,
     pyodide: pyodide.version,
     ort: ort.env.versions ? ort.env.versions.web : "",
     crossOriginIsolated: self.crossOriginIsolated,
@@ -187,11 +398,17 @@ function prepareOCR(options) {
   return ocrBuilding.promise;
 }
 
+// The models' bytes: those fetched at start when the same models are asked for, else fetched now.
+function modelBytes(kind, explicit, key) {
+  if (early && early.key === key) return early.kinds[kind].bytes;
+  return fetchModel(kind, explicit);
+}
+
 async function buildOCR(options, key) {
   const ns = namespace();
   const models = options.models || {};
-  ns.set("_detector", await fetchModel("detector", models.detector));
-  ns.set("_recognizer", await fetchModel("recognizer", models.recognizer));
+  ns.set("_detector", await modelBytes("detector", models.detector, key));
+  ns.set("_recognizer", await modelBytes("recognizer", models.recognizer, key));
   await execPython(`
 from localocr import OCR
 from localocr.backends.pyodide import PyodideBackend

@@ -7,6 +7,20 @@ EXIF orientation is applied; every Pillow mode is brought to "L" or "RGB"
 its first frame. Anything that is not a usable image raises `LocalOCRError`
 with a message a person understands, never a bare Pillow traceback.
 
+Colour JPEGs are decoded as their luma (Y) channel only, mode "L" (`luma_jpeg`,
+on by default). Reason: the browser (Pyodide's Pillow, libjpeg 9) and CPython
+(Pillow's wheels, libjpeg-turbo) upsample chroma differently, so their RGB
+pixels differ (12% of the values of a SROIE receipt, by up to 42) and so could
+the text read. Y is stored at full resolution and both libraries run the same
+integer IDCT on it: on 20 real JPEGs of ../shared/data (receipts, scene photos,
+plates, letters, typescripts) the two runtimes gave bit-identical "L" pixels.
+It also skips the chroma work (a faster decode), and the recognizer reads grey
+anyway. Cost, measured with localocr-eval on the validation splits (session-1
+models, RGB -> luma): det hmean SROIE 0.905 -> 0.906, IC15 0.474 -> 0.464,
+plates 0.559 -> 0.565; e2e F1 SROIE 0.443 -> 0.442, IC15 0.178 -> 0.173,
+plates 0.172 -> 0.196. A DCT-scaled decode (the size guard below) is not
+bit-exact across the two.
+
 Size guard: the image's size is known from its header before any pixel is
 decoded. A JPEG over `max_pixels` is decoded at a reduced DCT scale (Pillow's
 draft mode: no full-size array); any other file format over it is refused.
@@ -69,24 +83,31 @@ def _open(data: bytes) -> Image.Image:
                             "(PNG, JPEG, GIF, BMP, TIFF, WebP, ...).", "not_an_image") from None
 
 
-def _guard_and_load(im: Image.Image, max_pixels: int) -> Image.Image:
-    """Apply the size guard on the header size, then decode the first frame."""
+def _guard_and_load(im: Image.Image, max_pixels: int, luma_jpeg: bool = True) -> Image.Image:
+    """Apply the size guard on the header size (and `luma_jpeg`), then decode the first frame."""
     w, h = im.size
     if w <= 0 or h <= 0:
         raise LocalOCRError("The image has no pixels.", "empty")
-    if w * h > max_pixels:
-        if im.format == "JPEG":
+    if im.format == "JPEG":
+        # Pillow reports a YCbCr-coded JPEG as "RGB"; draft("L") makes libjpeg
+        # output Y alone (no chroma decode, no upsampling). draft() may be
+        # called once only, so the size reduction goes into the same call.
+        mode = "L" if luma_jpeg and im.mode == "RGB" else im.mode
+        size = None
+        if w * h > max_pixels:
             # draft() decodes at a DCT scale 1/k (k = 2, 4, 8), the largest
             # reduction whose result is at least the requested size: request
             # exactly the size at the smallest k that fits the limit
             for k in (2, 4, 8):
                 if -(-w // k) * -(-h // k) <= max_pixels:
                     break
-            im.draft(im.mode if im.mode in ("L", "RGB") else "RGB", (-(-w // k), -(-h // k)))
-        if im.size[0] * im.size[1] > max_pixels:
-            raise LocalOCRError(
-                f"The image is too large ({w} x {h} = {w * h / 1e6:.0f} MP; the limit is "
-                f"{max_pixels / 1e6:.0f} MP). Downscale it first.", "too_large")
+            size = (-(-w // k), -(-h // k))
+        if mode != im.mode or size is not None:
+            im.draft(mode, size)
+    if im.size[0] * im.size[1] > max_pixels:
+        raise LocalOCRError(
+            f"The image is too large ({w} x {h} = {w * h / 1e6:.0f} MP; the limit is "
+            f"{max_pixels / 1e6:.0f} MP). Downscale it first.", "too_large")
     try:
         if getattr(im, "n_frames", 1) > 1:
             im.seek(0)
@@ -181,11 +202,13 @@ def _fit(im: Image.Image, max_pixels: int) -> Image.Image:
     return im.reduce(k)
 
 
-def load_image(src, max_pixels: int = MAX_PIXELS) -> Image.Image:
+def load_image(src, max_pixels: int = MAX_PIXELS, luma_jpeg: bool = True) -> Image.Image:
     """Decode `src` to an upright "L" or "RGB" PIL image (see the module docstring).
 
     Numpy arrays are taken as RGB(A) (convert OpenCV's BGR first) and get no
     EXIF handling; PIL images keep their own EXIF orientation tag.
+    luma_jpeg: decode a colour JPEG file (path, bytes, file) as its luma
+    channel, "L" (the same pixels in the browser and on CPython); False: "RGB".
     """
     if isinstance(src, np.ndarray):
         return _fit(_from_array(src), max_pixels)      # _from_array gives "L"/"RGB"
@@ -215,7 +238,7 @@ def load_image(src, max_pixels: int = MAX_PIXELS) -> Image.Image:
                                     "not_an_image")
         else:
             raise LocalOCRError(f"Cannot read an image from a {type(src).__name__}.", "not_an_image")
-        im = _guard_and_load(_open(data), max_pixels)
+        im = _guard_and_load(_open(data), max_pixels, luma_jpeg)
     try:
         # only transpose when needed: exif_transpose copies the image otherwise
         if im.getexif().get(0x0112, 1) not in (1, None):      # 0x0112: the Orientation tag

@@ -184,13 +184,15 @@ class OCR:
     default 0: at 0.6 SROIE/FUNSD/IC15 gained ~0.01 e2e F1 but licence plates
     lost a third of their recall, 12:13 training checkpoints, validation split),
     `flip_check` (read low-confidence lines upside down too), `max_pixels`
-    (image size guard), `detect_options` (threshold, box_threshold,
+    (image size guard), `luma_jpeg` (colour JPEGs read as their luma channel:
+    the same pixels in the browser and on CPython, see `localocr.image`),
+    `detect_options` (threshold, box_threshold,
     unclip_ratio, max_pixels, min_long_side, refine: see `detect_steps`).
     """
 
     def __init__(self, detector=None, recognizer=None, backend=None, *, models=None,
                  min_confidence: float = 0.0, flip_check: bool = True, max_pixels: int = MAX_PIXELS,
-                 detect_options: dict | None = None):
+                 luma_jpeg: bool = True, detect_options: dict | None = None):
         if backend is None:
             from .backends.onnxruntime import OnnxRuntimeBackend
             backend = OnnxRuntimeBackend()
@@ -202,6 +204,7 @@ class OCR:
         self.min_confidence = min_confidence
         self.flip_check = flip_check
         self.max_pixels = max_pixels
+        self.luma_jpeg = luma_jpeg
         self.detect_options = dict(detect_options or {})
 
     # -- whole pages
@@ -210,7 +213,7 @@ class OCR:
         """The whole pipeline as one generator stage (for custom drivers); returns a Page."""
         timings: dict = {}
         t_start = time.perf_counter()
-        im = load_image(image, max_pixels=self.max_pixels)
+        im = load_image(image, max_pixels=self.max_pixels, luma_jpeg=self.luma_jpeg)
         timings["decode"] = time.perf_counter() - t_start
         blocks = yield from read_steps(im, self.detector, self.recognizer, timings,
                                        min_confidence=self.min_confidence, flip_check=self.flip_check,
@@ -232,7 +235,7 @@ class OCR:
 
     def recognize_line_steps(self, image):
         """Generator stage: the whole image is one line or word -> (text, confidence)."""
-        im = to_grey(load_image(image, max_pixels=self.max_pixels))
+        im = to_grey(load_image(image, max_pixels=self.max_pixels, luma_jpeg=self.luma_jpeg))
         w, h = im.size
         quad = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
         reads = yield from recognize_steps(im, [quad], self.recognizer, None, flip_check=False)
@@ -248,5 +251,5 @@ class OCR:
 
     def detect(self, image) -> list:
         """Detection only: [(quad, score)] in image pixels."""
-        im = load_image(image, max_pixels=self.max_pixels)
+        im = load_image(image, max_pixels=self.max_pixels, luma_jpeg=self.luma_jpeg)
         return run_sync(detect_steps(im, self.detector, None, **self.detect_options))

@@ -316,11 +316,14 @@ def test_narrow_screen_and_dark_theme(app):
     try:
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
         page.click("#about summary")
-        assert "WASM, 2 threads" in page.text_content("#runtime-info")
+        threads = page.evaluate("localocr.ready.then((i) => i.threads)")
+        assert f"WASM, {threads} thread" in page.text_content("#runtime-info")
         shot(page, "narrow-360")
         page.emulate_media(color_scheme="dark")
         bg = page.evaluate("getComputedStyle(document.body).backgroundColor")
         assert bg == "rgb(17, 19, 21)", bg
+        # the drop zone eases its colours (0.15 s): wait for the dark surface before the screenshot
+        poll(page, "getComputedStyle(document.getElementById('drop')).backgroundColor === 'rgb(27, 30, 34)'", 5)
         shot(page, "dark-narrow")
     finally:
         page.emulate_media(color_scheme="light")
@@ -423,17 +426,6 @@ def routed_models():
     return {p.name: p.read_bytes() for p in MODELS.glob("*.onnx")}
 
 
-def receipt_png(path: Path) -> Path:
-    """The receipt as a PNG of the pixels CPython's Pillow decodes (lossless: both sides then read the
-    same pixels; colour JPEGs decode differently in the two runtimes, see the JPEG test below)."""
-    out = ROOT / "test-artifacts" / f"{path.stem}.png"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    from localocr.image import load_image
-
-    load_image(path.read_bytes()).save(out, "PNG")
-    return out
-
-
 def cli_json(path: Path) -> dict:
     out = subprocess.run([sys.executable, "-m", "localocr.cli", str(path), "--format", "json"],
                          capture_output=True, text=True, check=True, cwd=ROOT)
@@ -467,44 +459,18 @@ def real(browser):
 
 @needs_models
 def test_real_receipt_and_form_match_the_cli(real):
-    """Word for word and boxes within 1 px, for a SROIE receipt and a FUNSD form (a PNG, as scanned)."""
+    """Word for word and boxes within 1 px, for a SROIE receipt (its original colour JPEG) and a FUNSD
+    form (a PNG, as scanned). JPEGs are read as their luma channel, which Pyodide's libjpeg 9 and
+    CPython's libjpeg-turbo decode to identical pixels (localocr.image)."""
     page = real.page
-    receipt = receipt_png(RECEIPT)
-    files = [(receipt.name, "image/png", receipt.read_bytes()), (FORM.name, "image/png", FORM.read_bytes())]
+    files = [(RECEIPT.name, "image/jpeg", RECEIPT.read_bytes()), (FORM.name, "image/png", FORM.read_bytes())]
     n0 = page.evaluate("localocrApp.items.length")
     add_files(page, files)
     assert [r[1] for r in settled(page, n0 + 2, timeout=600)[n0:]] == ["done", "done"]
-    for i, (path, shot_name) in enumerate(((receipt, "result-receipt"), (FORM, "result-form"))):
+    for i, (path, shot_name) in enumerate(((RECEIPT, "result-receipt"), (FORM, "result-form"))):
         got = shown(page, n0 + i)
         expected = cli_json(path)
         dump(path.stem, got, expected)
         assert_same_result(got, expected)
         assert got["page"]["text"], "the trained models read nothing"
         shot(page, shot_name)
-
-
-@needs_models
-def test_real_colour_jpeg_reads_nearly_as_cpython(real):
-    """The receipt as its original colour JPEG. Pyodide's Pillow decodes JPEG with libjpeg 9 and
-    CPython's wheels with libjpeg-turbo; their chroma upsampling differs (here 12% of the RGB values,
-    by up to 42), so the two pipelines see different pixels and may read a few words differently.
-    Held to: the same number of lines, 95% of the words equal, boxes within 5 px at the median."""
-    page = real.page
-    n0 = page.evaluate("localocrApp.items.length")
-    add_files(page, [(RECEIPT.name, "image/jpeg", RECEIPT.read_bytes())])
-    assert settled(page, n0 + 1, timeout=600)[n0][1] == "done"
-    got = shown(page, n0)
-    expected = cli_json(RECEIPT)
-    dump(RECEIPT.stem, got, expected)
-    exp_lines = [ln for b in expected["blocks"] for ln in b["lines"]]
-    assert len(got["lines"]) == len(exp_lines)
-    import difflib
-
-    a, b = got["text"].split(), expected["text"].split()
-    same = sum(m.size for m in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_matching_blocks())
-    assert same >= 0.95 * len(b), (same, len(b))
-    import statistics
-
-    dev = [max(abs(x - y) for p, q in zip(points(attr), ln["quad"]) for x, y in zip(p, q))
-           for attr, ln in zip(got["lines"], exp_lines)]
-    assert statistics.median(dev) <= 5, dev

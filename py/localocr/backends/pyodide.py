@@ -118,13 +118,24 @@ def _to_numpy(tensor) -> np.ndarray:
 
 
 class PyodideBackend:
-    """Backend for the browser worker: onnxruntime-web's WASM build (threads when isolated)."""
+    """Backend for the browser worker: onnxruntime-web on WebGPU (a real adapter) or WASM (threads when
+    isolated). `name`, `detail` and `threads` are read from the worker at each access: a WebGPU
+    failure switches the sessions to WASM mid-page, and the page read then reports "wasm" and why."""
 
     def __init__(self):
-        info = _require_bridge().info()
-        self.name = str(info.name)
-        self.detail = str(info.detail)
-        self.threads = int(info.threads)
+        _require_bridge().info()
+
+    @property
+    def name(self) -> str:
+        return str(localocr_js.info().name)
+
+    @property
+    def detail(self) -> str:
+        return str(localocr_js.info().detail)
+
+    @property
+    def threads(self) -> int:
+        return int(localocr_js.info().threads)
 
     def load(self, model: bytes, name: str) -> PyodideSession:
         """Start creating the session and return it at once; `run_async` waits for it to be ready."""
