@@ -315,7 +315,7 @@ function download(kind) {
 
 // ---------------------------------------------------------------- start-up
 
-// ?threads=N sets the WASM thread count (default: half the cores; see worker.js chooseThreads).
+// ?threads=N sets the WASM thread count (default: half the cores, 2 on 2 cores; see worker.js chooseThreads).
 const threadsParam = Number(new URLSearchParams(location.search).get("threads"));
 const ocr = createOCR({ onProgress, ...(Number.isInteger(threadsParam) && threadsParam > 0 ? { numThreads: threadsParam } : {}) });
 globalThis.localocr = ocr;

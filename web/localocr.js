@@ -16,7 +16,8 @@
 //               `ready` gives {backend, backendWhy}; each result's backend/backend_detail say what ran
 //               and why (a WebGPU failure switches to WASM at once, for that image, and says so).
 //   allowSoftwareWebGPU  for tests only: accept a software (fallback) WebGPU adapter, ~500x slower.
-//   numThreads  WASM threads, up to the number of cores (default: half the cores, at most 4; more than
+//   numThreads  WASM threads, up to the number of cores (default: half the cores, at least 2
+//               where there are 2, at most 4; more than
 //               one only when the page is cross-origin isolated).
 //   models      {detector, recognizer}: model URLs relative to base (default: models/ beside worker.js).
 //   onProgress  called with {stage, message, bytes} while the runtime loads.

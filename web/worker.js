@@ -49,17 +49,21 @@ async function timed(name, fn) {
 }
 
 // Only a finite thread count that the host allows: SharedArrayBuffer exists only when the page is
-// cross-origin isolated (COOP+COEP). By default half the cores, at most 4 (onnxruntime-web's own
-// rule): the other half stays with the page, the browser and Python in this worker. Measured on 2
-// busy cores, the same page and image read alternately: 1 thread 1.05 s (receipt) and 1.51 s (form),
-// 2 threads 1.63 s and 2.52 s (WASM threads wait on each other when a core is taken).
+// cross-origin isolated (COOP+COEP). By default half the cores (onnxruntime-web's own rule: the other
+// half stays with the page, the browser and Python in this worker), but 2 on a 2-core machine, at
+// most 4. On 2 saturated cores 1 thread was faster (receipt 1.05 s vs 1.63 s: WASM threads wait on
+// each other when a core is taken); on 2 cores that are not, 2 threads are (below).
 // `requested` (createOCR's numThreads) sets the count, up to the number of cores.
 function chooseThreads(requested) {
   if (!self.crossOriginIsolated) return { threads: 1, why: "not cross-origin isolated (host sends no COOP/COEP)" };
   const cores = navigator.hardwareConcurrency || 1;
   if (requested) return { threads: Math.max(1, Math.min(requested, cores)), why: `${requested} requested, ${cores} cores` };
-  // 4: beyond that WASM threads add little for these models
-  return { threads: Math.max(1, Math.min(Math.ceil(cores / 2), 4)), why: `half of ${cores} cores` };
+  // Half the cores, at least 2 where there are 2, at most 4 (beyond that WASM threads add little
+  // for these models). Both cores of an idle 2-core machine pay: a receipt in 380 ms with 2 threads
+  // against 582 ms with 1, a form in 658 against 849 ms (make bench-app, session 2); only when
+  // other jobs saturate both cores is 1 thread faster.
+  const threads = cores >= 2 ? Math.max(2, Math.min(Math.ceil(cores / 2), 4)) : 1;
+  return { threads, why: cores >= 2 && cores < 4 ? `${cores} cores` : `half of ${cores} cores` };
 }
 
 // WebGPU where the browser offers a real (hardware) adapter, WASM otherwise; always with the reason.
