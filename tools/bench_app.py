@@ -31,7 +31,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from tools.browser import chromium, poll, serving, wait_ready
+from tools.browser import chromium, poll, route_models, serving, wait_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 WEB = ROOT / "web"
@@ -63,18 +63,6 @@ def contract_models() -> dict:
     from test_onnxruntime_backend import detector_bytes, recognizer_bytes
 
     return {"detector.int8.onnx": detector_bytes(), "recognizer.int8.onnx": recognizer_bytes()}
-
-
-def route_models(context, models: dict):
-    """Serve models/<name> from `models` ({file name: bytes}; others 404), as if they were in web/models."""
-    def handle(route):
-        body = models.get(route.request.url.rsplit("/", 1)[1])
-        if body is None:
-            route.fulfill(status=404, body=b"not found")
-        else:
-            route.fulfill(body=body, content_type="application/octet-stream",
-                          headers={"Cross-Origin-Resource-Policy": "same-origin"})
-    context.route("**/models/*.onnx", handle)
 
 
 def read_once(page, image: Path, index: int, timeout: float) -> dict:

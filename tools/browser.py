@@ -77,3 +77,19 @@ def wait_ready(page, timeout: float = 180.0) -> dict:
     if state != "true":
         raise RuntimeError(f"app did not start: {page.text_content('#status-text')}")
     return page.evaluate("localocr.ready")
+
+
+def route_models(context, models: dict, requests: list | None = None):
+    """Serve models/<name>.onnx from `models` ({file name: bytes}; other names answer 404) to every
+    page of `context`, as if they were in web/models; each such URL is appended to `requests`.
+    Register it after any catch-all route: Playwright matches the route registered last first."""
+    def handle(route):
+        if requests is not None:
+            requests.append(route.request.url)
+        body = models.get(route.request.url.rsplit("/", 1)[1])
+        if body is None:
+            route.fulfill(status=404, body=b"not found")
+        else:
+            route.fulfill(body=body, content_type="application/octet-stream",
+                          headers={"Cross-Origin-Resource-Policy": "same-origin"})
+    context.route("**/models/*.onnx", handle)

@@ -182,12 +182,14 @@ def _write_if_changed(path: Path, data: bytes) -> None:
     tmp.replace(path)
 
 
-def compressed_variants(data: bytes, cache: Path | None = None) -> dict[str, bytes]:
-    """{'.br': ..., '.gz': ...} for the encodings that save at least 5%, cached by content sha256."""
+def compressed_variants(data: bytes, cache: Path | None = None, store: bool = True) -> dict[str, bytes]:
+    """{'.br': ..., '.gz': ...} for the encodings that save at least 5%, cached by content sha256
+    (`store` False: not cached, for a file that changes on every edit)."""
     import brotli  # a set-up dependency (PyPI `brotli`), imported here so verification works without it
 
     cache = (cache or cache_dir()) / "compressed"
-    cache.mkdir(parents=True, exist_ok=True)
+    if store:
+        cache.mkdir(parents=True, exist_ok=True)
     digest = sha256_bytes(data)
     out = {}
 
@@ -203,20 +205,22 @@ def compressed_variants(data: bytes, cache: Path | None = None) -> dict[str, byt
     for ext, key, compress in ((".br", ".br24" if big else ".br", brotli_best),
                                (".gz", ".gz", lambda d: gzip.compress(d, compresslevel=9, mtime=0))):
         cached = cache / (digest + key)
-        if cached.exists():
+        if store and cached.exists():
             packed = cached.read_bytes()
         else:
             packed = compress(data)
-            cached.write_bytes(packed)
+            if store:
+                cached.write_bytes(packed)
         if len(packed) <= MIN_SAVING * len(data):
             out[ext] = packed
     return out
 
 
-def write_with_variants(path: Path, data: bytes, cache: Path | None = None) -> None:
-    """Write `data` to path plus its .br/.gz siblings; remove stale siblings that no longer pay."""
+def write_with_variants(path: Path, data: bytes, cache: Path | None = None, store: bool = True) -> None:
+    """Write `data` to path plus its .br/.gz siblings; remove stale siblings that no longer pay.
+    `store`: keep the compressed forms in the sha256 cache (see `compressed_variants`)."""
     _write_if_changed(path, data)
-    variants = compressed_variants(data, cache) if path.suffix in COMPRESSIBLE and len(data) > 1024 else {}
+    variants = compressed_variants(data, cache, store) if path.suffix in COMPRESSIBLE and len(data) > 1024 else {}
     for ext in (".br", ".gz"):
         sib = path.with_name(path.name + ext)
         if ext in variants:
@@ -305,17 +309,8 @@ def pack_package(vendor: Path = VENDOR, cache: Path | None = None) -> tuple[str,
             old.unlink()
     path = pkg_dir / name
     if not (path.exists() and path.read_bytes() == wheel):
-        # Compressed here, not cached by sha256: ~0.5 s for this small wheel, and it changes on every edit.
-        import brotli
-
-        _write_if_changed(path, wheel)
-        for ext, packed in ((".br", brotli.compress(wheel, quality=BROTLI_QUALITY)),
-                            (".gz", gzip.compress(wheel, compresslevel=9, mtime=0))):
-            sib = path.with_name(path.name + ext)
-            if len(packed) <= MIN_SAVING * len(wheel):
-                _write_if_changed(sib, packed)
-            else:
-                sib.unlink(missing_ok=True)
+        # Not cached by sha256: ~0.5 s for this small wheel, and it changes on every edit.
+        write_with_variants(path, wheel, cache, store=False)
     return name, len(wheel)
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tools.browser import poll, serving, wait_ready
+from tools.browser import poll, route_models, serving, wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
@@ -142,15 +142,7 @@ def boot(browser, base, server, models=None, loading_shot=None):
         route.continue_()
     context.route("**/*", record)
     if models is not None:
-        def model(route):
-            requests.append(route.request.url)
-            body = models.get(route.request.url.rsplit("/", 1)[1])
-            if body is None:
-                route.fulfill(status=404, body=b"not found")
-            else:
-                route.fulfill(body=body, content_type="application/octet-stream",
-                              headers={"Cross-Origin-Resource-Policy": "same-origin"})
-        context.route("**/models/*.onnx", model)   # registered last: matched first
+        route_models(context, models, requests)   # registered last: matched first
     page = context.new_page()
     console: list[str] = []
     page.on("console", lambda m: m.type == "error" and console.append(m.text))

@@ -18,7 +18,7 @@ import pytest
 
 from pathlib import Path
 
-from tools.browser import CHROMIUM, CHROMIUM_ARGS, poll, serving, wait_ready
+from tools.browser import CHROMIUM, CHROMIUM_ARGS, poll, route_models, serving, wait_ready
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 
@@ -75,16 +75,7 @@ def gpu_page(browser):
                 requests.append(route.request.url)
                 route.continue_()
             context.route("**/*", record)
-
-            def model(route):
-                requests.append(route.request.url)
-                body = models.get(route.request.url.rsplit("/", 1)[1])
-                if body is None:
-                    route.fulfill(status=404, body=b"not found")
-                else:
-                    route.fulfill(body=body, content_type="application/octet-stream",
-                                  headers={"Cross-Origin-Resource-Policy": "same-origin"})
-            context.route("**/models/*.onnx", model)
+            route_models(context, models, requests)
             page = context.new_page()
             console: list[str] = []
             page.on("console", lambda m: m.type == "error" and console.append(m.text))
