@@ -55,6 +55,8 @@ def test_good_models_load_with_specs():
     assert (d.downsample, d.granularity, d.mean, d.unclip_ratio) == (2, "line", (0.4, 0.5, 0.6), 0.5)
     r = load("recognizer").spec
     assert (r.height, r.downsample, r.blank, len(r.alphabet)) == (32, 4, 0, 95)
+    assert r.space_bias == 0.0                                  # optional key, absent
+    assert load("recognizer", **{mm.SPACE_BIAS: "1.5"}).spec.space_bias == 1.5
 
 
 @pytest.mark.parametrize("kind,overrides,needle", [
@@ -69,6 +71,7 @@ def test_good_models_load_with_specs():
     ("recognizer", {mm.HEIGHT: "48"}, "height is 32"),
     ("recognizer", {mm.BLANK: "5"}, "blank"),
     ("recognizer", {mm.ALPHABET: "aab"}, "repeated"),
+    ("recognizer", {mm.SPACE_BIAS: "wide"}, "not a number"),
 ])
 def test_contract_mismatches_refused(kind, overrides, needle):
     with pytest.raises(LocalOCRError) as e:

@@ -146,3 +146,22 @@ def test_character_positions_barely_move_when_an_edge_step_flips():
     assert abs(da.char_pos[0] - db.char_pos[0]) < 0.1      # the midpoint moves by 0.5 steps
     # a symmetric run sits at its midpoint
     assert ctc_greedy(logits_for([0, 1, 1, 1, 0]), ALPHA).char_pos[0] == pytest.approx(2.5)
+
+
+def test_space_bias_turns_a_near_miss_into_a_space_and_keeps_true_confidences():
+    from localocr.recognition import ctc_greedy_batch
+
+    #        a  -  ?  b      step 2: blank 0.6, space 0.3 -> no space unbiased
+    path = [1, 0, 0, 2]
+    lp = logits_for(path)
+    lp[2] = np.log([0.6, 0.04, 0.03, 0.3, 0.03])
+    plain, = ctc_greedy_batch(lp[None], ALPHA)
+    assert plain.text == "ab"
+    # log(0.6 / 0.3) = 0.69: a bias of 0.5 is not enough, 1.0 is
+    assert ctc_greedy_batch(lp[None], ALPHA, space_bias=0.5)[0].text == "ab"
+    biased, = ctc_greedy_batch(lp[None], ALPHA, space_bias=1.0)
+    assert biased.text == "a b"
+    np.testing.assert_allclose(biased.char_conf, [0.8, 0.3, 0.8], rtol=1e-5)   # the model's 0.3, not biased
+    assert biased.char_steps.tolist() == [[0, 0], [2, 2], [3, 3]]
+    # no space in the alphabet: the bias is ignored
+    assert ctc_greedy_batch(lp[None, :, :4], "abc", space_bias=5.0)[0].text == "ab"

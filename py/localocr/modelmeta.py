@@ -26,6 +26,8 @@ SHRINK_RATIO = PREFIX + "shrink_ratio"    # float: DB shrink ratio used for the 
 ALPHABET = PREFIX + "alphabet"         # the exact string; class i+1 is alphabet[i], class 0 is blank
 HEIGHT = PREFIX + "height"             # int: input height in pixels
 BLANK = PREFIX + "blank"               # int: always "0"
+SPACE_BIAS = PREFIX + "space_bias"     # float, optional (0 when absent): added to the space class
+                                       # log-probability before greedy decoding; chosen on training pages
 
 DETECTOR_INPUT, DETECTOR_OUTPUT = "image", "prob"
 RECOGNIZER_INPUT, RECOGNIZER_OUTPUT = "image", "logits"

@@ -77,6 +77,7 @@ class RecognizerSpec:
     mean: tuple
     std: tuple
     blank: int = 0
+    space_bias: float = 0.0
 
 
 def _check_io(info: ModelInfo | None, names_in, names_out, name, inp, out, in_rank, out_rank):
@@ -151,7 +152,7 @@ def recognizer_spec(meta: dict, info: ModelInfo | None = None, input_names=None,
         version=meta.get(mm.VERSION, "?"), alphabet=alphabet, height=height,
         downsample=_number(meta, mm.DOWNSAMPLE, name, int),
         mean=tuple(_float_list(meta, mm.MEAN, name, 1)), std=tuple(_float_list(meta, mm.STD, name, 1)),
-        blank=blank)
+        blank=blank, space_bias=_number(meta, mm.SPACE_BIAS, name, float, 0.0))
 
 
 @dataclass

@@ -76,14 +76,24 @@ def ctc_greedy(logp: np.ndarray, alphabet: str, blank: int = 0) -> Decoded:
     return _ctc_runs(best, logp[np.arange(len(best)), best], alphabet, blank, logp)
 
 
-def ctc_greedy_batch(logits: np.ndarray, alphabet: str, blank: int = 0) -> list[Decoded]:
+def ctc_greedy_batch(logits: np.ndarray, alphabet: str, blank: int = 0,
+                     space_bias: float = 0.0) -> list[Decoded]:
     """`ctc_greedy` of each row of (N, T, C) logits; the arg-max over classes runs once for the
-    whole batch (one numpy call instead of N: fewer, larger operations are faster in WASM)."""
+    whole batch (one numpy call instead of N: fewer, larger operations are faster in WASM).
+
+    space_bias: added to the space class's score for the arg-max only (the model's
+    `localocr.space_bias`); confidences and positions still come from the unbiased logits.
+    """
     logits = np.asarray(logits, np.float32)
     if logits.shape[1] == 0:
         return [ctc_greedy(row, alphabet, blank) for row in logits]
     best = logits.argmax(axis=2)
     top = np.take_along_axis(logits, best[:, :, None], axis=2)[:, :, 0]
+    if space_bias and " " in alphabet:
+        space = alphabet.index(" ") + 1
+        to_space = logits[:, :, space] + space_bias > top
+        best[to_space] = space
+        top = np.where(to_space, logits[:, :, space], top)
     return [_ctc_runs(b, t, alphabet, blank, row) for b, t, row in zip(best, top, logits)]
 
 
@@ -454,7 +464,8 @@ def _read_crops(crops: list[Crop], model, t: dict, flipped: bool = False):
         if logits.shape != want:
             raise LocalOCRError(f"The recognizer returned logits of shape {logits.shape} for an input of "
                                 f"shape {x.shape}; its contract says {want}.", "bad_model")
-        for k, (i, dec) in enumerate(zip(batch, ctc_greedy_batch(logits, spec.alphabet, spec.blank))):
+        decoded = ctc_greedy_batch(logits, spec.alphabet, spec.blank, spec.space_bias)
+        for k, (i, dec) in enumerate(zip(batch, decoded)):
             out[i] = _line(dec, crops[i], int(offsets[k]), spec.downsample, spec.height, flipped)
         t3 = time.perf_counter()
         _add(t, "recognize_pre", t1 - t0)
