@@ -22,14 +22,21 @@ CODE = bench_det_wasm.CODE.replace('"detector"', '"recognizer"').replace("(1, 3,
 assert '"recognizer"' in CODE and "(32, 1, 32, 256)" in CODE
 
 
+def measure(paths: list[Path]) -> dict:
+    """{file name: {"isolated"|"not isolated": {"threads", "ms_32x256"}}} (bench_det_wasm's harness)."""
+    saved, bench_det_wasm.CODE = bench_det_wasm.CODE, CODE
+    try:
+        res = bench_det_wasm.measure(paths)
+    finally:
+        bench_det_wasm.CODE = saved
+    # measure() names its figure after the detector's input; here it is 32 crops of 32x256
+    return {k: {m: {"threads": v["threads"], "ms_32x256": v["ms_1024"]} for m, v in r.items()} for k, r in res.items()}
+
+
 def main(argv=None) -> int:
     paths = [Path(p) for p in (argv if argv is not None else sys.argv[1:])] or \
         sorted((bench_det_wasm.ROOT / "web" / "models").glob("recognizer*.onnx"))
-    bench_det_wasm.CODE = CODE
-    res = bench_det_wasm.measure(paths)
-    # measure() names its figure after the detector's input; here it is 32 crops of 32x256
-    print(json.dumps({k: {m: {"threads": v["threads"], "ms_32x256": v["ms_1024"]} for m, v in r.items()}
-                      for k, r in res.items()}, indent=1))
+    print(json.dumps(measure(paths), indent=1))
     return 0
 
 

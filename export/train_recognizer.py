@@ -239,7 +239,7 @@ def score(name: str, preds: list[str], refs: list[str]) -> dict:
         preds, refs = [p.upper() for p in preds], [r.upper() for r in refs]
     errs = sum(edit_distance(p, r) for p, r in zip(preds, refs))
     chars = sum(len(r) for r in refs)
-    out = {"n": len(refs), "cer": errs / max(chars, 1),
+    out = {"n": len(refs), "chars": chars, "cer": errs / max(chars, 1),
            "acc": sum(p == r for p, r in zip(preds, refs)) / max(len(refs), 1)}
     if name.startswith("iiit5k"):
         out["acc_ci_alnum"] = sum(_alnum(p) == _alnum(r) for p, r in zip(preds, refs)) / max(len(refs), 1)
