@@ -38,8 +38,9 @@ sorted(ts)[2]
 """
 
 
-def measure(paths: list[Path]) -> dict:
-    """{file name: {"isolated"|"not isolated": {"threads", "ms_1024"}}}"""
+def measure(paths: list[Path], code: str = CODE) -> dict:
+    """{file name: {"isolated"|"not isolated": {"threads", "ms_1024"}}}; `code`: the Python run in the
+    worker for each model (MODEL holds its base64 bytes; it returns the median ms)."""
     res: dict = {}
     with chromium() as browser:
         for mode, iso in (("isolated", True), ("not isolated", False)):
@@ -48,8 +49,8 @@ def measure(paths: list[Path]) -> dict:
                     context, page = open_app(browser, base)
                     try:
                         info = wait_ready(page)
-                        code = f"MODEL = {base64.b64encode(p.read_bytes()).decode()!r}\n" + CODE
-                        ms = page.evaluate("(code) => localocr.exec(code)", code)
+                        run = f"MODEL = {base64.b64encode(p.read_bytes()).decode()!r}\n" + code
+                        ms = page.evaluate("(code) => localocr.exec(code)", run)
                     finally:
                         context.close()
                     res.setdefault(p.name, {})[mode] = {"threads": info["threads"], "ms_1024": round(float(ms), 1)}

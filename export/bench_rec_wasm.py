@@ -24,11 +24,7 @@ assert '"recognizer"' in CODE and "(32, 1, 32, 256)" in CODE
 
 def measure(paths: list[Path]) -> dict:
     """{file name: {"isolated"|"not isolated": {"threads", "ms_32x256"}}} (bench_det_wasm's harness)."""
-    saved, bench_det_wasm.CODE = bench_det_wasm.CODE, CODE
-    try:
-        res = bench_det_wasm.measure(paths)
-    finally:
-        bench_det_wasm.CODE = saved
+    res = bench_det_wasm.measure(paths, CODE)
     # measure() names its figure after the detector's input; here it is 32 crops of 32x256
     return {k: {m: {"threads": v["threads"], "ms_32x256": v["ms_1024"]} for m, v in r.items()} for k, r in res.items()}
 

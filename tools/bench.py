@@ -460,27 +460,20 @@ WEBGPU_JS = """async () => {
 def counting_server(site: Path):
     """serve.py's server (cross-origin isolated, the app's CSP) on a free port, counting the body bytes
     it sends per request: yields (base URL, [(path, bytes)], server)."""
-    import threading
+    from tools.browser import serving
 
-    import serve
+    with serving(site, isolation=True) as (base, server):
+        sent: list = []
 
-    server = serve.make_server("127.0.0.1", 0, site, isolation=True)
-    sent: list = []
+        class Counting(server.handler_class):
+            def copyfile(self, source, outputfile):
+                size = source.getbuffer().nbytes if isinstance(source, io.BytesIO) else os.fstat(source.fileno()).st_size
+                sent.append((self.path.split("?")[0], size))
+                super().copyfile(source, outputfile)
 
-    class Counting(server.handler_class):
-        def copyfile(self, source, outputfile):
-            size = source.getbuffer().nbytes if isinstance(source, io.BytesIO) else os.fstat(source.fileno()).st_size
-            sent.append((self.path.split("?")[0], size))
-            super().copyfile(source, outputfile)
-
-    server.RequestHandlerClass = partial(Counting, directory=str(site))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/", sent, server
-    finally:
-        server.shutdown()
-        server.server_close()
+        # the handler class is looked up per request: no request has been made yet
+        server.RequestHandlerClass = partial(Counting, directory=str(site))
+        yield base, sent, server
 
 
 def _worker_heap(page) -> int | None:
