@@ -50,6 +50,22 @@ VAL_SETS = ["sroie_train", "funsd_train", "funsd_lines", "iiit5k_train", "ic15_t
 NOT_SCORED = ("synth", "funsd_lines")
 
 
+def parse_mix(spec: str) -> dict[str, float]:
+    """MIX with some sources' shares changed: "synth=0.3,sroie_train=0.2" (renormalised to sum 1)."""
+    mix = dict(MIX)
+    for part in filter(None, (x.strip() for x in spec.split(","))):
+        name, _, w = part.partition("=")
+        if name not in MIX:
+            raise ValueError(f"--mix: unknown source {name!r} (known: {', '.join(MIX)})")
+        mix[name] = float(w)
+        if mix[name] < 0:
+            raise ValueError(f"--mix: negative share for {name}")
+    total = sum(mix.values())
+    if total <= 0:
+        raise ValueError("--mix: all shares are zero")
+    return {k: v / total for k, v in mix.items()}
+
+
 # ---------------------------------------------------------------- data
 
 class Pool:
@@ -138,8 +154,9 @@ def pad_batch(images: list[np.ndarray], rng: random.Random, train: bool,
 def batches(pools: dict[str, Pool], args, step_ref: list[int], seed: int):
     """Endless batches (pixels uint8, labels, flags) grouped by width."""
     rng = random.Random(seed)
-    names = [n for n in MIX if n in pools and len(pools[n])]
-    weights = [MIX[n] for n in names]
+    mix = parse_mix(getattr(args, "mix", ""))
+    names = [n for n in mix if n in pools and len(pools[n]) and mix[n] > 0]
+    weights = [mix[n] for n in names]
     while True:
         cap = max_len_at(step_ref[0], args)
         # small batches early: escaping the all-blank plateau takes updates, not samples
@@ -346,6 +363,8 @@ def main(argv=None) -> None:
     p.add_argument("--val-limit", type=int, default=1000, help="samples per validation set")
     p.add_argument("--log-steps", type=int, default=50)
     p.add_argument("--seed", type=int, default=1234)
+    p.add_argument("--mix", default="", help='change sources\' shares of the batches, e.g. '
+                   '"synth=0.3,sroie_train=0.2" (others keep theirs; renormalised)')
     p.add_argument("--init", default="", help="start from these weights (no optimiser state)")
     args = p.parse_args(argv)
 

@@ -23,7 +23,8 @@ from export.charset import ALPHABET, clean_label, decode_greedy, encode  # noqa:
 from export.recognizer import CONFIG, CRNN, export_onnx, metadata, normalise  # noqa: E402
 from export.shards import CASE_FOLD, read_shard, write_shard  # noqa: E402
 from export.synth import lines, text  # noqa: E402
-from export.train_recognizer import ctc_loss, edit_distance, pad_batch, score  # noqa: E402
+from export.train_recognizer import MIX, batches, ctc_loss, edit_distance, pad_batch, parse_mix, score  # noqa: E402
+from export.train_recognizer import Pool  # noqa: E402
 from localocr import modelmeta as mm  # noqa: E402
 
 torch.set_num_threads(1)
@@ -118,6 +119,30 @@ def _confident(s: str, t: int) -> torch.Tensor:
         logits[0, 2 * i + 1, 0] = -10.0
         logits[0, 2 * i + 1, k] = 10.0
     return torch.log_softmax(logits, -1)
+
+
+def test_mix_override_changes_the_sources_drawn():
+    assert parse_mix("") == pytest.approx(MIX)
+    mix = parse_mix("synth=0.3,sroie_train=0.2")
+    assert sum(mix.values()) == pytest.approx(1.0)
+    assert mix["synth"] / mix["sroie_train"] == pytest.approx(1.5)
+    assert mix["funsd_train"] / mix["iiit5k_train"] == pytest.approx(MIX["funsd_train"] / MIX["iiit5k_train"])
+    with pytest.raises(ValueError, match="unknown source"):
+        parse_mix("sroie=0.2")
+    # the batches follow the shares: with synth switched off none is drawn, SROIE ~ 3x IIIT5K
+    pools = {}
+    for name, ch in (("synth", "s"), ("sroie_train", "r"), ("iiit5k_train", "i")):
+        pools[name] = Pool()
+        pools[name].add([np.full((32, 40), 200, np.uint8)] * 50, [ch * 3] * 50, [0] * 50)
+
+    class Args:
+        mix = "synth=0,sroie_train=0.6,iiit5k_train=0.2"
+        max_len = 1000
+        start_len, curr_steps, early_batch, early_steps, max_batch, pool, cols = 1000, 0, 32, 0, 32, 512, 4096
+    it = batches(pools, Args(), [10], seed=0)
+    drawn = [lab[0] for _ in range(30) for lab in next(it)[1]]
+    assert "s" not in drawn
+    assert 2.2 < drawn.count("r") / drawn.count("i") < 4.0
 
 
 def test_case_folded_ctc_accepts_either_case_only_when_flagged():
