@@ -317,6 +317,7 @@ def val_score(res: dict) -> float:
 # ---------------------------------------------------------------- training
 
 def lr_at(step: int, args) -> float:
+    step -= getattr(args, "schedule_from", 0)
     if step < args.warmup:
         return args.lr * (step + 1) / args.warmup
     frac = min(1.0, (step - args.warmup) / max(1, args.total_steps - args.warmup))
@@ -365,6 +366,9 @@ def main(argv=None) -> None:
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--mix", default="", help='change sources\' shares of the batches, e.g. '
                    '"synth=0.3,sroie_train=0.2" (others keep theirs; renormalised)')
+    p.add_argument("--restart-schedule", action="store_true",
+                   help="count warm-up and cosine from the resumed step (a new phase, or a checkpoint "
+                   "rebuilt by export.onnx_to_ckpt with a fresh optimiser)")
     p.add_argument("--init", default="", help="start from these weights (no optimiser state)")
     args = p.parse_args(argv)
 
@@ -385,6 +389,7 @@ def main(argv=None) -> None:
     elif args.init:
         model.load_state_dict(torch.load(args.init, map_location=device, weights_only=False)["model"])
         log(args.run, {"event": "init", "from": args.init})
+    args.schedule_from = step if args.restart_schedule else 0
     log(args.run, {"event": "start", "args": vars(args), "params": sum(q.numel() for q in model.parameters())})
 
     pools = load_real("train")

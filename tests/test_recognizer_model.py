@@ -336,3 +336,15 @@ def test_int8_choice_ranks_by_wasm_time_when_every_candidate_has_one():
 
     assert choose_int8({"fp32": res(90), "a": res(60, 300), "b": res(70, 190)}) == "b"
     assert choose_int8({"fp32": res(90), "a": res(60, 300), "b": res(70)}) == "a"     # CPython then
+
+
+def test_restart_schedule_counts_warmup_and_cosine_from_the_resumed_step():
+    import argparse
+    from export.train_recognizer import lr_at
+    args = argparse.Namespace(lr=1e-3, min_lr=0.0, warmup=100, total_steps=1000, schedule_from=5000)
+    assert lr_at(5000, args) == pytest.approx(1e-5)      # first warm-up step
+    assert lr_at(5099, args) == pytest.approx(1e-3)      # warm-up done: the peak
+    assert lr_at(5550, args) == pytest.approx(5e-4)      # half-way down the cosine
+    assert lr_at(6000, args) == pytest.approx(0.0)
+    args.schedule_from = 0                               # absolute: step 5000 is past the end
+    assert lr_at(5000, args) == pytest.approx(0.0)
