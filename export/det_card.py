@@ -105,7 +105,11 @@ def section(work: str = os.path.join(ROOT, "runs", "det", "export")) -> str:
           "make det-train     # CPU, 1 thread, resumes runs/det/last.pt",
           "make det-export    # ONNX + int8 candidates + parity + speed + validation -> web/models, this card",
           "# GPU: make det-gpu-pack, then device run `bash export/gpu_det_job.sh` carrying .cache/det_gpu and"
-          " runs/det/last.pt", "```", ""]
+          " runs/det/last.pt",
+          "# a fresh checkout has no runs/: rebuild the checkpoint of the shipped file, then train with"
+          " --restart-schedule",
+          ".venv/bin/python -m export.onnx_to_ckpt det web/models/detector.onnx runs/det/last.pt --step <its step>",
+          "```", ""]
     L += ["### Results (validation split)", "",
           "Detection-only, from `export/export_det.py`: the pipeline's input scale, box extraction"
           " (`localocr.detection.boxes_from_prob`) and matching (`localocr.metrics.match`, IoU >= 0.5) against"
