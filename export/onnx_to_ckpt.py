@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import random
 import sys
 
 import numpy as np
@@ -182,18 +183,14 @@ def rec_samples(n: int = 512) -> list[np.ndarray]:
 def recover_rec(onnx_path: str, crops: list[np.ndarray] | None = None):
     """(model, probe input, run) for the recognizer; `crops` (uint8 [32, W]) set the BN statistics."""
     from export.recognizer import CONFIG, CRNN, normalise
+    from export.train_recognizer import pad_batch
     graph, w = _initializers(onnx_path)
     model = CRNN(CONFIG).eval()
     crops = crops if crops is not None else rec_samples()
 
-    def batches():
+    def batches():  # padded as in validation (pad_batch, train=False: the crop's median grey)
         for i in range(0, len(crops), 32):
-            group = crops[i:i + 32]
-            width = max(c.shape[-1] for c in group)
-            x = np.full((len(group), 1, 32, width), 255, np.uint8)
-            for j, c in enumerate(group):
-                x[j, 0, :, :c.shape[-1]] = c
-            yield normalise(torch.from_numpy(x))
+            yield normalise(torch.from_numpy(pad_batch(crops[i:i + 32], random.Random(0), train=False)[0]))
 
     probe = next(batches())
     convs = _conv_order(model, lambda: model(probe[:2]))
@@ -212,21 +209,20 @@ def det_pages(per_set: int = 6) -> list[str]:
 
 
 def recover_det(onnx_path: str, pages: list | None = None):
-    """(model, probe input, run) for the detector; `pages` (paths or PIL images) set the BN statistics."""
+    """(model, probe input, run) for the detector; `pages` (anything load_image takes) set the BN statistics."""
     from export import detector as D
     graph, w = _initializers(onnx_path)
     net = D.DBNet().eval()
     wrapper = D.ExportWrapper(net).eval()
     pages = pages if pages is not None else det_pages()
 
-    def inputs():
-        from PIL import Image
+    def inputs():  # the pipeline's own first pass (as export.fp16_weights.detector_feeds)
+        from localocr import detection
+        from localocr.image import load_image
         for page in pages:
-            img = (Image.open(page) if isinstance(page, str) else page).convert("RGB")
-            k = 768 / max(img.size)
-            W, H = (max(32, int(round(v * k / 32)) * 32) for v in img.size)
-            a = np.asarray(img.resize((W, H), Image.BILINEAR))
-            yield D.normalise(torch.from_numpy(a[None].copy()))
+            im = load_image(page)
+            x, _ = detection.prepare_input(im, detection.input_scale(*im.size), D.MEAN, D.STD)
+            yield torch.from_numpy(x)
 
     probe = next(inputs())
     convs = _conv_order(wrapper, lambda: wrapper(probe))  # threshold head: not in the export
@@ -267,9 +263,8 @@ def main(argv=None) -> None:
         state = {"model": model.state_dict(), "opt": opt.state_dict(), "step": args.step, "config": model.config,
                  "rng": np.random.default_rng(args.step).bit_generator.state, "best": -1.0,
                  "args": {}, "torch_rng": torch.get_rng_state(), "recovered_from": args.onnx}
-    tmp = args.out + ".tmp"
-    torch.save(state, tmp)
-    os.replace(tmp, args.out)
+    from export.train_recognizer import save
+    save(args.out, state)
     print(f"wrote {args.out} (step {args.step}, fresh optimiser state)")
 
 
