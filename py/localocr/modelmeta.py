@@ -28,6 +28,13 @@ HEIGHT = PREFIX + "height"             # int: input height in pixels
 BLANK = PREFIX + "blank"               # int: always "0"
 SPACE_BIAS = PREFIX + "space_bias"     # float, optional (0 when absent): added to the space class
                                        # log-probability before greedy decoding; chosen on training pages
+CHANNELS = PREFIX + "channels"         # int, optional (1 when absent): input channels; only 1 (grey)
+                                       # is accepted: a model on colour features repeats it inside
+ROLE = PREFIX + "role"                 # "fast" (default) | "accurate": the tier (see recognition.py)
+REREAD_BELOW = PREFIX + "reread_below"  # float, accurate tier only: lines the fast tier read with a
+                                       # lower confidence are read again by this model
+PRETRAINED = PREFIX + "pretrained"     # JSON, optional: provenance of pretrained weights inside
+                                       # (package, version, file, sha256, licence, attribution)
 
 DETECTOR_INPUT, DETECTOR_OUTPUT = "image", "prob"
 RECOGNIZER_INPUT, RECOGNIZER_OUTPUT = "image", "logits"

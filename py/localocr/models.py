@@ -78,6 +78,8 @@ class RecognizerSpec:
     std: tuple
     blank: int = 0
     space_bias: float = 0.0
+    role: str = "fast"
+    reread_below: float = 0.0
 
 
 def _check_io(info: ModelInfo | None, names_in, names_out, name, inp, out, in_rank, out_rank):
@@ -139,6 +141,12 @@ def recognizer_spec(meta: dict, info: ModelInfo | None = None, input_names=None,
     blank = _number(meta, mm.BLANK, name, int, 0)
     if blank != 0:
         raise _bad(name, f"blank index {blank}; the contract fixes it at 0")
+    channels = _number(meta, mm.CHANNELS, name, int, 1)
+    if channels != 1:
+        raise _bad(name, f"{mm.CHANNELS} is {channels}; the pipeline feeds grey crops (1 channel)")
+    role = meta.get(mm.ROLE, "fast")
+    if role not in ("fast", "accurate"):
+        raise _bad(name, f"role '{role}' is neither 'fast' nor 'accurate'")
     if ti is not None and len(ti.shape) == 4:
         if isinstance(ti.shape[1], int) and ti.shape[1] != 1:
             raise _bad(name, f"its input has {ti.shape[1]} channels, expected 1 (grey)")
@@ -152,7 +160,8 @@ def recognizer_spec(meta: dict, info: ModelInfo | None = None, input_names=None,
         version=meta.get(mm.VERSION, "?"), alphabet=alphabet, height=height,
         downsample=_number(meta, mm.DOWNSAMPLE, name, int),
         mean=tuple(_float_list(meta, mm.MEAN, name, 1)), std=tuple(_float_list(meta, mm.STD, name, 1)),
-        blank=blank, space_bias=_number(meta, mm.SPACE_BIAS, name, float, 0.0))
+        blank=blank, space_bias=_number(meta, mm.SPACE_BIAS, name, float, 0.0), role=role,
+        reread_below=_number(meta, mm.REREAD_BELOW, name, float, 0.0))
 
 
 @dataclass

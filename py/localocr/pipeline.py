@@ -60,6 +60,17 @@ def bundled_model(kind: str, folder=None) -> Path:
                         f"pass one, or set {ENV_MODELS}.", "no_model")
 
 
+# The accurate recognizer tier's file name (`accurate.int8.onnx` / `accurate.onnx`): optional.
+ACCURATE = "accurate"
+
+
+def _optional_model(kind: str, folder=None):
+    try:
+        return bundled_model(kind, folder)
+    except LocalOCRError:
+        return None
+
+
 # ---------------------------------------------------------------- drivers
 
 
@@ -152,24 +163,31 @@ def _clip_quad(q, w, h):
 
 
 def read_steps(image, detector, recognizer, timings: dict, *, min_confidence: float = 0.0,
-               flip_check: bool = True, detect_options: dict | None = None):
+               flip_check: bool = True, detect_options: dict | None = None, accurate=None,
+               reread_below: float | None = None):
     """Generator stage for a whole page: decoded image -> [Block]."""
     boxes = yield from detect_steps(image, detector, timings, **(detect_options or {}))
     t0 = time.perf_counter()
     grey = to_grey(image)
     _add(timings, "recognize_pre", time.perf_counter() - t0)
     reads = yield from recognize_steps(grey, [q for q, _ in boxes], recognizer, timings,
-                                       flip_check=flip_check)
+                                       flip_check=flip_check, accurate=accurate,
+                                       reread_below=reread_below)
     t0 = time.perf_counter()
+    blocks = blocks_from_reads(reads, min_confidence)
+    _add(timings, "layout", time.perf_counter() - t0)
+    return blocks
+
+
+def blocks_from_reads(reads, min_confidence: float = 0.0) -> list:
+    """Recognised lines ([recognition.LineRead]) -> [Block] in reading order."""
     segments = []
     for rd in reads:
         if not rd.words or rd.confidence < min_confidence:
             continue
         words = [Word(w.text, w.quad, w.confidence) for w in rd.words]
         segments.append((rd.quad, words, rd.confidence))
-    blocks = build_blocks(segments)
-    _add(timings, "layout", time.perf_counter() - t0)
-    return blocks
+    return build_blocks(segments)
 
 
 # ---------------------------------------------------------------- the public class
@@ -188,11 +206,18 @@ class OCR:
     the same pixels in the browser and on CPython, see `localocr.image`),
     `detect_options` (threshold, box_threshold,
     unclip_ratio, max_pixels, min_long_side, refine: see `detect_steps`).
+
+    accurate: the second recognizer tier (role "accurate"; a path, bytes or
+    Session), by default the bundled `accurate*.onnx` when there is one; False:
+    the fast tier alone. Lines the fast tier reads with a confidence below
+    `reread_below` (default: the accurate model's own, calibrated on validation
+    pages) are read again by it (`recognition.reread_steps`).
     """
 
     def __init__(self, detector=None, recognizer=None, backend=None, *, models=None,
                  min_confidence: float = 0.0, flip_check: bool = True, max_pixels: int = MAX_PIXELS,
-                 luma_jpeg: bool = True, detect_options: dict | None = None):
+                 luma_jpeg: bool = True, detect_options: dict | None = None, accurate=None,
+                 reread_below: float | None = None):
         if backend is None:
             from .backends.onnxruntime import OnnxRuntimeBackend
             backend = OnnxRuntimeBackend()
@@ -201,6 +226,15 @@ class OCR:
                                    else bundled_model("detector", models), "detector")
         self.recognizer = load_model(backend, recognizer if recognizer is not None
                                      else bundled_model("recognizer", models), "recognizer")
+        if accurate is None and recognizer is None:
+            accurate = _optional_model(ACCURATE, models)
+        self.accurate = None
+        if accurate is not None and accurate is not False:
+            self.accurate = load_model(backend, accurate, "recognizer", ACCURATE)
+            if self.accurate.spec.role != "accurate":
+                raise LocalOCRError(f"The {ACCURATE} model's role is '{self.accurate.spec.role}', "
+                                    "not 'accurate'.", "bad_model")
+        self.reread_below = reread_below
         self.min_confidence = min_confidence
         self.flip_check = flip_check
         self.max_pixels = max_pixels
@@ -217,7 +251,8 @@ class OCR:
         timings["decode"] = time.perf_counter() - t_start
         blocks = yield from read_steps(im, self.detector, self.recognizer, timings,
                                        min_confidence=self.min_confidence, flip_check=self.flip_check,
-                                       detect_options=self.detect_options)
+                                       detect_options=self.detect_options, accurate=self.accurate,
+                                       reread_below=self.reread_below)
         timings["total"] = time.perf_counter() - t_start
         return Page(width=im.size[0], height=im.size[1], blocks=blocks, timings=timings,
                     backend=getattr(self.backend, "name", ""),
@@ -238,7 +273,8 @@ class OCR:
         im = to_grey(load_image(image, max_pixels=self.max_pixels, luma_jpeg=self.luma_jpeg))
         w, h = im.size
         quad = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
-        reads = yield from recognize_steps(im, [quad], self.recognizer, None, flip_check=False)
+        reads = yield from recognize_steps(im, [quad], self.recognizer, None, flip_check=False,
+                                           accurate=self.accurate, reread_below=self.reread_below)
         rd = reads[0]
         return rd.text, float(rd.confidence)
 

@@ -209,6 +209,7 @@ class LineRead:
     words: list = field(default_factory=list)
     char_conf: np.ndarray = None
     flipped: bool = False
+    reread: bool = False                   # read again by the accurate tier (its reading is this one)
 
 
 # Fit word boxes to their ink (see `split_words`)? Measured with the 12:13
@@ -407,12 +408,18 @@ def _line(dec: Decoded, crop: Crop, offset: int, downsample: int, height: int, f
 
 def recognize_steps(grey: Image.Image, quads, model, timings: dict | None = None,
                     flip_check: bool = True, flip_below: float = FLIP_BELOW,
-                    max_width: int = MAX_WIDTH):
+                    max_width: int = MAX_WIDTH, accurate=None, reread_below: float | None = None):
     """Generator stage: yields (session, feeds), receives outputs; returns [LineRead].
 
     `model` is a models.Model with a RecognizerSpec. One LineRead per quad, in
     the order given (empty text when nothing was read). `timings` (a dict)
     gets "recognize_pre", "recognize_run" and "recognize_post" seconds added.
+
+    Two tiers: with an `accurate` model (role "accurate"), the lines `model`
+    read with a confidence below `reread_below` (default: the accurate model's
+    own `localocr.reread_below`, calibrated on validation pages) are read again
+    by it, in the orientation the fast tier settled on, and its reading is kept
+    ("reread_pre/run/post" timings).
     """
     t = timings if timings is not None else {}
     spec = model.spec
@@ -420,15 +427,36 @@ def recognize_steps(grey: Image.Image, quads, model, timings: dict | None = None
     crops = [make_crop(grey, q, spec.height, max_width) for q in quads]
     _add(t, "recognize_pre", time.perf_counter() - t0)
     lines = yield from _read_crops(crops, model, t)
-    if not flip_check:
-        return lines
-    low = [i for i, ln in enumerate(lines) if ln.confidence < flip_below]
-    won = yield from _try_flipped(grey, crops, lines, low, model, t, max_width)
-    if low and won >= PAGE_FLIP_VOTE * len(low) and len(low) >= PAGE_FLIP_SHARE * len(lines):
-        rest = [i for i, ln in enumerate(lines) if i not in set(low) and not ln.flipped]
-        # the page is upside down: here the flipped reading only has to be better
-        yield from _try_flipped(grey, crops, lines, rest, model, t, max_width, margin=0.0)
+    if flip_check:
+        low = [i for i, ln in enumerate(lines) if ln.confidence < flip_below]
+        won = yield from _try_flipped(grey, crops, lines, low, model, t, max_width)
+        if low and won >= PAGE_FLIP_VOTE * len(low) and len(low) >= PAGE_FLIP_SHARE * len(lines):
+            rest = [i for i, ln in enumerate(lines) if i not in set(low) and not ln.flipped]
+            # the page is upside down: here the flipped reading only has to be better
+            yield from _try_flipped(grey, crops, lines, rest, model, t, max_width, margin=0.0)
+    if accurate is not None:
+        yield from reread_steps(grey, lines, accurate, t, reread_below, max_width * accurate.spec.height
+                                // model.spec.height)
     return lines
+
+
+def reread_steps(grey: Image.Image, lines: list[LineRead], accurate, timings: dict | None = None,
+                 below: float | None = None, max_width: int = MAX_WIDTH):
+    """Generator stage: read the lines of confidence < `below` again with the `accurate` model
+    (in place; their `reread` flag set). Returns how many were read again."""
+    t = timings if timings is not None else {}
+    below = accurate.spec.reread_below if below is None else below
+    which = [i for i, ln in enumerate(lines) if ln.confidence < below]
+    if not which:
+        return 0
+    t0 = time.perf_counter()
+    crops = [make_crop(grey, lines[i].quad, accurate.spec.height, max_width) for i in which]
+    _add(t, "reread_pre", time.perf_counter() - t0)
+    again = yield from _read_crops(crops, accurate, t, key="reread")
+    for i, ln in zip(which, again):
+        ln.flipped, ln.reread = lines[i].flipped, True
+        lines[i] = ln
+    return len(which)
 
 
 def _try_flipped(grey, crops, lines, which, model, t, max_width, margin=FLIP_MARGIN):
@@ -448,7 +476,7 @@ def _try_flipped(grey, crops, lines, which, model, t, max_width, margin=FLIP_MAR
     return won
 
 
-def _read_crops(crops: list[Crop], model, t: dict, flipped: bool = False):
+def _read_crops(crops: list[Crop], model, t: dict, flipped: bool = False, key: str = "recognize"):
     spec = model.spec
     out: list[LineRead | None] = [None] * len(crops)
     min_width = int(round(spec.height * MIN_WIDTH_FACTOR))
@@ -468,9 +496,9 @@ def _read_crops(crops: list[Crop], model, t: dict, flipped: bool = False):
         for k, (i, dec) in enumerate(zip(batch, decoded)):
             out[i] = _line(dec, crops[i], int(offsets[k]), spec.downsample, spec.height, flipped)
         t3 = time.perf_counter()
-        _add(t, "recognize_pre", t1 - t0)
-        _add(t, "recognize_run", t2 - t1)
-        _add(t, "recognize_post", t3 - t2)
+        _add(t, f"{key}_pre", t1 - t0)
+        _add(t, f"{key}_run", t2 - t1)
+        _add(t, f"{key}_post", t3 - t2)
     return out
 
 
