@@ -116,6 +116,26 @@ rec-gpu-pack: setup-test
 det-gpu-pack: setup-test
 	$(PY) export/det_data.py --pack .cache/det_gpu
 
+# ---- accurate recognizer tier (issue 15): PP-OCRv6 small's backbone (rapidocr 3.10.0 wheel, Apache-2.0)
+# + our BiLSTM head. See web/models/README.md "Accurate recognizer tier".
+.PHONY: acc-features acc-train acc-export acc-calibrate
+ACC_RUN ?= runs/rec48
+# Backbone features + teacher log-probabilities of the real crops (train/val by image; IIIT5K all
+# test), 2 synthetic shards and the MRZ validation lines, into .cache/rec48/ (~1 h on one core).
+acc-features: setup-test
+	$(PY) -m export.pretrained.features real
+	$(PY) -m export.pretrained.features synth --shard 0 --count 2
+	$(PY) -m export.pretrained.features mrz-val
+acc-train: setup-test
+	$(PY) -m export.pretrained.head --run $(ACC_RUN) --epochs 6
+# The shipped file (int8-stored weights) + its NOTICE; parity, accuracy and speed in $(ACC_RUN)/export.
+ACC_REREAD ?= 0.9
+acc-export: setup-test
+	$(PY) -m export.pretrained.build --ckpt $(ACC_RUN)/last.pt --out web/models --reread-below $(ACC_REREAD)
+# e2e F1 and the share of lines read again, per threshold, on validation pages.
+acc-calibrate: setup-test
+	$(PY) -m export.pretrained.calibrate
+
 # ---- offline app and embedding (issue 8). Icons are committed; redraw them with `make icons`.
 .PHONY: icons bench-pwa
 icons: setup

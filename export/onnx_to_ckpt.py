@@ -2,6 +2,7 @@
 
     python -m export.onnx_to_ckpt rec web/models/recognizer.onnx runs/rec/last.pt --step 19074
     python -m export.onnx_to_ckpt det web/models/detector.onnx runs/det/last.pt --step 13342
+    python -m export.onnx_to_ckpt acc web/models/accurate.int8.onnx runs/rec48/last.pt --step 0
 
 Checkpoints live outside git (runs/) and a new checkout has none; the committed fp32
 recognizer (and the fp16-stored detector) hold every weight the training needs, in the
@@ -14,6 +15,9 @@ shape the TorchScript exporter left them:
 - nn.LSTM became ONNX LSTM ops: gates i,o,f,c -> torch's i,f,g,o; bias = [Wb | Rb].
 - The detector's threshold head (training only) is not exported: it starts as a copy of the
   probability head.
+- The accurate tier (export/pretrained): only its head is ours to train (the backbone is the frozen
+  PP-OCRv6 one); its int8-stored weights (Cast + Mul per channel) are read through that pattern,
+  which is exactly what the shipped file computes with.
 The optimiser state is not recoverable: the checkpoint holds a fresh AdamW state at the given
 step, so resume with a warm-up (train_det --restart-schedule; the recognizer's cosine is by
 absolute step). The written model's outputs are checked against onnxruntime on the ONNX file.
@@ -43,6 +47,8 @@ def _initializers(path: str) -> tuple[object, dict[str, np.ndarray]]:
             w[n.output[0]] = w[n.input[0]]
         if n.op_type == "Constant" and n.attribute and n.attribute[0].t.dims:
             w[n.output[0]] = numpy_helper.to_array(n.attribute[0].t).astype(np.float32)
+        if n.op_type == "Mul" and all(i in w for i in n.input):  # int8 storage: Cast(q) * scale
+            w[n.output[0]] = w[n.input[0]] * w[n.input[1]]
     return m.graph, w
 
 
@@ -201,6 +207,33 @@ def recover_rec(onnx_path: str, crops: list[np.ndarray] | None = None):
     return model, probe[:8].numpy(), lambda x: model(torch.from_numpy(x)).numpy()
 
 
+def recover_acc(onnx_path: str):
+    """(head, probe input, run) for the accurate tier: run = onnxruntime backbone -> the torch head."""
+    import onnxruntime as ort
+    from export.pretrained import ppocr
+    from export.pretrained.head import CONFIG, Head, OnBackbone
+    from localocr import modelmeta as mm
+    from localocr.onnxmeta import read_model_info
+    graph, w = _initializers(onnx_path)
+    meta = read_model_info(open(onnx_path, "rb").read()).metadata
+    lstm = next(n for n in graph.node if n.op_type == "LSTM")
+    head = Head(dict(CONFIG, alphabet=meta[mm.ALPHABET], version=meta[mm.VERSION],
+                     hidden=int(w[lstm.input[2]].shape[-1]))).eval()
+    load_lstm(head.rnn, graph, w)
+    load_linear(head.fc, graph, w)
+    # the file's own backbone features (its int8-stored weights), as a second output
+    import onnx
+    m = onnx.load(onnx_path)
+    m.graph.output.append(onnx.helper.make_tensor_value_info(ppocr.BACKBONE_OUT, onnx.TensorProto.FLOAT, None))
+    features = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"])
+    probe = np.random.default_rng(0).uniform(-1, 1, (3, 1, ppocr.HEIGHT, 160)).astype(np.float32)
+
+    def run(x):
+        f = features.run([ppocr.BACKBONE_OUT], {mm.RECOGNIZER_INPUT: x})[0]
+        return OnBackbone(head).eval()(torch.from_numpy(f)).numpy()
+    return head, probe, run
+
+
 def det_pages(per_set: int = 6) -> list[str]:
     """Real training pages (paths) for BN statistics."""
     from export import det_data
@@ -234,7 +267,7 @@ def recover_det(onnx_path: str, pages: list | None = None):
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("kind", choices=["rec", "det"])
+    p.add_argument("kind", choices=["rec", "det", "acc"])
     p.add_argument("onnx")
     p.add_argument("out", help="checkpoint to write (e.g. runs/rec/last.pt)")
     p.add_argument("--step", type=int, required=True, help="the training step the ONNX file was exported at")
@@ -243,7 +276,7 @@ def main(argv=None) -> None:
     args = p.parse_args(argv)
 
     import onnxruntime as ort
-    model, probe, run = (recover_rec if args.kind == "rec" else recover_det)(args.onnx)
+    model, probe, run = {"rec": recover_rec, "det": recover_det, "acc": recover_acc}[args.kind](args.onnx)
     model.eval()
     sess = ort.InferenceSession(args.onnx, providers=["CPUExecutionProvider"])
     with torch.no_grad():
@@ -251,11 +284,14 @@ def main(argv=None) -> None:
     ref = sess.run(None, {sess.get_inputs()[0].name: probe})[0]
     diff = float(np.abs(ours - ref).max())
     print(f"{args.kind}: recovered from {args.onnx}; max |torch - onnxruntime| on real inputs {diff:.2e}")
-    if not math.isfinite(diff) or diff > (1e-3 if args.kind == "rec" else 1e-2):
+    if not math.isfinite(diff) or diff > (1e-2 if args.kind == "det" else 1e-3):
         raise SystemExit("recovered model does not match the ONNX file")
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    if args.kind == "rec":
+    if args.kind == "acc":
+        state = {"model": model.state_dict(), "config": model.config, "opt": opt.state_dict(), "step": args.step,
+                 "epoch": 0, "recovered_from": args.onnx}
+    elif args.kind == "rec":
         from export.recognizer import CONFIG
         state = {"model": model.state_dict(), "opt": opt.state_dict(), "step": args.step, "seen": args.seen,
                  "best": float("inf"), "config": CONFIG, "recovered_from": args.onnx}

@@ -127,14 +127,17 @@ def word_lines(words: list[dict], grey: np.ndarray) -> list[dict]:
     return out
 
 
-def _to_sample(crop: Image.Image) -> np.ndarray | None:
+def _to_sample(crop: Image.Image, max_width: int = REAL_MAX_WIDTH) -> np.ndarray | None:
     a = np.asarray(crop.convert("L"))
-    return a if 4 <= a.shape[1] <= REAL_MAX_WIDTH else None
+    return a if 4 <= a.shape[1] <= max_width else None
 
 
-def real_crops(name: str, seed: int = 0) -> dict[str, tuple[list, list, list]]:
-    """{'train': (images, labels, flags), 'val': (...)} for one data set."""
-    which, variants = REAL_SETS[name]
+def real_crops(name: str, seed: int = 0, height: int = HEIGHT, downsample: int = 4,
+               variants: int | None = None) -> dict[str, tuple[list, list, list]]:
+    """{'train': (images, labels, flags), 'val': (...)} for one data set, crops `height` rows high
+    with at least the CTC frames their text needs at `downsample` columns a frame; `variants`
+    jittered training crops per region (default: the set's own, REAL_SETS)."""
+    which, variants = REAL_SETS[name][0], variants or REAL_SETS[name][1]
     rng = random.Random(seed)
     folder = os.path.join(DATA, SOURCE.get(name, name))
     out = {"train": ([], [], []), "val": ([], [], [])}
@@ -168,8 +171,8 @@ def real_crops(name: str, seed: int = 0) -> dict[str, tuple[list, list, list]]:
             else:
                 quads = [_jitter_quad(rng, quad, img.size) for _ in range(variants)]
             for q in quads:
-                a = _to_sample(crop_quad(img, q, out_height=HEIGHT))
-                if a is None or a.shape[1] // 4 < ctc_min_frames(text):
+                a = _to_sample(crop_quad(img, q, out_height=height), REAL_MAX_WIDTH * height // HEIGHT)
+                if a is None or a.shape[1] // downsample < ctc_min_frames(text):
                     dropped += 1
                     continue
                 out[split][0].append(a)

@@ -210,11 +210,13 @@ def prefetch(gen, depth=4):
 _PAIRS = case_pairs()
 
 
-def ctc_loss(logp: torch.Tensor, labels: list[str], flags: list[int]) -> torch.Tensor:
+def ctc_loss(logp: torch.Tensor, labels: list[str], flags: list[int],
+             input_lengths: torch.Tensor | None = None) -> torch.Tensor:
     """Mean CTC loss per sample (divided by label length); case-folded where flagged.
 
     logp: [N, T, C] log-softmax. For CASE_FOLD samples the upper-case class gets
     log(p(lower) + p(upper)) and the target is the upper-cased label.
+    input_lengths: (N,) frames of each sample that count (default: all T).
     """
     n, t, _ = logp.shape
     fold = torch.tensor([bool(f & CASE_FOLD) for f in flags], device=logp.device)
@@ -228,7 +230,7 @@ def ctc_loss(logp: torch.Tensor, labels: list[str], flags: list[int]) -> torch.T
     targets = [encode(s) for s in labels]
     tgt = torch.tensor([k for t_ in targets for k in t_], dtype=torch.long)
     tlen = torch.tensor([len(t_) for t_ in targets], dtype=torch.long)
-    ilen = torch.full((n,), t, dtype=torch.long)
+    ilen = torch.full((n,), t, dtype=torch.long) if input_lengths is None else input_lengths
     return F.ctc_loss(logp.permute(1, 0, 2).float(), tgt, ilen, tlen, blank=0,
                       reduction="mean", zero_infinity=True)
 

@@ -12,7 +12,8 @@ from pipeline_fakes import page_with_words
 
 
 class Unsure(FakeRecognizer):
-    """The fake recognizer, but crops with more than `sure_steps` ink steps are read at p=0.5."""
+    """The fake recognizer, but crops with more than `sure_steps` marks are read with less
+    confidence the more marks they have (0.6 for sure_steps + 1, then 0.05 less a mark)."""
 
     def __init__(self, metadata, sure_steps: int, **kw):
         super().__init__(metadata, **kw)
@@ -23,8 +24,10 @@ class Unsure(FakeRecognizer):
         logits = out[mm.RECOGNIZER_OUTPUT]
         best = logits.argmax(axis=2)
         for i in range(len(logits)):
-            if (best[i] > 0).sum() > self.sure_steps:
-                np.put_along_axis(logits[i], best[i][:, None], np.log(0.5), axis=1)
+            marks = int((best[i] > 0).sum())
+            if marks > self.sure_steps:
+                p = 0.6 - 0.05 * (marks - self.sure_steps - 1)
+                np.put_along_axis(logits[i], best[i][:, None], np.log(p), axis=1)
         return out
 
 
@@ -83,3 +86,15 @@ def test_contract_checks_the_tier_keys(key, value, match):
     with pytest.raises(LocalOCRError, match=match):
         OCR(fake_model_bytes("detector"), fake_model_bytes("recognizer"), FakeBackend(),
             accurate=accurate_bytes(32, **{key: value}))
+
+
+def test_at_most_reread_max_lines_are_read_again_the_least_confident_first():
+    # three unsure lines of 8, 7 and 9 bars (confidence 0.55, 0.6, 0.5): at most 2 are read again,
+    # the 9 and the 8
+    im, _ = page_with_words(size=(400, 300), lines=((20, 30, (8,)), (20, 120, (7,)), (20, 210, (9,))))
+    fast = _session(fake_model_bytes("recognizer"), Unsure, sure_steps=6)
+    accurate = _session(accurate_bytes(**{mm.REREAD_MAX: "2"}), mark="y")
+    ocr = OCR(fake_model_bytes("detector"), fast, FakeBackend(), accurate=accurate, flip_check=False)
+    texts = [ln.text for b in ocr.read(im).blocks for ln in b.lines]
+    assert texts == ["yyyyyyyy", "xxxxxxx", "yyyyyyyyy"]
+    assert sum(c[0] for c in accurate.calls) == 2

@@ -258,8 +258,10 @@ def _degrade(rng: random.Random, img: np.ndarray) -> np.ndarray:
     return out
 
 
-def render_line(rng: random.Random, text: str, font_path: str | None = None) -> np.ndarray | None:
-    """Draw `text` and return a grey uint8 array [HEIGHT, W] (None if it would exceed MAX_WIDTH).
+def render_line(rng: random.Random, text: str, font_path: str | None = None,
+                height: int = HEIGHT) -> np.ndarray | None:
+    """Draw `text` and return a grey uint8 array [height, W] (None if it would exceed MAX_WIDTH,
+    scaled by height / HEIGHT).
 
     Fonts that lack a glyph of `text` are never used (`pick_font`).
     """
@@ -279,26 +281,28 @@ def render_line(rng: random.Random, text: str, font_path: str | None = None) -> 
     if w < 2 or h < 2:
         return None
     stretch = rng.uniform(0.75, 1.25)  # condensed / expanded faces and anisotropic scans
-    out_w = max(4, int(round(w * HEIGHT / h * stretch)))
-    if out_w > MAX_WIDTH:
+    out_w = max(4, int(round(w * height / h * stretch)))
+    if out_w > MAX_WIDTH * height // HEIGHT:
         return None
-    ink = np.asarray(ink.resize((out_w, HEIGHT), Image.BILINEAR), np.float32) / 255.0
+    ink = np.asarray(ink.resize((out_w, height), Image.BILINEAR), np.float32) / 255.0
     # colours: dark on light mostly, light on dark (inverted) sometimes; contrast >= ~50 levels
     bg = rng.randint(150, 255)
     fg = rng.randint(0, max(0, bg - 60))
     if rng.random() < 0.15:
         bg, fg = 255 - bg, 255 - fg
-    back = _background(rng, (out_w, HEIGHT), bg)
+    back = _background(rng, (out_w, height), bg)
     img = back * (1 - ink) + fg * ink
     return _degrade(rng, img)
 
 
-def sample_line(rng: random.Random, max_chars: int = 70) -> tuple[np.ndarray, str]:
-    """A random text and its rendering: (uint8 [HEIGHT, W], label)."""
+def sample_line(rng: random.Random, max_chars: int = 70, height: int = HEIGHT,
+                downsample: int = 4) -> tuple[np.ndarray, str]:
+    """A random text and its rendering: (uint8 [height, W], label), with at least the CTC
+    frames the text needs at `downsample` input columns a frame."""
     while True:
         text = sample_text(rng, max_chars)
-        img = render_line(rng, text)
-        if img is not None and img.shape[1] // 4 >= ctc_min_frames(text):
+        img = render_line(rng, text, height=height)
+        if img is not None and img.shape[1] // downsample >= ctc_min_frames(text):
             return img, text
 
 

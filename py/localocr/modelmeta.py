@@ -32,7 +32,9 @@ CHANNELS = PREFIX + "channels"         # int, optional (1 when absent): input ch
                                        # is accepted: a model on colour features repeats it inside
 ROLE = PREFIX + "role"                 # "fast" (default) | "accurate": the tier (see recognition.py)
 REREAD_BELOW = PREFIX + "reread_below"  # float, accurate tier only: lines the fast tier read with a
-                                       # lower confidence are read again by this model
+                                       # lower confidence are read again by this model ...
+REREAD_MAX = PREFIX + "reread_max"     # int, optional (0: no limit): ... at most this many a page,
+                                       # the least confident first (documents have many lines)
 PRETRAINED = PREFIX + "pretrained"     # JSON, optional: provenance of pretrained weights inside
                                        # (package, version, file, sha256, licence, attribution)
 

@@ -80,6 +80,7 @@ class RecognizerSpec:
     space_bias: float = 0.0
     role: str = "fast"
     reread_below: float = 0.0
+    reread_max: int = 0
 
 
 def _check_io(info: ModelInfo | None, names_in, names_out, name, inp, out, in_rank, out_rank):
@@ -161,7 +162,8 @@ def recognizer_spec(meta: dict, info: ModelInfo | None = None, input_names=None,
         downsample=_number(meta, mm.DOWNSAMPLE, name, int),
         mean=tuple(_float_list(meta, mm.MEAN, name, 1)), std=tuple(_float_list(meta, mm.STD, name, 1)),
         blank=blank, space_bias=_number(meta, mm.SPACE_BIAS, name, float, 0.0), role=role,
-        reread_below=_number(meta, mm.REREAD_BELOW, name, float, 0.0))
+        reread_below=_number(meta, mm.REREAD_BELOW, name, float, 0.0),
+        reread_max=_number(meta, mm.REREAD_MAX, name, int, 0))
 
 
 @dataclass

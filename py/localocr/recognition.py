@@ -441,12 +441,16 @@ def recognize_steps(grey: Image.Image, quads, model, timings: dict | None = None
 
 
 def reread_steps(grey: Image.Image, lines: list[LineRead], accurate, timings: dict | None = None,
-                 below: float | None = None, max_width: int = MAX_WIDTH):
-    """Generator stage: read the lines of confidence < `below` again with the `accurate` model
-    (in place; their `reread` flag set). Returns how many were read again."""
+                 below: float | None = None, max_width: int = MAX_WIDTH, most: int | None = None):
+    """Generator stage: read the lines of confidence < `below` again with the `accurate` model, at
+    most `most` of them (0: all), the least confident first (in place; their `reread` flag set).
+    Defaults: the accurate model's `localocr.reread_below` / `localocr.reread_max`. Returns how many
+    were read again."""
     t = timings if timings is not None else {}
     below = accurate.spec.reread_below if below is None else below
-    which = [i for i, ln in enumerate(lines) if ln.confidence < below]
+    most = accurate.spec.reread_max if most is None else most
+    which = sorted((i for i, ln in enumerate(lines) if ln.confidence < below), key=lambda i: lines[i].confidence)
+    which = sorted(which[:most] if most else which)
     if not which:
         return 0
     t0 = time.perf_counter()
