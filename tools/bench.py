@@ -305,8 +305,7 @@ def build_site(modules: Path, images: list[Path], site: Path = SITE) -> Path:
             (site / entry.name).symlink_to(entry)
     bench = site / "bench"
     (bench / "images").mkdir(parents=True)
-    for name in ("localocr.html", "tesseract.html", "bench-page.js", "localocr-page.js", "tesseract-page.js",
-                 "wasm-heap.js"):
+    for name in ("localocr.html", "tesseract.html", "bench-page.js", "localocr-page.js", "tesseract-page.js"):
         shutil.copy2(PEERS / name, bench / name)
     for image in images:
         (bench / "images" / image_key(image)).symlink_to(image)

@@ -7,6 +7,7 @@
 //   preloads.add([{url, integrity?}], base);       // fetched now, in parallel
 //   preloads.drop();                               // cancel what nobody asked for (frees the bodies)
 //
+// A file that its code has already fetched by the time add() names it is not fetched again.
 // A preloaded response is handed over once, to the first fetch() of the same absolute URL (GET, and
 // the same `integrity`, when the caller passes one: Pyodide checks each wheel that way, and the
 // preload was made with the same string, so the browser still checks it); every other call goes
@@ -14,12 +15,14 @@
 
 export function installPreloads(scope = self) {
   const pending = new Map();        // absolute URL -> {promise, integrity}
+  const asked = new Set();          // URLs already fetched by their own code: preloading them is too late
   const network = scope.fetch.bind(scope);
   const stats = { preloaded: 0, handedOver: 0 };
 
   scope.fetch = (input, init = undefined) => {
     if (typeof input === "string" || input instanceof URL) {
       const url = new URL(String(input), scope.location.href).href;
+      asked.add(url);
       const entry = pending.get(url);
       const method = ((init && init.method) || "GET").toUpperCase();
       const integrity = init && init.integrity;
@@ -38,7 +41,7 @@ export function installPreloads(scope = self) {
     add(files, base) {
       for (const { url, integrity } of files) {
         const href = new URL(url, base).href;
-        if (pending.has(href)) continue;
+        if (pending.has(href) || asked.has(href)) continue;
         const promise = network(href, integrity ? { integrity } : {});
         promise.catch(() => {});          // reported through the caller's fetch, if one comes
         pending.set(href, { promise, integrity });

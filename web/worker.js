@@ -13,11 +13,13 @@
 //                   {id, cmd: "prepare", options}                   fetch the models and build the pipeline now
 //   worker -> page  {type: "progress", stage, message, bytes}      while loading (bytes = body bytes so far)
 //                   {type: "ready", info}                          runtime versions, threads, timings (ms)
-//                   {type: "result", id, value} | {type: "error", id, error: {message, code}}
+//                   {type: "result", id, value, heap} | {type: "error", id, error: {message, code}, heap}
+//                                                                   heap: this worker's WASM memory, bytes
 //                   {type: "fatal", error}                          the runtime is broken: the page must
 //                                                                   reject pending calls and start afresh
 // Every file comes from this worker's own origin: vendor/ holds the runtime laid out by tools/runtime.py.
 
+import "./wasm-heap.js";   // first: it sees every WebAssembly memory created after it (self.__wasmHeapBytes)
 import { installPreloads } from "./preload.js";
 
 const BASE = new URL("./", import.meta.url);
@@ -527,9 +529,9 @@ self.onmessage = async ({ data }) => {
     else if (data.cmd === "prepare") value = (await prepareOCR(data.options || {}), true);
     else if (data.cmd === "resources") value = resources;
     else throw new Error(`unknown command ${data.cmd}`);
-    postMessage({ type: "result", id, value });
+    postMessage({ type: "result", id, value, heap: self.__wasmHeapBytes() });
   } catch (e) {
-    postMessage({ type: "error", id, error: errorOf(e) });
+    postMessage({ type: "error", id, error: errorOf(e), heap: self.__wasmHeapBytes() });
     // A Pyodide fatal error leaves the interpreter unusable: tell the page to start afresh.
     if (e && e.pyodide_fatal_error) {
       postMessage({ type: "fatal", error: errorOf(e) });
