@@ -10,7 +10,8 @@ creates its engine at once and reads `--image` as soon as it can). Per run, engi
   start -> the first text back in the page;
 - warm: a reload in that context (HTTP cache: revalidated with 304s; tesseract.js's data from its
   IndexedDB copy), the same clock;
-- then `--reads` more reads of the same image in the warm page: the steady per-image time.
+- then `--reads` more reads of the same image in the warm page: the steady per-image time; then one
+  blank A4 page at 300 dpi (2480 x 3508, white) and the WASM heap after it.
 For each start it prints a waterfall, from the run whose first text is the median: every file
 fetched by the page and its workers (resource timing: start, end, bytes on the wire = `transferSize`,
 body as sent = `encodedBodySize`, unpacked = `decodedBodySize`) and every step the localocr worker
@@ -108,7 +109,8 @@ def start_once(page, timeout: float) -> dict:
     return {"first_ms": got["doneMs"], "created_ms": got.get("createdMs"), "words": got["words"]}
 
 
-def run_engine(browser, base: str, sent: list, name: str, key: str, reads: int, timeout: float) -> dict:
+def run_engine(browser, base: str, sent: list, name: str, key: str, reads: int, timeout: float,
+               blank: str | None = None) -> dict:
     page_url, worker_script, _ = ENGINES[name]
     out = {}
     context = browser.new_context(service_workers="block")
@@ -128,6 +130,9 @@ def run_engine(browser, base: str, sent: list, name: str, key: str, reads: int, 
         steady = [page.evaluate("(name) => bench.read(name)", key)["ms"] for _ in range(reads)]
         out["steady_ms"] = statistics.median(steady) if steady else None
         out["heap_after"] = collect(page, base, worker_script)["heap"]
+        if blank:
+            out["blank_ms"] = page.evaluate("(name) => bench.read(name)", blank)["ms"]
+            out["heap_after_blank"] = collect(page, base, worker_script)["heap"]
     finally:
         context.close()
     return out
@@ -168,8 +173,8 @@ def summary(results: dict) -> dict:
             "steady_ms": med(r["steady_ms"] for r in runs),
             "cold_bytes": med(r["cold"]["server_bytes"] for r in runs),
             "cold_files": med(r["cold"]["server_files"] for r in runs),
-            "heap_after": med(r["heap_after"] for r in runs if r["heap_after"] is not None)
-            if any(r["heap_after"] is not None for r in runs) else None,
+            **{k: (med(r[k] for r in runs if r.get(k) is not None) if any(r.get(k) is not None for r in runs) else None)
+               for k in ("heap_after", "blank_ms", "heap_after_blank")},
             "cold_all_ms": [r["cold"]["first_ms"] for r in runs], "warm_all_ms": [r["warm"]["first_ms"] for r in runs],
         }
     return out
@@ -186,6 +191,8 @@ def summary_table(s: dict, runs: int, reads: int) -> str:
         ("bytes sent by the server, cold", "cold_bytes", "MB"),
         ("responses, cold", "cold_files", "n"),
         ("WASM heap of the engine's worker after the reads", "heap_after", "MiB"),
+        ("then a blank A4 page at 300 dpi: its read", "blank_ms", "s"),
+        ("WASM heap after it", "heap_after_blank", "MiB"),
     ]
     fmt = {"s": lambda v: f"{v / 1000:.2f} s", "MB": lambda v: f"{v / 1e6:.2f} MB", "n": lambda v: f"{v:.0f}",
            "MiB": lambda v: f"{v / 2 ** 20:.0f} MiB"}
@@ -216,13 +223,22 @@ def main(argv=None) -> int:
     ap.add_argument("--image", type=Path, default=IMAGE)
     ap.add_argument("--engines", nargs="+", choices=list(ENGINES), default=DEFAULT_ENGINES)
     ap.add_argument("--timeout", type=float, default=300)
+    ap.add_argument("--no-blank", action="store_true", help="skip the blank A4 page read after the steady reads")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     from tools.browser import chromium
 
     loads = [load_average()]
-    site = bench.build_site(bench.npm_install(), [args.image], SITE)
+    images = [args.image]
+    if not args.no_blank:
+        from PIL import Image
+
+        images.append(SITE.parent / "bench-startup-images" / "blank" / "a4_300dpi.png")
+        images[-1].parent.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (2480, 3508), "white").save(images[-1])
+    site = bench.build_site(bench.npm_install(), images, SITE)
     key = bench.image_key(args.image)
+    blank = None if args.no_blank else bench.image_key(images[-1])
     results = {name: [] for name in args.engines}
     sites = {"site": site}
     if any(ENGINES[name][2] == "no-preload" for name in args.engines):
@@ -233,7 +249,7 @@ def main(argv=None) -> int:
         for r in range(args.runs):
             for name in args.engines:
                 base, sent, _server = servers[ENGINES[name][2]]
-                got = run_engine(browser, base, sent, name, key, args.reads, args.timeout)
+                got = run_engine(browser, base, sent, name, key, args.reads, args.timeout, blank)
                 results[name].append(got)
                 print(f"run {r + 1}: {name:13s} cold {got['cold']['first_ms'] / 1000:6.2f} s  warm "
                       f"{got['warm']['first_ms'] / 1000:6.2f} s  steady {got['steady_ms'] or 0:5.0f} ms  "

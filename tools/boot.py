@@ -84,10 +84,7 @@ def write(directory: Path) -> dict | None:
     data = plan(directory)
     if data is None:
         return None
-    text = json.dumps(data, indent=1) + "\n"
-    path = directory / NAME
-    if not path.exists() or path.read_text() != text:
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text)
-        tmp.replace(path)
+    from tools.precache import write_if_changed
+
+    write_if_changed(directory / NAME, json.dumps(data, indent=1) + "\n")
     return data

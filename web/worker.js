@@ -19,27 +19,30 @@
 //                                                                   reject pending calls and start afresh
 // Every file comes from this worker's own origin: vendor/ holds the runtime laid out by tools/runtime.py.
 
-import "./wasm-heap.js";   // first: it sees every WebAssembly memory created after it (self.__wasmHeapBytes)
-import { installPreloads } from "./preload.js";
-
 const BASE = new URL("./", import.meta.url);
 const VENDOR = new URL("./vendor/", import.meta.url);
 const t0 = performance.now();
 
 // boot.json (tools/boot.py): the packages to load, the model per kind, and every file the first
 // image needs. Those are requested at once, in this worker's first moment (preload.js hands each
-// response to the fetch() of Pyodide or onnxruntime-web that asks for it later).
-const preloads = installPreloads();
+// response to the fetch() of Pyodide or onnxruntime-web that asks for it later). Its helpers are
+// imported beside it, not as static imports, which would delay this first fetch by a round trip;
+// Pyodide and onnxruntime-web start only once they are in: wasm-heap.js must see every WebAssembly
+// memory they create (self.__wasmHeapBytes), preload.js must wrap fetch() before they use it.
 const plan = fetch(new URL("boot.json", BASE)).then(async (response) => {
   if (!response.ok) {
     throw Object.assign(new Error(`${new URL("boot.json", BASE).href}: HTTP ${response.status} (the runtime is not ` +
       "set up here: run `python -m tools.runtime install`, or copy the output of `serve.py --build`)"), { code: "no_runtime" });
   }
-  const value = await response.json();
-  preloads.add(value.preload, BASE);
-  return value;
+  return response.json();
 });
 plan.catch(() => {});                  // reported by boot()
+const helpers = Promise.all([import("./wasm-heap.js"), import("./preload.js")]).then(([, { installPreloads }]) => {
+  const preloads = installPreloads();
+  plan.then((p) => preloads.add(p.preload, BASE), () => {});
+  return preloads;
+});
+helpers.catch(() => {});
 const timings = {};
 let pyodide = null;
 let ort = null;
@@ -263,6 +266,7 @@ async function checkWebAssembly() {
 // {choice, threadInfo}; sets `ort` and `bridge`.
 async function startOrt(options) {
   const choice = await timed("backend_probe_ms", () => chooseBackend(options));
+  const preloads = await helpers;
   // onnxruntime-web fetches its wasm only when the first session is created: ask for it now
   plan.then((p) => p.ort[choice.backend] && preloads.add([{ url: p.ort[choice.backend] }], BASE), () => {});
   ort = await timed("ort_import_ms", () => loadOrt(choice));   // wasmPaths: our origin, never a CDN
@@ -356,6 +360,7 @@ async function boot(options) {
   early = startModels(options.models, runtime);
   progress("pyodide", "loading Python (Pyodide)");
   const { loadPyodide } = await measured("pyodide_import", () => import(new URL("pyodide/pyodide.mjs", VENDOR).href));
+  await helpers;
   pyodide = await timed("pyodide_boot_ms", () => loadPyodide({
     indexURL: new URL("pyodide/", VENDOR).href,
     stdout: (s) => console.log(s),
@@ -503,6 +508,8 @@ _out
   return out.page;
 }
 
+const heapBytes = () => (self.__wasmHeapBytes ? self.__wasmHeapBytes() : null);
+
 function errorOf(e) {
   return { message: String((e && e.message) || e), code: (e && e.code) || "error" };
 }
@@ -512,7 +519,7 @@ self.onmessage = async ({ data }) => {
     ready = boot(data.options || {});
     // what was preloaded and never asked for (e.g. a build of onnxruntime-web not used) is let go
     ready.then(() => Promise.allSettled(Object.values(early ? early.kinds : {}).map((k) => k.session)), () => {})
-      .then(() => preloads.drop());
+      .then(() => helpers).then((preloads) => preloads.drop(), () => {});
     ready.then(
       (info) => postMessage({ type: "ready", info }),
       (e) => postMessage({ type: "fatal", error: errorOf(e) }),
@@ -529,9 +536,9 @@ self.onmessage = async ({ data }) => {
     else if (data.cmd === "prepare") value = (await prepareOCR(data.options || {}), true);
     else if (data.cmd === "resources") value = resources;
     else throw new Error(`unknown command ${data.cmd}`);
-    postMessage({ type: "result", id, value, heap: self.__wasmHeapBytes() });
+    postMessage({ type: "result", id, value, heap: heapBytes() });
   } catch (e) {
-    postMessage({ type: "error", id, error: errorOf(e), heap: self.__wasmHeapBytes() });
+    postMessage({ type: "error", id, error: errorOf(e), heap: heapBytes() });
     // A Pyodide fatal error leaves the interpreter unusable: tell the page to start afresh.
     if (e && e.pyodide_fatal_error) {
       postMessage({ type: "fatal", error: errorOf(e) });
