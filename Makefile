@@ -144,6 +144,13 @@ icons: setup
 bench-pwa: setup-test
 	$(PY) -m tools.bench_pwa --runs 3
 
+# ---- start-up waterfall (issue 17): cold and warm start, every fetch and worker step with bytes and
+# times, localocr vs tesseract.js (npm, as for make bench), interleaved, median of 3. See tools/bench_startup.py.
+.PHONY: bench-startup
+bench-startup: setup chromium $(VENV)/.stamp-bench
+	@command -v npm >/dev/null || { echo "make bench-startup needs npm (Node.js) for tesseract.js"; exit 1; }
+	$(PY) -m tools.bench_startup --runs 3 --json test-artifacts/bench-startup.json
+
 # ---- side-by-side benchmark (issue 9): localocr vs the Tesseract 5 CLI and tesseract.js, see tools/bench.py.
 # Peers from the registries only: Debian's tesseract (installed when missing), npm's tesseract.js pinned
 # by tools/bench_peers/package-lock.json (npm ci, into .cache/bench). Writes bench/ and README's section.

@@ -148,7 +148,7 @@ class Handler(SimpleHTTPRequestHandler):
                 body = json.dumps(self.csp_reports).encode()
             return self._send_bytes(body, "application/json", None)
         path = Path(self.translate_path(self.path))
-        if path == WEB / "precache.js":   # development tree: keep the service worker's file list current
+        if path in (WEB / "precache.js", WEB / "boot.json"):   # development tree: keep these lists current
             from tools import precache
 
             precache.write(WEB)

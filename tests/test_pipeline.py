@@ -99,8 +99,8 @@ def test_big_image_downscaled_and_refined_for_small_text(ocr):
         d.rectangle([100 + 18 * k, 200, 100 + 18 * k + 13, 208], fill=0)
     page = ocr.read(im)
     calls = ocr.detector.session.calls
-    assert len(calls) == 2, calls                 # a second, finer pass
-    assert calls[1][2] * calls[1][3] > calls[0][2] * calls[0][3]
+    assert len(calls) >= 2, calls                 # a second, finer pass (in bands: test_bounded_memory.py)
+    assert len(set(calls[1:])) == 1 and calls[1][3] > calls[0][3]
     assert page.text == "xxxxxx"
 
 

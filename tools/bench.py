@@ -287,32 +287,32 @@ def tesseract_js_data(modules: Path) -> Path:
     return folder
 
 
-def build_site(modules: Path, images: list[Path]) -> Path:
-    """.cache/bench/site: web/ (links: the app's worker, runtime and whatever models web/models holds),
+def build_site(modules: Path, images: list[Path], site: Path = SITE) -> Path:
+    """`site` (default .cache/bench/site): web/ (links: the app's worker, runtime and whatever models web/models holds),
     bench/ (the pages of tools/bench_peers + links to the images), lo/ and tw/ (the two workers with
-    the heap probe), tesseract/ (tesseract.js files, precompressed like our runtime)."""
+    the heap probe), tesseract/ (tesseract.js files, precompressed like our runtime). Another
+    worktree passes its own `site` so that two benchmarks never rebuild one folder."""
     from tools import runtime
 
     runtime.pack_package()                     # the worker installs py/localocr as it is now
-    if SITE.exists():
-        for entry in SITE.iterdir():
+    if site.exists():
+        for entry in site.iterdir():
             if entry.name != "tesseract":      # the precompressed peer files are kept (see below)
                 entry.unlink() if entry.is_symlink() or entry.is_file() else shutil.rmtree(entry)
-    SITE.mkdir(parents=True, exist_ok=True)
+    site.mkdir(parents=True, exist_ok=True)
     for entry in WEB.iterdir():
         if not entry.name.startswith("."):
-            (SITE / entry.name).symlink_to(entry)
-    bench = SITE / "bench"
+            (site / entry.name).symlink_to(entry)
+    bench = site / "bench"
     (bench / "images").mkdir(parents=True)
-    for name in ("localocr.html", "tesseract.html", "bench-page.js", "localocr-page.js", "tesseract-page.js",
-                 "wasm-heap.js"):
+    for name in ("localocr.html", "tesseract.html", "bench-page.js", "localocr-page.js", "tesseract-page.js"):
         shutil.copy2(PEERS / name, bench / name)
     for image in images:
         (bench / "images" / image_key(image)).symlink_to(image)
     for folder, name in (("lo", "localocr-worker.js"), ("tw", "tesseract-worker.js")):
-        (SITE / folder).mkdir()
-        shutil.copy2(PEERS / name, SITE / folder / "worker.js")
-    peer = SITE / "tesseract"
+        (site / folder).mkdir()
+        shutil.copy2(PEERS / name, site / folder / "worker.js")
+    peer = site / "tesseract"
     stamp = peer / ".stamp"
     want = json.dumps(npm_versions(modules))
     if not (stamp.exists() and stamp.read_text() == want):
@@ -328,7 +328,7 @@ def build_site(modules: Path, images: list[Path]) -> Path:
         data = (tesseract_js_data(modules) / "eng.traineddata").read_bytes()
         _write_served(peer / "lang" / "eng.traineddata", data)
         stamp.write_text(want)
-    return SITE
+    return site
 
 
 def image_key(image: Path) -> str:

@@ -21,6 +21,9 @@
 //               one only when the page is cross-origin isolated).
 //   models      {detector, recognizer}: model URLs relative to base (default: models/ beside worker.js).
 //   onProgress  called with {stage, message, bytes} while the runtime loads.
+//   heapLimitMB the worker's WASM heap ceiling (default 512). WASM memory never shrinks: when a call
+//               leaves the heap above it, the worker is replaced by a fresh one between calls (the
+//               calls waiting are sent to the new worker: nothing is lost). `memory` says how often.
 //
 // `read()` takes a File, Blob, ImageBitmap, HTMLCanvasElement, OffscreenCanvas, ImageData,
 // HTMLImageElement, ArrayBuffer or typed array, and resolves to the page JSON of py/localocr/result.py:
@@ -31,7 +34,8 @@
 // `terminate()` stops the worker at once; pending and later calls reject with code "terminated".
 // `prepare()` loads the models ahead of the first read (the app calls it at start).
 
-const OPTIONS = ["base", "backend", "numThreads", "models", "onProgress", "allowSoftwareWebGPU"];
+const OPTIONS = ["base", "backend", "numThreads", "models", "onProgress", "allowSoftwareWebGPU", "heapLimitMB"];
+const HEAP_LIMIT_MB = 512;   // a page leaves ~100-300 MiB (make bench: 291 MiB after 50 images)
 const BACKENDS = ["auto", "wasm", "webgpu"];
 
 function fail(message, code, Type = Error) {
@@ -55,7 +59,10 @@ function checkOptions(options) {
       throw fail(`createOCR: unknown option "${key}" (known: ${OPTIONS.join(", ")})`, "bad_option", TypeError);
     }
   }
-  const { backend = "auto", numThreads, onProgress } = options;
+  const { backend = "auto", numThreads, onProgress, heapLimitMB } = options;
+  if (heapLimitMB !== undefined && !(typeof heapLimitMB === "number" && heapLimitMB > 0)) {
+    throw fail(`createOCR: heapLimitMB must be a positive number; got ${JSON.stringify(heapLimitMB)}`, "bad_option", TypeError);
+  }
   if (!BACKENDS.includes(backend)) {
     throw fail(`createOCR: backend must be one of ${BACKENDS.join(", ")}; got ${JSON.stringify(backend)}`, "bad_option", TypeError);
   }
@@ -110,8 +117,10 @@ async function bytesOf(image) {
 }
 
 export function createOCR(options) {
-  const { backend = "auto", numThreads, models, onProgress, allowSoftwareWebGPU = false } = checkOptions(options);
+  const { backend = "auto", numThreads, models, onProgress, allowSoftwareWebGPU = false,
+    heapLimitMB = HEAP_LIMIT_MB } = checkOptions(options);
   const base = resolveBase(options && options.base);
+  const memory = { heapBytes: null, limitBytes: heapLimitMB * 2 ** 20, restarts: 0 };
   let worker = null;
   let readyPromise = null;
   let terminated = false;
@@ -142,17 +151,30 @@ export function createOCR(options) {
       else if (data.type === "ready") settle.resolve({ ...data.info, backendRequested: backend });
       else if (data.type === "fatal") crash(data.error.message, data.error.code === "error" ? undefined : data.error.code);
       else if (data.type === "result" || data.type === "error") {
+        if (typeof data.heap === "number") memory.heapBytes = data.heap;
         const call = pending.get(data.id);
         if (!call) return;
         pending.delete(data.id);
         if (data.type === "result") call.resolve(data.value);
         else call.reject(fail(data.error.message, data.error.code));
+        if (memory.heapBytes > memory.limitBytes && pending.size === 0 && worker === own) recycle(own);
       }
     };
     own.onerror = (event) => { event.preventDefault(); crash(event.message || `cannot start ${new URL("worker.js", base).href}`); };
     own.onmessageerror = () => crash("a message could not be decoded");
     own.postMessage({ cmd: "init", options: { numThreads, backend, models, allowSoftwareWebGPU: allowSoftwareWebGPU === true } });
     readyPromise.catch(() => {});                  // a crash is reported through the calls
+  }
+
+  // The heap passed its ceiling and no call is in flight: a fresh worker now, so that it starts
+  // while the page has nothing for it; reads sent from here on go to it (read() chains them).
+  function recycle(old) {
+    memory.restarts += 1;
+    memory.heapBytes = null;
+    old.terminate();
+    worker = null;
+    start();
+    call({ cmd: "prepare", options: { models } }).catch(() => {});   // the pipeline, before the next read
   }
 
   function call(message, transfer = []) {
@@ -187,6 +209,8 @@ export function createOCR(options) {
     // Python code run in the worker (tests, benchmarks, diagnostics); resolves to its last value.
     exec(code) { return call({ cmd: "exec", code }); },
     resources() { return call({ cmd: "resources" }); },
+    // {heapBytes: the worker's WASM heap after its last call, limitBytes, restarts: workers replaced}
+    get memory() { return { ...memory }; },
     terminate() {
       terminated = true;
       if (worker) worker.terminate();

@@ -13,13 +13,36 @@
 //                   {id, cmd: "prepare", options}                   fetch the models and build the pipeline now
 //   worker -> page  {type: "progress", stage, message, bytes}      while loading (bytes = body bytes so far)
 //                   {type: "ready", info}                          runtime versions, threads, timings (ms)
-//                   {type: "result", id, value} | {type: "error", id, error: {message, code}}
+//                   {type: "result", id, value, heap} | {type: "error", id, error: {message, code}, heap}
+//                                                                   heap: this worker's WASM memory, bytes
 //                   {type: "fatal", error}                          the runtime is broken: the page must
 //                                                                   reject pending calls and start afresh
 // Every file comes from this worker's own origin: vendor/ holds the runtime laid out by tools/runtime.py.
 
+const BASE = new URL("./", import.meta.url);
 const VENDOR = new URL("./vendor/", import.meta.url);
 const t0 = performance.now();
+
+// boot.json (tools/boot.py): the packages to load, the model per kind, and every file the first
+// image needs. Those are requested at once, in this worker's first moment (preload.js hands each
+// response to the fetch() of Pyodide or onnxruntime-web that asks for it later). Its helpers are
+// imported beside it, not as static imports, which would delay this first fetch by a round trip;
+// Pyodide and onnxruntime-web start only once they are in: wasm-heap.js must see every WebAssembly
+// memory they create (self.__wasmHeapBytes), preload.js must wrap fetch() before they use it.
+const plan = fetch(new URL("boot.json", BASE)).then(async (response) => {
+  if (!response.ok) {
+    throw Object.assign(new Error(`${new URL("boot.json", BASE).href}: HTTP ${response.status} (the runtime is not ` +
+      "set up here: run `python -m tools.runtime install`, or copy the output of `serve.py --build`)"), { code: "no_runtime" });
+  }
+  return response.json();
+});
+plan.catch(() => {});                  // reported by boot()
+const helpers = Promise.all([import("./wasm-heap.js"), import("./preload.js")]).then(([, { installPreloads }]) => {
+  const preloads = installPreloads();
+  plan.then((p) => preloads.add(p.preload, BASE), () => {});
+  return preloads;
+});
+helpers.catch(() => {});
 const timings = {};
 let pyodide = null;
 let ort = null;
@@ -41,9 +64,18 @@ new PerformanceObserver((list) => {
   }
 }).observe({ type: "resource", buffered: true });
 
-async function timed(name, fn) {
+// Each step is also a User Timing measure "localocr:<step>" (tools/bench_startup.py draws the
+// start-up waterfall from them and from resource timing).
+async function measured(name, fn) {
   const start = performance.now();
   const value = await fn();
+  performance.measure(`localocr:${name}`, { start, end: performance.now() });
+  return value;
+}
+
+async function timed(name, fn) {
+  const start = performance.now();
+  const value = await measured(name.replace(/_ms$/, ""), fn);
   timings[name] = performance.now() - start;
   return value;
 }
@@ -234,6 +266,9 @@ async function checkWebAssembly() {
 // {choice, threadInfo}; sets `ort` and `bridge`.
 async function startOrt(options) {
   const choice = await timed("backend_probe_ms", () => chooseBackend(options));
+  const preloads = await helpers;
+  // onnxruntime-web fetches its wasm only when the first session is created: ask for it now
+  plan.then((p) => p.ort[choice.backend] && preloads.add([{ url: p.ort[choice.backend] }], BASE), () => {});
   ort = await timed("ort_import_ms", () => loadOrt(choice));   // wasmPaths: our origin, never a CDN
   const threadInfo = chooseThreads(options.numThreads);
   ort.env.wasm.numThreads = threadInfo.threads;
@@ -259,9 +294,9 @@ function startModels(models, runtime) {
   // created after another one had run.
   let previous = runtime;
   for (const kind of ["detector", "recognizer"]) {
-    const entry = { bytes: fetchModel(kind, models && models[kind]), value: null, session: null };
+    const entry = { bytes: measured(`fetch_${kind}`, () => fetchModel(kind, models && models[kind])), value: null, session: null };
     const created = Promise.all([entry.bytes, previous]).then(([bytes]) => {
-      const made = bridge.createSession(bytes, kind);
+      const made = measured(`session_${kind}`, () => bridge.createSession(bytes, kind));
       entry.value = bytes;            // only now: the call above must not be handed this very promise
       return made;
     });
@@ -271,7 +306,7 @@ function startModels(models, runtime) {
     kinds[kind] = entry;
   }
   for (const entry of Object.values(kinds)) {
-    entry.session = Promise.all([entry.created, previous]).then(([session]) => warmUp(session));
+    entry.session = Promise.all([entry.created, previous]).then(([session]) => measured(`warmup_${session.name}`, () => warmUp(session)));
     entry.session.catch(() => {});
     previous = entry.session.catch(() => {});
   }
@@ -324,21 +359,22 @@ async function boot(options) {
   runtime.catch(() => {});             // awaited below, after Pyodide
   early = startModels(options.models, runtime);
   progress("pyodide", "loading Python (Pyodide)");
-  const { loadPyodide } = await import(new URL("pyodide/pyodide.mjs", VENDOR).href);
+  const { loadPyodide } = await measured("pyodide_import", () => import(new URL("pyodide/pyodide.mjs", VENDOR).href));
+  await helpers;
   pyodide = await timed("pyodide_boot_ms", () => loadPyodide({
     indexURL: new URL("pyodide/", VENDOR).href,
     stdout: (s) => console.log(s),
     stderr: (s) => console.warn(s),
   }));
+  const { packages, localocr_wheel: wheel } = await plan;
   progress("packages", "loading numpy and Pillow");
   // Resolved by name from pyodide-lock.json; the wheels sit beside it and Pyodide checks their sha256.
-  await timed("packages_load_ms", () => pyodide.loadPackage(["numpy", "pillow"], { messageCallback: () => {} }));
+  await timed("packages_load_ms", () => pyodide.loadPackage(packages, { messageCallback: () => {} }));
   await timed("packages_import_ms", () => pyodide.runPythonAsync("import numpy, PIL.Image"));
 
   progress("localocr", "installing localocr");
-  const index = await (await fetch(new URL("runtime.json", VENDOR))).json();
   await timed("localocr_install_ms", () =>
-    pyodide.loadPackage(new URL(index.localocr_wheel, VENDOR).href, { messageCallback: () => {} }));
+    pyodide.loadPackage(new URL(wheel, BASE).href, { messageCallback: () => {} }));
 
   progress("onnxruntime", "loading onnxruntime-web");
   const { choice, threadInfo } = await runtime;      // started first, usually ready by now
@@ -374,13 +410,14 @@ async function execPython(code) {
 }
 
 // The page's "read" call: decode + OCR in Python (py/localocr's OCR.read_async). Models come from
-// models/ beside this worker: `<kind>.int8.onnx` (smaller, for WASM) if present, else `<kind>.onnx`,
-// as localocr.pipeline.bundled_model picks them; `options.models` ({detector, recognizer} URLs) overrides.
+// models/ beside this worker, the one boot.json names per kind (`<kind>.int8.onnx`, smaller, for WASM,
+// if present, else `<kind>.onnx`, as localocr.pipeline.bundled_model picks them; without a boot.json
+// entry both are tried); `options.models` ({detector, recognizer} URLs) overrides.
 async function fetchModel(kind, explicit) {
-  const base = new URL("./", import.meta.url);
-  const candidates = explicit ? [explicit] : [`models/${kind}.int8.onnx`, `models/${kind}.onnx`];
+  const listed = explicit ? null : (await plan.catch(() => ({ models: {} }))).models[kind];
+  const candidates = explicit ? [explicit] : listed ? [listed] : [`models/${kind}.int8.onnx`, `models/${kind}.onnx`];
   for (const path of candidates) {
-    const response = await fetch(new URL(path, base));
+    const response = await fetch(new URL(path, BASE));
     if (response.ok) return new Uint8Array(await response.arrayBuffer());
   }
   throw Object.assign(new Error(`no ${kind} model (tried ${candidates.join(", ")})`), { code: "no_model" });
@@ -408,7 +445,11 @@ function modelBytes(kind, explicit, key) {
   return fetchModel(kind, explicit);
 }
 
-async function buildOCR(options, key) {
+function buildOCR(options, key) {
+  return measured("pipeline_build", () => buildPipeline(options, key));
+}
+
+async function buildPipeline(options, key) {
   const ns = namespace();
   const models = options.models || {};
   ns.set("_detector", await modelBytes("detector", models.detector, key));
@@ -467,6 +508,8 @@ _out
   return out.page;
 }
 
+const heapBytes = () => (self.__wasmHeapBytes ? self.__wasmHeapBytes() : null);
+
 function errorOf(e) {
   return { message: String((e && e.message) || e), code: (e && e.code) || "error" };
 }
@@ -474,6 +517,9 @@ function errorOf(e) {
 self.onmessage = async ({ data }) => {
   if (data.cmd === "init") {
     ready = boot(data.options || {});
+    // what was preloaded and never asked for (e.g. a build of onnxruntime-web not used) is let go
+    ready.then(() => Promise.allSettled(Object.values(early ? early.kinds : {}).map((k) => k.session)), () => {})
+      .then(() => helpers).then((preloads) => preloads.drop(), () => {});
     ready.then(
       (info) => postMessage({ type: "ready", info }),
       (e) => postMessage({ type: "fatal", error: errorOf(e) }),
@@ -486,13 +532,13 @@ self.onmessage = async ({ data }) => {
     await ready;
     let value;
     if (data.cmd === "exec") value = await execPython(data.code);
-    else if (data.cmd === "read") value = await readImage(data.image, data.options || {});
+    else if (data.cmd === "read") value = await measured("read", () => readImage(data.image, data.options || {}));
     else if (data.cmd === "prepare") value = (await prepareOCR(data.options || {}), true);
     else if (data.cmd === "resources") value = resources;
     else throw new Error(`unknown command ${data.cmd}`);
-    postMessage({ type: "result", id, value });
+    postMessage({ type: "result", id, value, heap: heapBytes() });
   } catch (e) {
-    postMessage({ type: "error", id, error: errorOf(e) });
+    postMessage({ type: "error", id, error: errorOf(e), heap: heapBytes() });
     // A Pyodide fatal error leaves the interpreter unusable: tell the page to start afresh.
     if (e && e.pyodide_fatal_error) {
       postMessage({ type: "fatal", error: errorOf(e) });

@@ -105,6 +105,31 @@ def _add(t: dict, key: str, dt: float) -> None:
     t[key] = t.get(key, 0.0) + dt
 
 
+def detector_prob(model, resized: detection.ResizedInput, timings: dict):
+    """Generator stage: the detector's probability map [H/ds, W/ds] for a resized page, its input
+    made and run in bands when it is large (`detection.tile_rows`: bounded memory, the same map)."""
+    ds, spec = model.spec.downsample, model.spec
+    height, width = resized.height, resized.width
+    bands = detection.tile_rows(height, width)
+    prob = None
+    for y0, y1, keep0, keep1 in bands:
+        t0 = time.perf_counter()
+        part = detection.input_rows(resized, y0, y1, spec.mean, spec.std)
+        _add(timings, "detect_pre", time.perf_counter() - t0)
+        out = yield model.session, {mm.DETECTOR_INPUT: part}
+        p = np.asarray(out[mm.DETECTOR_OUTPUT])
+        p = p.reshape(p.shape[-2:])
+        if p.shape != ((y1 - y0) // ds, width // ds):
+            raise LocalOCRError(f"The detector returned a {p.shape} map for a {part.shape[2:]} input; "
+                                f"its metadata says downsample {ds}.", "bad_model")
+        if len(bands) == 1:
+            return p
+        if prob is None:
+            prob = np.empty((height // ds, width // ds), p.dtype)
+        prob[keep0 // ds:keep1 // ds] = p[(keep0 - y0) // ds:(keep1 - y0) // ds]
+    return prob
+
+
 def detect_steps(image, model, timings: dict | None = None, *, threshold=None, box_threshold=None,
                  unclip_ratio=None, max_pixels: int = detection.MAX_PIXELS,
                  min_long_side: int = detection.MIN_LONG_SIDE, refine: bool = True):
@@ -124,20 +149,19 @@ def detect_steps(image, model, timings: dict | None = None, *, threshold=None, b
     boxes = []
     for attempt in range(2):
         t0 = time.perf_counter()
-        x, (sx, sy) = detection.prepare_input(image, scale, spec.mean, spec.std)
+        resized = detection.resize_input(image, scale)
+        sx, sy = resized.scale
+        _add(t, "detect_pre", time.perf_counter() - t0)
+        pre = t.get("detect_pre", 0.0)
         t1 = time.perf_counter()
-        out = yield model.session, {mm.DETECTOR_INPUT: x}
+        prob = yield from detector_prob(model, resized, t)
+        del resized
         t2 = time.perf_counter()
-        prob = np.asarray(out[mm.DETECTOR_OUTPUT])
-        prob = prob.reshape(prob.shape[-2:])
         ds = spec.downsample
-        if prob.shape != (x.shape[2] // ds, x.shape[3] // ds):
-            raise LocalOCRError(f"The detector returned a {prob.shape} map for a {x.shape[2:]} input; "
-                                f"its metadata says downsample {ds}.", "bad_model")
         boxes = detection.boxes_from_prob(prob, scale=(ds / sx, ds / sy), **kw)
+        del prob
         boxes = [(_clip_quad(q, w, h), s) for q, s in boxes]
-        _add(t, "detect_pre", t1 - t0)
-        _add(t, "detect_run", t2 - t1)
+        _add(t, "detect_run", t2 - t1 - (t["detect_pre"] - pre))   # the bands' input making is detect_pre
         _add(t, "detect_post", time.perf_counter() - t2)
         if not refine or attempt:
             break

@@ -242,3 +242,71 @@ def test_jpegs_decode_to_the_same_pixels_as_cpython(app):
                        f"[_im.mode, list(_im.size), hashlib.sha256(_im.tobytes()).hexdigest()]")
         im = load_image(data)
         assert got == [im.mode, list(im.size), hashlib.sha256(im.tobytes()).hexdigest()], path.name
+
+
+# ---- start-up and memory (issue 17): the worker preloads exactly what boot.json lists, each file
+# once; a worker whose WASM heap passed its ceiling is replaced between calls, with no call lost.
+def _worker_fetches(app) -> dict:
+    from tools.browser import poll
+
+    poll(app.page, "document.documentElement.dataset.models", 180)
+    counts: dict = {}
+    for entry in app.page.evaluate("localocr.resources()"):
+        url = entry["url"].split("?")[0]
+        counts[url] = counts.get(url, 0) + 1
+    return counts
+
+
+def test_the_worker_fetches_what_boot_json_lists_each_file_once(app):
+    import urllib.request
+
+    plan = json.loads(urllib.request.urlopen(app.base + "boot.json").read())
+    fetched = _worker_fetches(app)
+    listed = [app.base + p["url"] for p in plan["preload"]]
+    listed += [app.base + plan["ort"][app.info["backend"]], *(app.base + m for m in plan["models"].values())]
+    for url in listed:
+        # once: the preloaded response was handed to the code that asked (else it would be fetched twice)
+        assert fetched.get(url) == 1, (url, fetched.get(url))
+    # and nothing the first image needs is fetched outside the list (scripts load through import())
+    # (other tests here read with models of their own, from test-models/)
+    own = (app.base + "vendor/", app.base + "models/")
+    unlisted = [u for u in fetched if u.startswith(own) and u not in listed and not u.endswith((".mjs", ".js"))]
+    assert unlisted == [], unlisted
+    # no probe for a model that is not there: boot.json names the one per kind
+    assert not any(u.startswith(own) and u.endswith(".onnx") and u not in listed for u in app.requests)
+
+
+def test_worker_past_its_heap_ceiling_is_replaced_and_no_read_is_lost(app):
+    if not app.server.handler_class.isolation:
+        return  # one mode is enough: the recycling is localocr.js's, the same in both
+    got = app.page.evaluate("""async () => {
+        const { createOCR } = await import("./localocr.js");
+        const ocr = createOCR({ heapLimitMB: 1 });       // every call leaves more: replaced after each
+        const image = () => {
+            const c = new OffscreenCanvas(320, 80);
+            const g = c.getContext("2d");
+            g.fillStyle = "white"; g.fillRect(0, 0, 320, 80);
+            g.fillStyle = "black"; g.font = "32px sans-serif"; g.fillText("HELLO 42", 20, 52);
+            return c;
+        };
+        try {
+            // sent together: the second waits in localocr.js while the first worker is replaced
+            const pages = await Promise.all([ocr.read(image()), ocr.read(image()), ocr.exec("6 * 7")]);
+            return { texts: pages.slice(0, 2).map((p) => p.text), exec: pages[2], after: ocr.memory };
+        } finally {
+            ocr.terminate();
+        }
+    }""")
+    assert got["exec"] == 42                      # answered by the third worker
+    assert got["texts"][0] == got["texts"][1] and got["texts"][0].strip()
+    assert got["after"]["restarts"] >= 2 and got["after"]["limitBytes"] == 2 ** 20
+
+
+def test_heap_limit_option_is_checked(app):
+    if not app.server.handler_class.isolation:
+        return
+    message = app.page.evaluate("""async () => {
+        const { createOCR } = await import("./localocr.js");
+        try { createOCR({ heapLimitMB: -5 }); return null; } catch (e) { return `${e.name}: ${e.message}`; }
+    }""")
+    assert message.startswith("TypeError: createOCR: heapLimitMB must be a positive number")

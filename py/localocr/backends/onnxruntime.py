@@ -16,17 +16,27 @@ from ..errors import LocalOCRError
 from ..onnxmeta import read_model_info
 
 
+# Runs fed more input values than this (a detector pass over a large page, ~1.3 MP and up) hand
+# onnxruntime's CPU arena back to the system when they end: the arena keeps every chunk it ever
+# took, and a page's first pass and its bands (localocr.detection.tile_rows) differ in shape, so
+# that without shrinking a blank A4 page at 300 dpi left ~420 MiB in the arena, ~270 with it.
+# Smaller runs (the recognizer's batches) keep their buffers: re-taking them each time costs time.
+SHRINK_ABOVE = 4_000_000
+
+
 class OrtSession:
     """A `Session` over an onnxruntime InferenceSession."""
 
-    def __init__(self, sess, metadata: dict[str, str]):
+    def __init__(self, sess, metadata: dict[str, str], shrink=None):
         self._sess = sess
         self.input_names = [i.name for i in sess.get_inputs()]
         self.output_names = [o.name for o in sess.get_outputs()]
         self.metadata = metadata
+        self._shrink = shrink       # RunOptions that shrink the arena after the run
 
     def run(self, feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-        outs = self._sess.run(self.output_names, dict(feeds))
+        size = sum(np.size(v) for v in feeds.values())
+        outs = self._sess.run(self.output_names, dict(feeds), self._shrink if size > SHRINK_ABOVE else None)
         return dict(zip(self.output_names, outs))
 
     async def run_async(self, feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -61,4 +71,6 @@ class OnnxRuntimeBackend:
         except Exception as e:
             raise LocalOCRError(f"The {name} model could not be loaded by onnxruntime: {e}",
                                 "bad_model") from e
-        return OrtSession(sess, info.metadata)
+        shrink = self._ort.RunOptions()
+        shrink.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
+        return OrtSession(sess, info.metadata, shrink)

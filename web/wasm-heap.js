@@ -1,6 +1,9 @@
-// Loaded first in each engine's worker by the benchmark (tools/bench.py), never by the app: keeps a
-// reference to every WebAssembly.Memory the worker creates or instantiates, so that the benchmark can
-// read the worker's WASM heap from outside (self.__wasmHeapBytes(), bytes; shared thread memories once).
+// wasm-heap.js: keeps a reference to every WebAssembly.Memory this realm creates or instantiates,
+// so that the WASM heap can be read: self.__wasmHeapBytes() (bytes; a shared thread memory once).
+// Loaded first by web/worker.js (it reports its heap after each call, and localocr.js recycles a
+// worker whose heap passed its ceiling), and by the benchmark's tesseract.js worker
+// (tools/bench_peers), which reads both engines' heaps through it. A classic script without exports,
+// so that both `import` and `importScripts` can load it.
 (() => {
   const memories = new Set();
   const { Memory, Instance } = WebAssembly;

@@ -1,0 +1,122 @@
+"""Bounded detector memory (issue 17): a large detector input (the second, finer pass of a big or
+blank page) is made and run in bands (`detection.tile_rows`), never whole, and the banded map is the
+whole-input map."""
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from localocr import detection, pipeline
+from localocr.backends.fake import FakeBackend, fake_model_bytes
+from localocr.modelmeta import DETECTOR_INPUT, DETECTOR_OUTPUT
+from localocr.pipeline import run_sync
+from pipeline_fakes import fake_ocr, page_with_words  # noqa: F401  (fixture)
+
+
+@pytest.mark.parametrize("height,width", [(2944, 2080), (3072, 736), (9600, 64), (2048, 1088), (800, 640),
+                                          (4096, 4096), (1504, 1472)])
+def test_tile_rows_cover_the_input_in_equal_bounded_bands(height, width):
+    bands = detection.tile_rows(height, width)
+    if height * width <= detection.MAX_RUN_PIXELS:
+        assert bands == [(0, height, 0, height)]
+        return
+    assert len(bands) > 1
+    assert bands[0][2] == 0 and bands[-1][3] == height
+    heights = {y1 - y0 for y0, y1, _, _ in bands}
+    assert len(heights) == 1                     # one shape: onnxruntime reuses its buffers
+    band = heights.pop()
+    assert band * width <= max(detection.BAND_PIXELS, detection.BAND_MIN_ROWS * width)
+    for (y0, y1, k0, k1), nxt in zip(bands, bands[1:] + [None]):
+        assert 0 <= y0 <= k0 < k1 <= y1 <= height
+        assert y0 % 32 == 0 and k0 % 32 == 0 and (k1 % 32 == 0 or k1 == height)
+        if nxt is not None:
+            assert nxt[2] == k1                  # kept ranges follow each other with no gap
+        # every kept row has TILE_MARGIN rows of context on both sides, unless at the page's edge
+        assert k0 == 0 or k0 - y0 >= detection.TILE_MARGIN
+        assert k1 == height or y1 - k1 >= detection.TILE_MARGIN
+
+
+def _recording(session, seen):
+    run = session.run
+
+    def recorded(feeds):
+        seen.append(feeds[DETECTOR_INPUT].shape)
+        return run(feeds)
+    session.run = recorded
+
+
+def test_blank_a4_page_runs_the_detector_only_on_bounded_inputs(fake_ocr):
+    # a blank page finds nothing at the first pass and retries at the finest scale allowed: ~6 MP
+    seen = []
+    _recording(fake_ocr.detector.session, seen)
+    page = fake_ocr.read(Image.new("RGB", (2480, 3508), "white"))
+    assert page.lines == []
+    assert len(seen) > 2                                    # the fine pass ran, in bands
+    assert max(h * w for _, _, h, w in seen) <= max(detection.MAX_RUN_PIXELS, detection.BAND_MIN_ROWS * 2080)
+
+
+def test_banded_map_equals_the_whole_map_on_the_fake_detector(fake_ocr):
+    im, _ = page_with_words(size=(2100, 2900), lines=[(40, y, (3, 5, 2)) for y in range(30, 2850, 95)])
+    resized = detection.resize_input(im, 1.0)
+    assert len(detection.tile_rows(resized.height, resized.width)) > 1
+    banded = run_sync(pipeline.detector_prob(fake_ocr.detector, resized, {}))
+    x = detection.input_rows(resized, 0, resized.height, fake_ocr.detector.spec.mean, fake_ocr.detector.spec.std)
+    whole = np.asarray(fake_ocr.detector.session.run({DETECTOR_INPUT: x})[DETECTOR_OUTPUT]).reshape(banded.shape)
+    np.testing.assert_allclose(banded, whole, atol=1e-6)
+    x2, scale = detection.prepare_input(im, 1.0, fake_ocr.detector.spec.mean, fake_ocr.detector.spec.std)
+    np.testing.assert_array_equal(x2, x)                   # prepare_input = resize_input + input_rows
+    assert scale == resized.scale
+
+
+def test_banded_map_matches_the_whole_map_on_the_shipped_detector():
+    from localocr import OCR
+
+    try:
+        ocr = OCR()
+    except Exception as e:      # no onnxruntime or no models: the fake-model test above still runs
+        pytest.skip(f"shipped models not loadable: {e}")
+    page = Image.new("L", (1216, 2400), 255)
+    d = ImageDraw.Draw(page)
+    for i, y in enumerate(range(40, 2360, 46)):
+        d.text((40 + (i % 5) * 30, y), f"Line {i:03d}: TOTAL 12.50 RM  invoice no. {i * 7919 % 100000:05d}", fill=0,
+               font_size=26)
+    resized = detection.resize_input(page, 1.0)
+    assert len(detection.tile_rows(resized.height, resized.width)) > 1
+    banded = run_sync(pipeline.detector_prob(ocr.detector, resized, {}))
+    spec = ocr.detector.spec
+    x = detection.input_rows(resized, 0, resized.height, spec.mean, spec.std)
+    out = run_sync(_one(ocr.detector.session, x))
+    whole = np.asarray(out).reshape(banded.shape)
+    assert float(np.abs(banded - whole).max()) < 0.2       # near the cuts only (TILE_MARGIN's comment)
+    kw = dict(threshold=spec.threshold, box_threshold=spec.box_threshold, unclip_ratio=spec.unclip_ratio)
+    a = detection.boxes_from_prob(whole, **kw)
+    b = detection.boxes_from_prob(banded, **kw)
+    assert len(a) == len(b) > 40
+    np.testing.assert_allclose(np.array([q for q, _ in a]), np.array([q for q, _ in b]), atol=2.0)
+
+
+def _one(session, x):
+    out = yield session, {DETECTOR_INPUT: x}
+    return out[DETECTOR_OUTPUT]
+
+
+def test_cli_peak_rss_on_a_blank_a4_page_stays_bounded(tmp_path):
+    """A blank 300-dpi A4 page, read by the CLI on the shipped models, peaks at <= 400 MiB of RSS
+    (618 MiB before the bands and the arena shrinking; 384 MiB measured after)."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("onnxruntime")
+    from localocr.pipeline import bundled_model
+
+    try:
+        bundled_model("detector"), bundled_model("recognizer")
+    except Exception as e:
+        pytest.skip(f"no shipped models: {e}")
+    path = tmp_path / "blank.png"
+    Image.new("RGB", (2480, 3508), "white").save(path)
+    code = ("import resource, sys\nfrom localocr.cli import main\nmain([sys.argv[1]])\n"
+            "print('peak', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True)
+    peak_kib = int(out.stdout.split("peak")[-1])
+    assert peak_kib <= 400 * 1024, f"peak RSS {peak_kib / 1024:.0f} MiB"
