@@ -34,7 +34,7 @@ SW = "sw.js"
 # which the browser fetches itself (never from a cache).
 SHELL_TYPES = {".html", ".js", ".mjs", ".css", ".webmanifest", ".png", ".svg", ".ico", ".json"}
 SKIP_SUFFIXES = {".br", ".gz", ".tmp"}
-MODEL_KINDS = ("detector", "recognizer")
+MODEL_KINDS = ("detector", "recognizer", "accurate")   # accurate: the optional second recognizer tier
 # onnxruntime-web's WebGPU build (27 MB) is fetched only where a real WebGPU adapter exists
 # (web/worker.js): precaching it would make every WASM-only visitor download it. Offline, such a
 # device runs WASM and says why.

@@ -19,7 +19,9 @@
 //   numThreads  WASM threads, up to the number of cores (default: half the cores, at least 2
 //               where there are 2, at most 4; more than
 //               one only when the page is cross-origin isolated).
-//   models      {detector, recognizer}: model URLs relative to base (default: models/ beside worker.js).
+//   models      {detector, recognizer, accurate?}: model URLs relative to base (default: models/ beside
+//               worker.js; naming your own detector/recognizer without `accurate` turns the second,
+//               accurate recognizer tier off, since its threshold is calibrated for the bundled pair).
 //   onProgress  called with {stage, message, bytes} while the runtime loads.
 //   heapLimitMB the worker's WASM heap ceiling (default 512). WASM memory never shrinks: when a call
 //               leaves the heap above it, the worker is replaced by a fresh one between calls (the

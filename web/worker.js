@@ -286,16 +286,27 @@ async function startOrt(options) {
 let early = null;   // {key, kinds: {detector|recognizer: {bytes, value, session}}}
 let bridge = null;
 
+// The accurate recognizer tier (models/accurate.int8.onnx) is optional: used when the app ships it
+// and the page names no models of its own (its re-read threshold was calibrated for the bundled fast
+// recognizer), or when the page names one (`models.accurate`), as localocr.OCR does on CPython.
+const OPTIONAL_KINDS = new Set(["accurate"]);
+
+function modelKinds(models) {
+  const custom = models && (models.detector || models.recognizer) && !models.accurate;
+  return custom ? ["detector", "recognizer"] : ["detector", "recognizer", "accurate"];
+}
+
 function startModels(models, runtime) {
   const key = JSON.stringify(models || null);   // as prepareOCR keys its builds
   const kinds = {};
-  // One model after the other, and the warm-up runs only once both exist: onnxruntime-web 1.30's
+  // One model after the other, and the warm-up runs only once all exist: onnxruntime-web 1.30's
   // WebGPU build corrupted its memory ("memory access out of bounds") when a WebGPU session was
   // created after another one had run.
   let previous = runtime;
-  for (const kind of ["detector", "recognizer"]) {
+  for (const kind of modelKinds(models)) {
     const entry = { bytes: measured(`fetch_${kind}`, () => fetchModel(kind, models && models[kind])), value: null, session: null };
     const created = Promise.all([entry.bytes, previous]).then(([bytes]) => {
+      if (!bytes) return null;          // an optional model the app does not ship
       const made = measured(`session_${kind}`, () => bridge.createSession(bytes, kind));
       entry.value = bytes;            // only now: the call above must not be handed this very promise
       return made;
@@ -306,7 +317,7 @@ function startModels(models, runtime) {
     kinds[kind] = entry;
   }
   for (const entry of Object.values(kinds)) {
-    entry.session = Promise.all([entry.created, previous]).then(([session]) => measured(`warmup_${session.name}`, () => warmUp(session)));
+    entry.session = Promise.all([entry.created, previous]).then(([session]) => session && measured(`warmup_${session.name}`, () => warmUp(session)));
     entry.session.catch(() => {});
     previous = entry.session.catch(() => {});
   }
@@ -413,13 +424,18 @@ async function execPython(code) {
 // models/ beside this worker, the one boot.json names per kind (`<kind>.int8.onnx`, smaller, for WASM,
 // if present, else `<kind>.onnx`, as localocr.pipeline.bundled_model picks them; without a boot.json
 // entry both are tried); `options.models` ({detector, recognizer} URLs) overrides.
+// An optional kind (the accurate tier) the app does not ship resolves to null: with a boot.json that
+// does not list it, it is not asked for at all.
 async function fetchModel(kind, explicit) {
-  const listed = explicit ? null : (await plan.catch(() => ({ models: {} }))).models[kind];
+  const booted = explicit ? null : await plan.catch(() => null);
+  const listed = booted ? booted.models[kind] : null;
+  if (!explicit && !listed && booted && OPTIONAL_KINDS.has(kind)) return null;
   const candidates = explicit ? [explicit] : listed ? [listed] : [`models/${kind}.int8.onnx`, `models/${kind}.onnx`];
   for (const path of candidates) {
     const response = await fetch(new URL(path, BASE));
     if (response.ok) return new Uint8Array(await response.arrayBuffer());
   }
+  if (!explicit && OPTIONAL_KINDS.has(kind)) return null;
   throw Object.assign(new Error(`no ${kind} model (tried ${candidates.join(", ")})`), { code: "no_model" });
 }
 
@@ -441,7 +457,7 @@ function prepareOCR(options) {
 
 // The models' bytes: those fetched at start when the same models are asked for, else fetched now.
 function modelBytes(kind, explicit, key) {
-  if (early && early.key === key) return early.kinds[kind].bytes;
+  if (early && early.key === key && early.kinds[kind]) return early.kinds[kind].bytes;
   return fetchModel(kind, explicit);
 }
 
@@ -454,11 +470,15 @@ async function buildPipeline(options, key) {
   const models = options.models || {};
   ns.set("_detector", await modelBytes("detector", models.detector, key));
   ns.set("_recognizer", await modelBytes("recognizer", models.recognizer, key));
+  const accurate = modelKinds(options.models).includes("accurate")
+    ? await modelBytes("accurate", models.accurate, key) : null;
+  ns.set("_accurate", accurate || false);
   await execPython(`
 from localocr import OCR
 from localocr.backends.pyodide import PyodideBackend
-_ocr = OCR(detector=_detector.to_bytes(), recognizer=_recognizer.to_bytes(), backend=PyodideBackend())
-del _detector, _recognizer
+_ocr = OCR(detector=_detector.to_bytes(), recognizer=_recognizer.to_bytes(), backend=PyodideBackend(),
+           accurate=_accurate.to_bytes() if _accurate else False)
+del _detector, _recognizer, _accurate
 `);
   ocrModels = key;
 }

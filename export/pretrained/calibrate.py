@@ -5,8 +5,9 @@
 Each validation page (SROIE, FUNSD, IC15, plates) is read once by the detector and the fast
 tier (flip vote included) and every line once more by the accurate tier; then, for each
 threshold c, the page keeps the accurate reading of the lines the fast tier read with a
-confidence below c. Printed per set and threshold: e2e word F1 (the localocr-eval code) and the
-share of lines read again, i.e. the extra recognition work. Writes runs/rec48/calibration.json.
+confidence below c, at most k of them (the least confident). Printed per set, threshold and k:
+e2e word F1 (the localocr-eval code) and the share of lines read again, i.e. the extra
+recognition work. Writes runs/rec48/calibration.json.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from localocr.result import Page
 from export.pretrained import ppocr
 from export.rec_data import DATA
 
-THRESHOLDS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 1.01)
+THRESHOLDS = (0.0, 0.8, 0.9, 0.95, 0.97, 1.01)
+MAXES = (0, 1, 2, 4, 8)           # localocr.reread_max: at most this many lines a page (0: all)
 SETS = {"sroie_train": True, "funsd_train": False, "ic15_train": False, "openalpr_plates": False}
 
 
@@ -57,24 +59,28 @@ def main(argv=None) -> None:
         if not os.path.isdir(folder):
             continue
         _, recs = load_set(folder, "val", a.pages)
-        rows = {c: [] for c in THRESHOLDS}
-        reread = {c: 0 for c in THRESHOLDS}
+        combos = [(c, k) for c in THRESHOLDS for k in MAXES]
+        rows = {ck: [] for ck in combos}
+        reread = {ck: 0 for ck in combos}
         lines = 0
         for rec in recs:
             (w, h), fast, acc = run_sync(both_readings(ocr, os.path.join(folder, rec["image"])))
             lines += len(fast)
-            for c in THRESHOLDS:
-                pick = [a_ if f.confidence < c else f for f, a_ in zip(fast, acc)]
-                reread[c] += sum(f.confidence < c for f in fast)
+            for c, k in combos:
+                low = sorted((i for i, f in enumerate(fast) if f.confidence < c), key=lambda i: fast[i].confidence)
+                low = set(low[:k] if k else low)
+                pick = [acc[i] if i in low else f for i, f in enumerate(fast)]
+                reread[c, k] += len(low)
                 page = Page(width=w, height=h, blocks=blocks_from_reads(pick))
-                rows[c].append(page_scores(page, rec, casefold))
-        result[name] = {}
+                rows[c, k].append(page_scores(page, rec, casefold))
+        result[name] = {f"{c}/{k}": {"e2e_f1": prf(*_sum(rows[c, k], "e2e"))["hmean"],
+                                     "reread_share": reread[c, k] / max(lines, 1),
+                                     "reread_per_page": reread[c, k] / max(len(recs), 1)} for c, k in combos}
+        print(f"{name} ({len(recs)} pages, {lines} lines)", flush=True)
         for c in THRESHOLDS:
-            f1 = prf(*_sum(rows[c], "e2e"))["hmean"]
-            result[name][str(c)] = {"e2e_f1": f1, "reread_share": reread[c] / max(lines, 1)}
-        print(name, f"({len(recs)} pages, {lines} lines)", "  ".join(
-            f"{c}: F1 {v['e2e_f1']:.3f} re-read {v['reread_share']:.0%}" for c, v in
-            ((c, result[name][str(c)]) for c in THRESHOLDS)), flush=True)
+            print(f"  below {c}: " + "  ".join(
+                f"max {k or 'all'}: F1 {result[name][f'{c}/{k}']['e2e_f1']:.3f} "
+                f"({result[name][f'{c}/{k}']['reread_per_page']:.1f}/page)" for k in MAXES), flush=True)
     with open(a.out, "w") as f:
         json.dump(result, f, indent=1)
 
