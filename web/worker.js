@@ -430,7 +430,9 @@ async function fetchModel(kind, explicit) {
   const booted = explicit ? null : await plan.catch(() => null);
   const listed = booted ? booted.models[kind] : null;
   if (!explicit && !listed && booted && OPTIONAL_KINDS.has(kind)) return null;
-  const candidates = explicit ? [explicit] : listed ? [listed] : [`models/${kind}.int8.onnx`, `models/${kind}.onnx`];
+  // the listed file first; the fallback names only where it is missing (a host that serves other files)
+  const fallback = [`models/${kind}.int8.onnx`, `models/${kind}.onnx`].filter((f) => f !== listed);
+  const candidates = explicit ? [explicit] : listed ? [listed, ...fallback] : fallback;
   for (const path of candidates) {
     const response = await fetch(new URL(path, BASE));
     if (response.ok) return new Uint8Array(await response.arrayBuffer());
