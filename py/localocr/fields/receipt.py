@@ -135,9 +135,9 @@ def extract_date(lines: list[Text]):
 
 # ---------------------------------------------------------------- amounts and the total
 
-CURRENCY = {"RM": "MYR", "MYR": "MYR", "$": "USD", "US$": "USD", "USD": "USD", "S$": "SGD", "SGD": "SGD",
-            "€": "EUR", "EUR": "EUR", "£": "GBP", "GBP": "GBP", "¥": "JPY", "CHF": "CHF", "FR": "CHF",
-            "KR": "SEK", "ZŁ": "PLN", "PLN": "PLN", "RP": "IDR", "₹": "INR", "RS": "INR"}
+# Currency signs and codes printed beside amounts; a total's "currency" is the one printed, as printed.
+CURRENCY = ("RM", "MYR", "$", "US$", "USD", "S$", "SGD", "€", "EUR", "£", "GBP", "¥", "CHF", "FR", "KR", "ZŁ", "PLN",
+            "RP", "₹", "RS", "CAD", "AUD")
 _CUR = "|".join(re.escape(c) for c in sorted(CURRENCY, key=len, reverse=True))
 AMOUNT = re.compile(rf"(?:({_CUR})\s?)?(-)?(\d{{1,3}}(?:[,.']\d{{3}})+|\d+)([.,])(\d{{2}})(?![\d%])(?:\s?({_CUR}))?",
                     re.I)
@@ -170,7 +170,7 @@ def find_amounts(t: Text):
         cur = m.group(1) or m.group(6)
         start = m.start(2) if m.group(2) else m.start(3)
         printed = t.text[start:m.end(5)]
-        out.append((m.start(), m.end(), _number(m), CURRENCY.get(cur.upper()) if cur else None, printed, start))
+        out.append((m.start(), m.end(), _number(m), cur.upper() if cur else None, printed, start))
     return out
 
 
