@@ -76,7 +76,12 @@ DATE_PATTERNS = (
     ("Mdy", re.compile(rf"(?<![A-Z])({_MON})[A-Z]*\.? (\d{{1,2}}),? (\d{{4}})(?![\d])", re.I)),
 )
 DATE_KEYWORDS = re.compile(r"\b(DATE|DATED|TARIKH|DATUM|FECHA|DATA|DT)\b", re.I)
-_COMPACT_DATE = re.compile(r"(?<![\d])(\d{2})(\d{2})(\d{4})(?![\d])")
+# 8 digits as a date (31122018, 20181231) only after a date keyword or before a time of day
+_COMPACT_DATE = re.compile(r"(?<![\d])(\d{8})(?![\d])")
+_TIME_AFTER = re.compile(r"^\W{0,2}\d{1,2}:\d{2}")
+# Month names as a recognizer misreads them: a look-alike letter changes one name into another
+_MONTH_LOOKALIKES = {"V": "Y", "Y": "V", "0": "O", "1": "I", "L": "I", "5": "S", "8": "B", "U": "V"}
+_MONTH_TOKEN = re.compile(r"(?<![\d])(\d{1,2})([ \-/.]?)([A-Z0-9]{3})([ \-/.,]*)(\d{4}|\d{2})(?![\d])", re.I)
 
 
 def _year(y: str) -> int:
@@ -105,32 +110,51 @@ def parse_date(kind: str, m: re.Match) -> str | None:
 
 
 def find_dates(t: Text):
-    """(start, end, iso) of each date in a line."""
+    """(start, end, iso[, text]) of each date in a line; text where a misread month name was put right."""
     out = []
     for kind, rx in DATE_PATTERNS:
         for m in rx.finditer(t.text):
             iso = parse_date(kind, m)
-            if iso and 1990 <= int(iso[:4]) <= 2099 and not any(a < m.end() and m.start() < b for a, b, _ in out):
+            if iso and 1990 <= int(iso[:4]) <= 2099 and not any(a < m.end() and m.start() < b for a, b, *_ in out):
                 out.append((m.start(), m.end(), iso))
-    if DATE_KEYWORDS.search(t.text):
-        for m in _COMPACT_DATE.finditer(t.text):
-            iso = _iso(int(m.group(3)), int(m.group(2)), int(m.group(1)))
-            if iso and not any(a < m.end() and m.start() < b for a, b, _ in out):
-                out.append((m.start(), m.end(), iso))
+    for m in _COMPACT_DATE.finditer(t.text):
+        if not (DATE_KEYWORDS.search(t.text[:m.start()]) or _TIME_AFTER.match(t.text[m.end():])):
+            continue
+        d = m.group(1)
+        iso = _iso(int(d[4:]), int(d[2:4]), int(d[:2])) or _iso(int(d[:4]), int(d[4:6]), int(d[6:]))
+        if iso and 1990 <= int(iso[:4]) <= 2099 and not any(a < m.end() and m.start() < b for a, b, *_ in out):
+            out.append((m.start(), m.end(), iso))
+    for m in _MONTH_TOKEN.finditer(t.text):
+        mon = _month_lookalike(m.group(3))
+        if mon and not any(a < m.end() and m.start() < b for a, b, *_ in out):
+            iso = _iso(_year(m.group(5)), MONTHS[mon], int(m.group(1)))
+            if iso:
+                fixed = m.group(1) + m.group(2) + mon + m.group(4) + m.group(5)
+                out.append((m.start(), m.end(), iso, fixed))
     return sorted(out)
+
+
+def _month_lookalike(token: str):
+    """The month a misread 3-letter name stands for (MAV -> MAY), when exactly one fits."""
+    token = token.upper()
+    if token in MONTHS or token.isdigit():
+        return None
+    fits = {token[:i] + _MONTH_LOOKALIKES[c] + token[i + 1:] for i, c in enumerate(token) if c in _MONTH_LOOKALIKES}
+    fits = [f for f in fits if f in MONTHS]
+    return fits[0] if len(fits) == 1 else None
 
 
 def extract_date(lines: list[Text]):
     best = None
     for t in lines:
-        for a, b, iso in find_dates(t):
+        for a, b, iso, *fixed in find_dates(t):
             key = (0 if DATE_KEYWORDS.search(t.text[:a]) else 1, t.index, a)
             if best is None or key < best[0]:
-                best = (key, t, a, b, iso)
+                best = (key, t, a, b, iso, fixed[0] if fixed else t.text[a:b])
     if best is None:
         return None
-    _, t, a, b, iso = best
-    return _field(t.text[a:b], [(t, a, b)], normalized=iso)
+    _, t, a, b, iso, text = best
+    return _field(text, [(t, a, b)], normalized=iso)
 
 
 # ---------------------------------------------------------------- amounts and the total
@@ -150,8 +174,9 @@ TOTAL_KEYWORDS = re.compile(
 NOT_TOTAL = re.compile(
     r"SUB\s*-?\s*TOTAL|SUBTOTAL|SUD\s*TOTAL|TOTAL\s*(?:QTY|QUANTITY|ITEM|ITEMS|NO|PCS|UNIT|GST|TAX|VAT|EXCL|"
     r"DISC|DISCOUNT|SAVING|SAVINGS|SR|ZR|POINT|WEIGHT|SST|SERVICE)|"
-    r"\bQTY\b|\bGST\s*\d+(?:\.\d+)?\s*%|\bTAX\b|\bVAT\b|EXCL|CHANGE|TENDER|\bCASH\b|ROUNDING|ROUND\s*ADJ|ADJ\b|DISCOUNT|"
+    r"\bQTY\b|\bTAX\b|\bVAT\b|EXCL|CHANGE|TENDER|\bCASH\b|ROUNDING|ROUND\s*ADJ|ADJ\b|DISCOUNT|"
     r"\bPAID\b|CREDIT|VISA|MASTER|CARD|POINTS|SAVED", re.I)
+SUBTOTAL = re.compile(r"SUB\s*-?\s*TOTAL", re.I)
 CASH = re.compile(r"\bCASH\b|TENDER|TUNAI|\bPAID\b|BAYAR|PAYMENT|BAR\b|ESPECES|ESPÈCES|EFECTIVO", re.I)
 CHANGE = re.compile(r"CHANGE|BAKI|RÜCKGELD|RENDU|MONNAIE|CAMBIO|KEMBALI", re.I)
 ROUNDING = re.compile(r"ROUND", re.I)
@@ -208,7 +233,9 @@ def _keyword_amounts(lines, rx):
 # to 0.10 elsewhere: a total printed after the exact one, equal to it rounded, is what was paid.
 ROUNDING_STEPS = (0.05, 0.10)
 ROUNDED_WITHIN = 4        # lines after the total
-CURRENCY_IN_VALUE = False  # SROIE writes "$8.20" but "60.30" for "RM 60.30": mostly without; measured on train
+# SROIE writes "$8.20" as printed, but mostly "60.30" for "RM 60.30": a "$" sign stays in the value
+# (train: total 0.760 -> see tools/eval_fields), other currencies only in "currency".
+CURRENCY_IN_VALUE = ("$", "US$", "S$")
 
 
 def _rounded(lines, all_amounts, t, a):
@@ -239,7 +266,7 @@ def extract_total(lines: list[Text]):
     best = None
     for score, t, a in cands:
         key = (score + 3 * (round(a[2], 2) in confirmed) + 2 * (round(a[2], 2) in rounded and any(rounding)),
-               a[2], t.index)
+               t.index, a[2])
         if best is None or key > best[0]:
             best = (key, t, a)
     if best is None or (confirmed and round(best[2][2], 2) not in confirmed):
@@ -249,6 +276,11 @@ def extract_total(lines: list[Text]):
         if pool:
             t, a = max(pool, key=lambda p: (TOTAL_KEYWORDS.search(p[0].text) is not None, p[0].index))
             best = (None, t, a)
+    if best is None:
+        # no total line: a sub-total is the sum of what was bought
+        subs = [(t, find_amounts(t)[-1]) for t in lines if SUBTOTAL.search(t.text) and find_amounts(t)]
+        if subs:
+            best = (None,) + subs[-1]
     if best is None:
         n = len(lines)
         pool = [(t, a) for t, a in all_amounts if t.index >= n // 3 and a[2] > 0
@@ -260,7 +292,7 @@ def extract_total(lines: list[Text]):
     _, t, a = best
     t, a = _rounded(lines, all_amounts, t, a)
     start, end, value, currency, printed, vstart = a
-    if CURRENCY_IN_VALUE and currency and a[0] < vstart:
+    if currency in CURRENCY_IN_VALUE and a[0] < vstart and not t.text[a[0]:vstart].endswith(" "):
         printed, vstart = t.text[a[0]:end].strip(), a[0]
     return _field(printed, [(t, vstart, end)], normalized=f"{abs(value):.2f}" if value >= 0 else f"{value:.2f}",
                   currency=currency)
@@ -302,13 +334,20 @@ def _is_noise(t: Text) -> bool:
     return lower / letters > 0.6
 
 
+# a receipt's closing words, which a layout may put first (a footer beside the header)
+FOOTER = re.compile(r"THANK|GOODS\s*SOLD|RETURN|VISIT\s*US|COME\s*AGAIN|PLEASE|DANKE|MERCI|GRACIAS", re.I)
+
+
 def _company_line(t: Text) -> bool:
     return not _is_noise(t) and not TITLES.search(t.text) and not REG_NUMBER.match(t.text) \
-        and not STOP.search(t.text) and not find_dates(t)
+        and not STOP.search(t.text) and not find_dates(t) and not FOOTER.search(t.text)
 
 
 LEGAL = re.compile(r"\bS(?:DN)?\.?\s*/?\s*B(?:HD)?\b\.?|\bBHD\b|\bBERHAD\b|\bCO\b\.|\bLTD\b|\bLIMITED\b|\bPLT\b|"
                    r"\bINC\b|\bLLC\b|\bGMBH\b|\bSARL\b|\bS\.?A\.?S?\b|\bS\.?R\.?L\b|\bB\.?V\b|\bCORP", re.I)
+# "SEGI CASH &" / "CARRY SDN. BHD.": a legal-suffix line with at most this many words before its
+# suffix continues the line above (measured on train: 1)
+JOIN_ABOVE_WORDS = 1
 COMPANY_PARTS = 3          # a company name takes at most this many lines
 # An address starts with a number, a unit, a lot or a street word (several languages)
 ADDRESS_START = re.compile(r"^\W*(NO\b|NO\.|LOT\b|UNIT\b|LEVEL\b|BLOCK\b|BLK\b|G-|\d|JALAN\b|JLN\b|LRG\b|"
@@ -320,16 +359,11 @@ _TRAILING_REG = re.compile(r"\s*[\(\[][^()\[\]]*\d[^()\[\]]*[\)\]]?\s*$|\s+\S*\d
 
 
 def _company_name(text: str) -> str:
-    name = _BRACKET_REG.sub(" ", text)
+    name = re.split(r"\s(?:FKA|F\.K\.A\.?|\(?FORMERLY)\b", _BRACKET_REG.sub(" ", text), flags=re.I)[0]
     prev = None
     while prev != name:
         prev, name = name, _TRAILING_REG.sub("", name)
     return re.sub(r"\s+", " ", name).strip()
-
-
-def _tidy(text: str) -> str:
-    """OCR spacing around punctuation as printed on receipts: no space before a comma."""
-    return re.sub(r"\s+,", ",", text)
 
 
 def _company(head):
@@ -340,7 +374,10 @@ def _company(head):
         return None, []
     parts = [head[at]]
     # a name broken over lines: "POPULAR BOOK" / "CO. (M) SDN BHD"; "PASAR RAYA" / "(SEMENYIH) SDN BHD"
-    if re.match(r"^\W*(\(|SDN|BHD|S/B|CO\b|LTD)", head[at].text, re.I) and at > 0 and _company_line(head[at - 1]):
+    legal = LEGAL.search(head[at].text)
+    starts_legal = re.match(r"^\W*(\(|SDN|BHD|S/B|CO\b|LTD)", head[at].text, re.I)
+    short = legal and len(head[at].text[:legal.start()].split()) <= JOIN_ABOVE_WORDS
+    if (starts_legal or short) and at > 0 and _company_line(head[at - 1]) and not re.search(r"\d", head[at - 1].text):
         parts.insert(0, head[at - 1])
     while not LEGAL.search(" ".join(p.text for p in parts)) and len(parts) < COMPANY_PARTS:
         nxt = parts[-1].index + 1
@@ -351,22 +388,44 @@ def _company(head):
     return parts, head[head.index(parts[-1]) + 1:]
 
 
+# Where an address's last line may end: a state or the country (SROIE's receipts are Malaysian;
+# elsewhere the line after the postcode is taken when it is short and has no digits).
+REGIONS = re.compile(r"(JOHOR|KEDAH|KELANTAN|MELAKA|MALACCA|NEGERI\s*SEMBILAN|PAHANG|PERAK|PERLIS|PULAU\s*PINANG|"
+                     r"PENANG|SABAH|SARAWAK|SELANGOR|TERENGGANU|KUALA\s*LUMPUR|PUTRAJAYA|LABUAN|MALAYSIA|"
+                     r"DARUL\s*\w+|SINGAPORE)\W*$", re.I)
+BRANCH = re.compile(r"^\W*\d{3,4}-[A-Z]", re.I)       # "1249-TMN PANDAN CAHAYA": a chain's branch under its address
+
+
+def _address_line(t: Text) -> bool:
+    return not (STOP.search(t.text) or TITLES.search(t.text) or find_dates(t) or _letters(t.text) < 2
+                or REG_NUMBER.match(t.text) or FOOTER.search(t.text))
+
+
 def _address(rest):
-    start = next((i for i, t in enumerate(rest[:ADDRESS_SKIP + 1]) if ADDRESS_START.match(t.text)
-                  and not STOP.search(t.text) and not REG_NUMBER.match(t.text) and not find_dates(t)), None)
-    if start is None:
-        start = next((i for i, t in enumerate(rest[:ADDRESS_SKIP + 1]) if not STOP.search(t.text)
-                      and not REG_NUMBER.match(t.text) and not TITLES.search(t.text) and _letters(t.text) >= 3
-                      and not _is_noise(t)), None)
+    window = rest[:ADDRESS_SKIP + 1]
+    start = next((i for i, t in enumerate(window) if _address_line(t) and not _is_noise(t)
+                  and not _BRACKET_REG.fullmatch(t.text)), None)
     if start is None:
         return []
+    # a branch or mall name between the company and its street: skip it for the first line with a number
+    if not re.search(r"\d", rest[start].text) and not ADDRESS_START.match(rest[start].text):
+        for j in range(start + 1, len(window)):
+            if not _address_line(window[j]):
+                break
+            if ADDRESS_START.match(window[j].text) and not POSTCODE.match(window[j].text):
+                start = j
+                break
     parts = []
     for t in rest[start:start + ADDRESS_LINES]:
-        if STOP.search(t.text) or TITLES.search(t.text) or find_dates(t) or _letters(t.text) < 2 or \
-                REG_NUMBER.match(t.text):
+        if not _address_line(t) and not (parts and BRANCH.match(t.text)):
             break
-        if parts and POSTCODE.search(parts[-1].text) and (re.search(r"\d", t.text) or len(t.text.split()) > 4):
-            break                      # the line after the postcode may name the state, nothing more
+        if parts and POSTCODE.search(parts[-1].text):
+            # after the postcode: a state line, or a branch line, nothing more
+            if BRANCH.match(t.text) or REGIONS.fullmatch(t.text.strip()):
+                parts.append(t)
+            elif not REGIONS.search(parts[-1].text) and not re.search(r"\d", t.text) and len(t.text.split()) <= 4:
+                parts.append(t)
+            break
         parts.append(t)
     return parts
 
@@ -380,7 +439,7 @@ def extract_header(lines: list[Text]):
     addr = _address(rest + lines[HEADER_LINES:HEADER_LINES + ADDRESS_LINES])
     address = None
     if addr:
-        address = _field(_tidy(" ".join(_BRACKET_REG.sub(" ", p.text).strip() for p in addr)),
+        address = _field(" ".join(_BRACKET_REG.sub(" ", p.text).strip() for p in addr),
                          [(p, 0, len(p.text)) for p in addr])
     return company, address
 
