@@ -78,7 +78,7 @@ def test_a_date_line_wins_over_an_earlier_number_that_looks_like_a_date():
 @pytest.mark.parametrize("rows, total, currency", [
     (["BÄCKEREI GMBH", "BROT 2,50", "SUMME EUR 12,40", "BAR 20,00", "RÜCKGELD 7,60"], "12,40", "EUR"),
     (["CAFE SARL", "TOTAL TTC 8,90 €", "CB 8,90"], "8,90", "€"),
-    (["STORE INC", "SUBTOTAL 10.00", "TAX 0.80", "AMOUNT DUE $10.80"], "10.80", "$"),
+    (["STORE INC", "SUBTOTAL 10.00", "TAX 0.80", "AMOUNT DUE $10.80"], "$10.80", "$"),   # attached: in the value
     (["SHOP SDN BHD", "SUB TOTAL 4.20", "TOTAL", "4.20", "CASH 5.00", "CHANGE 0.80"], "4.20", None),
 ])
 def test_totals_in_several_languages(rows, total, currency):
