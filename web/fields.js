@@ -3,6 +3,8 @@
 // Each value is linked to its boxes: hovering or focusing a row outlines them on the image overlay.
 // Copy as JSON (the fields object as is) or CSV (field,value,normalized,confidence). Nothing is sent anywhere.
 
+import { el, quadPoints } from "./view.js";
+
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -19,15 +21,6 @@ const ORDER = {
 };
 
 let shown = null;   // the fields object on screen
-
-const quadPoints = (quad) => quad.map(([x, y]) => `${x},${y}`).join(" ");
-
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 export function clearFields() {
   shown = null;

@@ -315,28 +315,16 @@ def repair_lines(texts: list[str], fmt: Format) -> tuple[list[str], list[str]]:
                 continue
             _set(lines, ln, i, new)
             fixes.append(f"line {ln + 1} col {i + 1}: {ch}->{new}")
-    # alphanumeric fields: the least change that its check digit confirms (unique, or kept as read)
-    for c in fmt.checks:
-        if c.name == "composite" or check_passes(lines, c):
+    # alphanumeric fields: the fewest changes that the field's check digit confirms; then optional
+    # data that only the composite covers (TD1, TD2), by the composite
+    composite = fmt.checks[-1]
+    covered = {(ln, i) for c in fmt.checks[:-1] for ln, a, b in c.data for i in range(a, b)}
+    steps = [(c, _confusable(lines, template, c.data)) for c in fmt.checks[:-1]]
+    steps.append((composite, [p for p in _confusable(lines, template, composite.data) if p not in covered]))
+    for c, pos in steps:
+        if check_passes(lines, c):
             continue
-        spans = [s for s in c.data if _FIELD_CLASS.get(_span_name(fmt, s), "X") == "X"]
-        pos = [(ln, i) for ln, a, b in spans for i in range(a, b) if lines[ln][i] in CONFUSABLE][:MAX_FLIPS]
-        best = None
-        for k in range(1, len(pos) + 1):
-            found = []
-            for combo in itertools.combinations(pos, k):
-                trial = list(lines)
-                for ln, i in combo:
-                    _set(trial, ln, i, CONFUSABLE[trial[ln][i]])
-                if check_passes(trial, c):
-                    found.append((combo, trial))
-            if found:
-                # several spellings pass: the composite check decides, else nothing is changed
-                composite = [x for x in fmt.checks if x.name == "composite"][0]
-                sure = [f for f in found if check_passes(f[1], composite)] if len(found) > 1 else found
-                if len(sure) == 1:
-                    best = sure[0]
-                break
+        best = _least_flips(lines, pos, c, composite)
         if best:
             for ln, i in best[0]:
                 fixes.append(f"line {ln + 1} col {i + 1}: {lines[ln][i]}->{best[1][ln][i]}")
@@ -344,12 +332,28 @@ def repair_lines(texts: list[str], fmt: Format) -> tuple[list[str], list[str]]:
     return lines, fixes
 
 
-def _span_name(fmt: Format, span) -> str:
-    for name, s in fmt.spans.items():
-        ln, a, b = s
-        if ln == span[0] and a <= span[1] < b:
-            return name
-    return "check"
+def _least_flips(lines, pos, check: Check, composite: Check):
+    """(positions, lines) of the fewest look-alike changes at `pos` that make `check` pass: the one
+    spelling that does, or among several the one the composite check also confirms; else None."""
+    for k in range(1, len(pos) + 1):
+        found = []
+        for combo in itertools.combinations(pos, k):
+            trial = list(lines)
+            for ln, i in combo:
+                _set(trial, ln, i, CONFUSABLE[trial[ln][i]])
+            if check_passes(trial, check):
+                found.append((combo, trial))
+        if found:
+            if len(found) > 1:
+                found = [f for f in found if check_passes(f[1], composite)]
+            return found[0] if len(found) == 1 else None
+    return None
+
+
+def _confusable(lines, template, spans) -> list:
+    """Positions in `spans` of alphanumeric class holding a look-alike (at most MAX_FLIPS)."""
+    return [(ln, i) for ln, a, b in spans for i in range(a, b)
+            if template[ln][i] == "X" and lines[ln][i] in CONFUSABLE][:MAX_FLIPS]
 
 
 # ---------------------------------------------------------------- parsing
@@ -440,7 +444,11 @@ def _mrz_like(text: str) -> bool:
     if len(raw) < MIN_CHARS:
         return False
     ok = sum(ch in MRZ_CHARS or ch in _AS_FILLER for ch in raw)
-    return ok / len(raw) >= MIN_MRZ_SHARE and ("<" in raw or "«" in raw)
+    return ok / len(raw) >= MIN_MRZ_SHARE
+
+
+def _has_filler(text: str) -> bool:
+    return "<" in text or "«" in text
 
 
 def find_mrz(page):
@@ -483,12 +491,14 @@ def find_mrz(page):
 
 
 def choose_format(rows):
-    """(format, rows): the run of 2 or 3 consecutive rows whose lengths best fit a format,
-    the lowest on the page preferred (the MRZ closes a document)."""
+    """(format, rows): the run of 2 or 3 consecutive rows, one with fillers at least, whose lengths
+    best fit a format, the lowest on the page preferred (the MRZ closes a document)."""
     best = None
     for f in (TD1, TD2, TD3):
         for start in range(0, len(rows) - f.lines + 1):
             window = rows[start:start + f.lines]
+            if not any(_has_filler(r.text) for r in window):
+                continue          # every MRZ has fillers somewhere (the names field ends with them)
             cost = sum(abs(len(clean_line(r.text)) - f.length) for r in window) / (f.lines * f.length)
             if cost > 0.25:
                 continue
