@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -135,7 +134,6 @@ def test_a_synthetic_id_document_end_to_end():
     pytest.importorskip("PIL.ImageFont")
     if not Path("/usr/share/fonts/opentype/ocr-b/OCRB.otf").is_file():
         pytest.skip("fonts-ocr-b is not installed (make test installs it)")
-    sys.path.insert(0, str(ROOT))
     from export.synth.id_docs import render_document
     from localocr.fields.mrz import FIELD_NAMES
     from localocr.pipeline import OCR

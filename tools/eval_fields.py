@@ -99,7 +99,6 @@ def eval_receipts(split: str, cache: Path | None, show: int, data: Path = SROIE)
 
 def eval_mrz(n: int, seed: int, formats: list[str], save: Path | None, show: int) -> float:
     import numpy as np
-    sys.path.insert(0, str(ROOT))      # export/ is a sibling of py/, not an installed package
     from export.synth.id_docs import render_document
     from localocr.fields.mrz import FIELD_NAMES
     from localocr.pipeline import OCR

@@ -25,9 +25,10 @@ def extract(page, kind: str = "auto") -> dict:
     """The fields object of `page` for `kind` ("receipt", "mrz" or "auto")."""
     if kind not in KINDS:
         raise LocalOCRError(f"Unknown kind of fields {kind!r}: choose receipt, mrz or auto.", "bad_fields_kind")
+    found = find_mrz(page) if kind != "receipt" else None
     if kind == "auto":
-        kind = "mrz" if find_mrz(page) is not None else "receipt"
-    return extract_mrz(page) if kind == "mrz" else extract_receipt(page)
+        kind = "mrz" if found is not None else "receipt"
+    return extract_mrz(page, found) if kind == "mrz" else extract_receipt(page)
 
 
 __all__ = ["KINDS", "extract", "extract_mrz", "extract_receipt"]

@@ -22,6 +22,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+import numpy as np
+
 from .common import make_field, mean_confidence, sub_quad
 
 MRZ_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ<"
@@ -436,7 +438,7 @@ class Row:
 
 
 MIN_CHARS = 20          # an MRZ line has 30, 36 or 44 characters; a cut-off one still ~20
-MIN_MRZ_SHARE = 0.85    # share of its characters that are MRZ characters (after clean-up)
+MIN_MRZ_SHARE = 0.9     # share of its characters that are MRZ characters (after clean-up)
 
 
 def _mrz_like(text: str) -> bool:
@@ -448,15 +450,13 @@ def _mrz_like(text: str) -> bool:
 
 
 def _has_filler(text: str) -> bool:
-    return "<" in text or "«" in text
+    return "<<" in text or "«" in text
 
 
 def find_mrz(page):
     """The rows of the page that look like an MRZ, top to bottom, and their format; or None.
     The detector may split an MRZ line into segments (layout joins them), or the layout may
     leave parts of one row in separate lines: lines whose centres are on one row are joined."""
-    import numpy as np
-
     cands = [ln for ln in page.lines if _mrz_like(ln.text)]
     if not cands:
         return None
@@ -481,24 +481,22 @@ def find_mrz(page):
     found = []
     for row in rows:
         row.sort(key=lambda t: t[1])
-        quads = np.array([t[4] for t in row])
         first, last = row[0][4], row[-1][4]
         quad = np.array([first[0], last[1], last[2], first[3]])
         found.append(Row("".join("".join(t[3].text.split()) for t in row), quad,
                          [w for t in row for w in t[3].words]))
-        del quads
     return choose_format(found)
 
 
 def choose_format(rows):
-    """(format, rows): the run of 2 or 3 consecutive rows, one with fillers at least, whose lengths
+    """(format, rows): the run of 2 or 3 consecutive rows, one with "<<" at least, whose lengths
     best fit a format, the lowest on the page preferred (the MRZ closes a document)."""
     best = None
     for f in (TD1, TD2, TD3):
         for start in range(0, len(rows) - f.lines + 1):
             window = rows[start:start + f.lines]
             if not any(_has_filler(r.text) for r in window):
-                continue          # every MRZ has fillers somewhere (the names field ends with them)
+                continue          # every MRZ has "<<" somewhere (between surname and given names)
             cost = sum(abs(len(clean_line(r.text)) - f.length) for r in window) / (f.lines * f.length)
             if cost > 0.25:
                 continue
@@ -520,9 +518,10 @@ def empty_result() -> dict:
             **{name: None for name in FIELD_NAMES}}
 
 
-def extract_mrz(page) -> dict:
-    """The "mrz" fields object of a Page (see localocr.fields); every field None without an MRZ."""
-    found = find_mrz(page)
+def extract_mrz(page, found=None) -> dict:
+    """The "mrz" fields object of a Page (see localocr.fields); every field None without an MRZ.
+    `found`: what find_mrz(page) gave, when the caller has it already."""
+    found = found or find_mrz(page)
     if found is None:
         return empty_result()
     fmt, rows = found
