@@ -147,3 +147,14 @@ def test_a_synthetic_id_document_end_to_end():
         assert f["kind"] == "mrz" and f["format"] == fmt and f["valid"], (doc.lines, f["lines"])
         assert {k: (f[k]["value"] if f[k] else "") for k in FIELD_NAMES} == \
             {k: doc.values.get(k, "") for k in FIELD_NAMES}
+
+
+def test_fields_of_a_page_json_read_before():
+    """The worker's "fields" command: Page.from_dict(page JSON) gives the same page and fields."""
+    from localocr.result import Page
+
+    page = page_of(RECEIPT, origin=(20, 20))
+    d = page.to_dict()
+    again = Page.from_dict(json.loads(json.dumps(d)))
+    assert again.to_dict() == d
+    assert again.fields("auto") == page.fields("receipt")
