@@ -7,16 +7,19 @@ by spaces). The rules, tuned on the train images of ../shared/data/sroie_train o
 (`python -m tools.eval_fields receipts --split train`):
 
 - date: every common format (31/12/2018, 2018-12-31, 31.12.18, 31 DEC 2018, DEC 31, 2018, 31122018
-  after a date keyword), checked as a calendar date; a line with a date keyword first, then the
-  earliest on the page.
+  after a date keyword or before a time; a misread month name such as MAV put right), checked as a
+  calendar date; a line with a date keyword first, then the earliest on the page.
 - total: lines with a total keyword in several languages (TOTAL, GRAND TOTAL, AMOUNT DUE, NETT,
   TOTAL TTC, SUMME, MONTANT, ...) and not a sub-total, quantity or tax line; the amount on that line
-  or the next; cash tendered minus change, and a total after rounding, confirm a candidate;
-  otherwise the largest amount in the lower part of the page that is not cash or change.
+  or the next, the lowest such line first; cash tendered minus change confirms a candidate, and a
+  total rounded to 0.05/0.10 printed just after replaces it; else a sub-total; else the largest
+  amount in the lower part of the page that is not cash or change.
 - company: the first header line with a company word (SDN BHD, ENTERPRISE, TRADING, GMBH, SARL,
-  LTD, ...), else the first header line that is neither a title (RECEIPT, TAX INVOICE) nor a
-  number; registration numbers in brackets dropped.
-- address: the header lines after the company up to the first telephone, tax, title or date line.
+  LTD, ...), joined with the line above or below where the name is broken over lines, else the
+  first header line that is neither a title (RECEIPT, TAX INVOICE), a footer nor a number;
+  registration numbers in brackets dropped.
+- address: the header lines after the company (a branch name skipped) up to the first telephone,
+  tax, title or date line, or the line after the postcode where it names the state.
 """
 
 from __future__ import annotations
@@ -229,8 +232,8 @@ def _keyword_amounts(lines, rx):
     return out
 
 
-# Cash totals are rounded to 0.05 in Malaysia and Singapore (as in SROIE), to 0.05 in Switzerland and
-# to 0.10 elsewhere: a total printed after the exact one, equal to it rounded, is what was paid.
+# Cash totals are rounded to 0.05 in Malaysia (SROIE's receipts), Singapore, Switzerland and elsewhere,
+# to 0.10 in a few countries: a total printed after the exact one, equal to it rounded, is what was paid.
 ROUNDING_STEPS = (0.05, 0.10)
 ROUNDED_WITHIN = 4        # lines after the total
 # SROIE writes a currency printed against the amount ("$8.20", "RM5.00") into the value, and mostly
@@ -238,7 +241,7 @@ ROUNDED_WITHIN = 4        # lines after the total
 CURRENCY_IN_VALUE = CURRENCY
 
 
-def _rounded(lines, all_amounts, t, a):
+def _rounded(all_amounts, t, a):
     value = a[2]
     for step in ROUNDING_STEPS:
         target = round(round(value / step) * step, 2)
@@ -290,11 +293,11 @@ def extract_total(lines: list[Text]):
         t, a = max(pool, key=lambda p: (p[1][2], p[0].index))
         best = (None, t, a)
     _, t, a = best
-    t, a = _rounded(lines, all_amounts, t, a)
+    t, a = _rounded(all_amounts, t, a)
     start, end, value, currency, printed, vstart = a
     if currency in CURRENCY_IN_VALUE and a[0] < vstart and not t.text[a[0]:vstart].endswith(" "):
         printed, vstart = t.text[a[0]:end].strip(), a[0]
-    return _field(printed, [(t, vstart, end)], normalized=f"{abs(value):.2f}" if value >= 0 else f"{value:.2f}",
+    return _field(printed, [(t, vstart, end)], normalized=f"{value:.2f}",
                   currency=currency)
 
 
