@@ -8,6 +8,7 @@
 import { createOCR } from "./localocr.js";
 import { setupInputs } from "./inputs.js";
 import { clearView, setupHighlight, showImageOnly, showPage } from "./view.js";
+import { clearFields, fieldsKind, setupFields, showFields } from "./fields.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -212,7 +213,7 @@ async function readOne(item) {
         { code: "too_large_file" });
     }
     // localocr.js reads the File into one ArrayBuffer and transfers it to the worker (no copy).
-    item.page = await ocr.read(item.file, { tag: item.id, render: true, name: item.name });
+    item.page = await ocr.read(item.file, { tag: item.id, render: true, name: item.name, fields: fieldsKind() });
     item.times.result = performance.now();
     item.state = "done";
     const n = item.page.blocks.reduce((s, b) => s + b.lines.length, 0);
@@ -265,6 +266,7 @@ async function select(id, byPerson) {
   if (done) {
     const drawStart = performance.now();
     await showPage(item.page, item.url, item.name);
+    showFields(item.page.fields);
     if (item.drawMs === undefined) {
       item.drawMs = performance.now() - drawStart;
       item.times.drawn = performance.now();
@@ -272,6 +274,7 @@ async function select(id, byPerson) {
     renderHead(item);
   } else if (changed || item.state === "error") {
     clearView();
+    clearFields();
     await showImageOnly(item.url, item.name);
   }
   if (byPerson) $("result").scrollIntoView({ block: "nearest" });
@@ -313,6 +316,18 @@ function download(kind) {
   say(`Saved ${a.download}.`);
 }
 
+// Another kind of fields chosen: computed again in the worker from each page read (no OCR again).
+async function changeFieldsKind(kind) {
+  for (const item of state.items.filter((it) => it.state === "done")) {
+    try {
+      item.page.fields = await ocr.fields(item.page, kind);
+    } catch (err) {
+      say(`Could not find the fields of ${item.name}: ${explain(err)}`, "error");
+    }
+    if (item.id === state.selected) showFields(item.page.fields);
+  }
+}
+
 // ---------------------------------------------------------------- start-up
 
 // ?threads=N sets the WASM thread count (default: half the cores, 2 on 2 cores; see worker.js chooseThreads).
@@ -351,6 +366,7 @@ function boot() {
   }
   setupInputs({ add, say });
   setupHighlight();
+  setupFields({ onKind: changeFieldsKind, say });
   $("copy").addEventListener("click", copyAll);
   for (const id of Object.keys(EXPORTS)) $(id).addEventListener("click", () => download(id));
 

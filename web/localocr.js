@@ -35,6 +35,9 @@
 // dies, every pending call rejects with code "worker_crashed" and the next call starts a fresh worker.
 // `terminate()` stops the worker at once; pending and later calls reject with code "terminated".
 // `prepare()` loads the models ahead of the first read (the app calls it at start).
+// `read(image, {fields: "receipt" | "mrz" | "auto"})` also gives page.fields, the key fields of a
+// receipt or an ID document's MRZ (py/localocr/fields); `fields(page, kind)` computes them again for
+// a page read before, for another kind, without reading the image again.
 
 const OPTIONS = ["base", "backend", "numThreads", "models", "onProgress", "allowSoftwareWebGPU", "heapLimitMB"];
 const HEAP_LIMIT_MB = 512;   // a page leaves ~100-300 MiB (make bench: 291 MiB after 50 images)
@@ -210,6 +213,7 @@ export function createOCR(options) {
     prepare(prepareOptions = {}) { return call({ cmd: "prepare", options: { models, ...prepareOptions } }); },
     // Python code run in the worker (tests, benchmarks, diagnostics); resolves to its last value.
     exec(code) { return call({ cmd: "exec", code }); },
+    fields(page, kind = "auto") { return call({ cmd: "fields", page, kind }); },
     resources() { return call({ cmd: "resources" }); },
     // {heapBytes: the worker's WASM heap after its last call, limitBytes, restarts: workers replaced}
     get memory() { return { ...memory }; },

@@ -20,9 +20,9 @@ export const LOW_CONFIDENCE = 0.6;
 // then fit the detector's box, which hugs the ink.
 const TEXT_HEIGHT = 0.8;
 
-const quadPoints = (quad) => quad.map(([x, y]) => `${x},${y}`).join(" ");
+export const quadPoints = (quad) => quad.map(([x, y]) => `${x},${y}`).join(" ");
 
-function el(tag, className, text) {
+export function el(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
   if (text !== undefined) node.textContent = text;

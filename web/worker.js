@@ -10,6 +10,9 @@
 //                         lines} messages (step "detect" | "recognize"; lines: lines sent to the recognizer so far)
 //                       options.render: also return page.exports = {text, json, hocr}, the Python renderers'
 //                         output (options.name: the image name written into the hOCR)
+//                       options.fields: "receipt" | "mrz" | "auto": also return page.fields, the key fields
+//                         (py/localocr/fields; the json export then carries them too, as the CLI's --fields)
+//                   {id, cmd: "fields", page, kind}                 the fields object of a page JSON read before
 //                   {id, cmd: "prepare", options}                   fetch the models and build the pipeline now
 //   worker -> page  {type: "progress", stage, message, bytes}      while loading (bytes = body bytes so far)
 //                   {type: "ready", info}                          runtime versions, threads, timings (ms)
@@ -492,6 +495,7 @@ async function readImage(image, options) {
   ns.set("_image", new Uint8Array(image));
   ns.set("_report", (step, lines) => postMessage({ type: "progress", stage: "image", tag, step, lines }));
   ns.set("_render", options.render ? String(options.name || "") : null);
+  ns.set("_fields", options.fields ? String(options.fields) : null);
   // A LocalOCRError (bad image, bad model) comes back as its message and code, not a traceback.
   // _reporting passes the pipeline's own steps through unchanged, telling the page which model runs.
   const out = await execPython(`
@@ -516,21 +520,46 @@ def _reporting(gen, detector, report):
 try:
     _page = await run_async(_reporting(_ocr.read_steps(_image.to_bytes()), _ocr.detector.session, _report))
     _out = {"page": _page.to_dict()}
+    _d = dict(_out["page"])
+    if _fields is not None:
+        _d["fields"] = _page.fields(_fields)
+        _out["fields_json"] = json.dumps(_d["fields"], ensure_ascii=False)   # JSON keeps null as null
     if _render is not None:
-        # the same renderers as the CLI's --format text|json|hocr
+        # the same renderers as the CLI's --format text|json|hocr (and --fields)
         _out["page"]["exports"] = {"text": _page.to_text(), "hocr": _page.to_hocr(image_name=_render),
-                                   "json": json.dumps(_page.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\\n"}
-    del _page
+                                   "json": json.dumps(_d, ensure_ascii=False, separators=(",", ":")) + "\\n"}
+    del _page, _d
 except LocalOCRError as err:
     _out = {"error": str(err), "code": err.code}
-del _image, _report, _render
+del _image, _report, _render, _fields
 _out
 `);
   if (out.error) throw Object.assign(new Error(out.error), { code: out.code });
+  if (out.fields_json) out.page.fields = JSON.parse(out.fields_json);
   return out.page;
 }
 
 const heapBytes = () => (self.__wasmHeapBytes ? self.__wasmHeapBytes() : null);
+
+// The fields of a page read before (its page JSON), for another kind: no OCR runs again.
+async function pageFields(page, kind) {
+  const ns = namespace();
+  ns.set("_page_json", JSON.stringify(page));
+  ns.set("_kind", String(kind));
+  const out = await execPython(`
+import json
+from localocr import LocalOCRError
+from localocr.result import Page
+try:
+    _out = {"fields_json": json.dumps(Page.from_dict(json.loads(_page_json)).fields(_kind), ensure_ascii=False)}
+except LocalOCRError as err:
+    _out = {"error": str(err), "code": err.code}
+del _page_json, _kind
+_out
+`);
+  if (out.error) throw Object.assign(new Error(out.error), { code: out.code });
+  return JSON.parse(out.fields_json);
+}
 
 function errorOf(e) {
   return { message: String((e && e.message) || e), code: (e && e.code) || "error" };
@@ -555,6 +584,7 @@ self.onmessage = async ({ data }) => {
     let value;
     if (data.cmd === "exec") value = await execPython(data.code);
     else if (data.cmd === "read") value = await measured("read", () => readImage(data.image, data.options || {}));
+    else if (data.cmd === "fields") value = await pageFields(data.page, data.kind);
     else if (data.cmd === "prepare") value = (await prepareOCR(data.options || {}), true);
     else if (data.cmd === "resources") value = resources;
     else throw new Error(`unknown command ${data.cmd}`);

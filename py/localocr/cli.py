@@ -1,4 +1,4 @@
-"""Command line: `localocr IMAGE... [--format text|json|hocr] [--out DIR]`.
+"""Command line: `localocr IMAGE... [--format text|json|hocr] [--out DIR] [--fields receipt|mrz|auto]`.
 
 `-` reads an image from standard input. Without --out, results go to standard
 output (several images: text gets a "==> name <==" header per image, JSON
@@ -20,9 +20,16 @@ from .errors import LocalOCRError
 EXT = {"text": "txt", "json": "json", "hocr": "hocr"}
 
 
-def _render(page, fmt: str, name: str) -> str:
+def _page_dict(page, fields=None) -> dict:
+    d = page.to_dict()
+    if fields:
+        d["fields"] = page.fields(fields)      # --fields: localocr.fields, a top-level "fields" object
+    return d
+
+
+def _render(page, fmt: str, name: str, fields=None) -> str:
     if fmt == "json":
-        return json.dumps(page.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n"
+        return json.dumps(_page_dict(page, fields), ensure_ascii=False, separators=(",", ":")) + "\n"
     if fmt == "hocr":
         return page.to_hocr(image_name=name)
     return page.to_text()
@@ -35,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", "-o", metavar="DIR", help="write one file per image into DIR")
     p.add_argument("--models", metavar="DIR", help="folder with detector*.onnx and recognizer*.onnx "
                    "(default: the bundled models, or $LOCALOCR_MODELS)")
+    p.add_argument("--fields", choices=["receipt", "mrz", "auto"], help="also extract key fields (receipt: "
+                   "company, date, address, total; mrz: a passport's or ID card's machine-readable zone; auto: "
+                   "either); needs --format json, which then has a top-level \"fields\" object")
     p.add_argument("--min-confidence", type=float, default=0.0, help="drop lines read with less confidence")
     return p
 
@@ -43,6 +53,9 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     if args.format == "hocr" and len(args.images) > 1 and not args.out:
         print("localocr: several images as hOCR need --out DIR", file=sys.stderr)
+        return 2
+    if args.fields and args.format != "json":
+        print("localocr: --fields needs --format json", file=sys.stderr)
         return 2
     if args.images.count("-") > 1:
         print("localocr: standard input (-) can be read only once", file=sys.stderr)
@@ -69,13 +82,13 @@ def main(argv=None) -> int:
             stem = os.path.splitext(os.path.basename(name))[0] or "image"
             path = os.path.join(args.out, f"{stem}.{EXT[args.format]}")
             with open(path, "w", encoding="utf-8") as f:
-                f.write(_render(page, args.format, os.path.basename(name)))
+                f.write(_render(page, args.format, os.path.basename(name), args.fields))
         elif args.format == "json" and len(args.images) > 1:
-            collected.append({"image": name, "page": page.to_dict()})
+            collected.append({"image": name, "page": _page_dict(page, args.fields)})
         else:
             if len(args.images) > 1:
                 sys.stdout.write(f"==> {name} <==\n")
-            sys.stdout.write(_render(page, args.format, os.path.basename(name)))
+            sys.stdout.write(_render(page, args.format, os.path.basename(name), args.fields))
     if collected:
         sys.stdout.write(json.dumps(collected, ensure_ascii=False, separators=(",", ":")) + "\n")
     return 1 if failed else 0

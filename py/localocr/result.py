@@ -131,6 +131,22 @@ class Page:
                 "timings": {k: round(float(v), 4) for k, v in self.timings.items()},
                 "text": self.text, "blocks": [b.to_dict() for b in self.blocks]}
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "Page":
+        """The Page that `to_dict()` wrote (words, lines, blocks, quads, confidences; no segments)."""
+        def word(w):
+            return Word(w["text"], np.asarray(w["quad"], np.float64), float(w["confidence"]))
+        blocks = [Block([Line([word(w) for w in ln["words"]], np.asarray(ln["quad"], np.float64),
+                              float(ln["confidence"])) for ln in b["lines"]], np.asarray(b["quad"], np.float64))
+                  for b in d.get("blocks", [])]
+        return cls(int(d["width"]), int(d["height"]), blocks, dict(d.get("timings", {})),
+                   d.get("backend", ""), d.get("backend_detail", ""))
+
+    def fields(self, kind: str = "auto") -> dict:
+        """Key fields of a receipt or of an ID document's MRZ (see localocr.fields)."""
+        from .fields import extract
+        return extract(self, kind)
+
     def to_hocr(self, image_name: str = "", language: str = "") -> str:
         """The page as an hOCR 1.2 XHTML document (ocr_page > ocr_carea > ocr_par > ocr_line > ocrx_word)."""
         esc = html.escape

@@ -245,6 +245,7 @@ def test_downloads_are_the_python_renderers_output(app):
     assert got["hocr"] == expected.to_hocr(image_name="page-1.png")
     data = json.loads(got["json"])
     want = expected.to_dict()
+    want["fields"] = expected.fields("auto")       # the app reads with fields "auto": as the CLI's --fields auto
     for d in (data, want):
         d.pop("timings")
         d.pop("backend")
@@ -466,3 +467,36 @@ def test_real_receipt_and_form_match_the_cli(real):
         assert_same_result(got, expected)
         assert got["page"]["text"], "the trained models read nothing"
         shot(page, shot_name)
+
+
+@needs_models
+def test_fields_panel_shows_the_receipt_fields(real):
+    """The Fields panel (web/fields.js) shows the receipt's fields as the CLI's --fields computes them,
+    outlines a field's boxes on the image when its row is hovered, copies CSV, and switches kind."""
+    page = real.page
+    n0 = page.evaluate("localocrApp.items.length")
+    add_files(page, [(RECEIPT.name, "image/jpeg", RECEIPT.read_bytes())])
+    assert settled(page, n0 + 1, timeout=600)[n0][1] == "done"
+    shown(page, n0)
+    out = subprocess.run([sys.executable, "-m", "localocr.cli", str(RECEIPT), "--format", "json", "--fields", "auto"],
+                         capture_output=True, text=True, check=True, cwd=ROOT)
+    expected = json.loads(out.stdout)["fields"]
+    assert expected["kind"] == "receipt" and expected["date"]["value"] == "19/10/2018"
+    rows = dict(page.evaluate("""() => Array.from(document.querySelectorAll('#fields-body tr'),
+        (r) => [r.dataset.field, r.querySelector('.field-value').firstChild.textContent])"""))
+    for name in ("company", "date", "address", "total"):
+        assert rows[name] == (expected[name]["value"] if expected[name] else "not found"), name
+    got = page.evaluate("localocrApp.items[localocrApp.items.length - 1].page.fields")
+    assert {k: v and v["value"] for k, v in got.items() if k != "kind"} == \
+        {k: v and v["value"] for k, v in expected.items() if k != "kind"}
+    page.hover("#fields-body tr[data-field=total]")
+    assert page.locator("#overlay .fields polygon.on").count() == len(expected["total"]["quads"]) > 0
+    shot(page, "fields-receipt")
+    page.click("#fields-csv")
+    csv = page.evaluate("navigator.clipboard.readText()")
+    assert csv.splitlines()[0] == "field,value,normalized,confidence"
+    assert f"total,{expected['total']['value']},{expected['total']['normalized']}," in csv
+    page.select_option("#fields-kind", "mrz")
+    poll(page, "document.getElementById('fields-summary').textContent.includes('No machine-readable zone')")
+    page.select_option("#fields-kind", "auto")
+    poll(page, "document.getElementById('fields-summary').textContent.startsWith('Receipt')")

@@ -1,0 +1,34 @@
+"""Key fields of receipts and ID documents, from a Page (stdlib + numpy: runs in Pyodide too).
+
+    page.fields("receipt")   # {"kind": "receipt", "company": F, "date": F, "address": F, "total": F}
+    page.fields("mrz")       # {"kind": "mrz", "format": "TD1"|"TD2"|"TD3", "lines": [...], "valid": bool,
+                             #  "checks": {name: bool}, "document_type": F, "issuing_state": F,
+                             #  "surname": F, "given_names": F, "number": F, "nationality": F,
+                             #  "birth_date": F, "sex": F, "expiry_date": F, "optional": F}
+    page.fields("auto")      # "mrz" where the page has a machine-readable zone, else "receipt"
+
+Each F is {"value": str, "confidence": float, "quads": [[[x, y] * 4], ...]} or None when absent;
+dates and totals also carry "normalized" (ISO 8601 date; decimal amount), totals a "currency"
+where one is printed. The CLI writes this object as the page JSON's top-level "fields".
+"""
+
+from __future__ import annotations
+
+from ..errors import LocalOCRError
+from .mrz import extract_mrz, find_mrz
+from .receipt import extract_receipt
+
+KINDS = ("auto", "receipt", "mrz")
+
+
+def extract(page, kind: str = "auto") -> dict:
+    """The fields object of `page` for `kind` ("receipt", "mrz" or "auto")."""
+    if kind not in KINDS:
+        raise LocalOCRError(f"Unknown kind of fields {kind!r}: choose receipt, mrz or auto.", "bad_fields_kind")
+    found = find_mrz(page) if kind != "receipt" else None
+    if kind == "auto":
+        kind = "mrz" if found is not None else "receipt"
+    return extract_mrz(page, found) if kind == "mrz" else extract_receipt(page)
+
+
+__all__ = ["KINDS", "extract", "extract_mrz", "extract_receipt"]

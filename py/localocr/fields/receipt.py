@@ -1,0 +1,456 @@
+"""Receipts: company, date, address and total from a Page's lines, by layout-aware rules.
+
+    extract_receipt(page) -> {"kind": "receipt", "company": F, "date": F, "address": F, "total": F}
+
+Values are written the way SROIE task 3 labels them (the text as printed; an address's lines joined
+by spaces). The rules, tuned on the train images of ../shared/data/sroie_train only
+(`python -m tools.eval_fields receipts --split train`):
+
+- date: every common format (31/12/2018, 2018-12-31, 31.12.18, 31 DEC 2018, DEC 31, 2018, 31122018
+  after a date keyword or before a time; a misread month name such as MAV put right), checked as a
+  calendar date; a line with a date keyword first, then the earliest on the page.
+- total: lines with a total keyword in several languages (TOTAL, GRAND TOTAL, AMOUNT DUE, NETT,
+  TOTAL TTC, SUMME, MONTANT, ...) and not a sub-total, quantity or tax line; the amount on that line
+  or the next, the lowest such line first; cash tendered minus change confirms a candidate, and a
+  total rounded to 0.05/0.10 printed just after replaces it; else a sub-total; else the largest
+  amount in the lower part of the page that is not cash or change.
+- company: the first header line with a company word (SDN BHD, ENTERPRISE, TRADING, GMBH, SARL,
+  LTD, ...), joined with the line above or below where the name is broken over lines, else the
+  first header line that is neither a title (RECEIPT, TAX INVOICE), a footer nor a number;
+  registration numbers in brackets dropped.
+- address: the header lines after the company (a branch name skipped) up to the first telephone,
+  tax, title or date line, or the line after the postcode where it names the state.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass
+
+from .common import make_field, mean_confidence
+
+# ---------------------------------------------------------------- lines and spans
+
+@dataclass
+class Text:
+    """A page line for the rules: its text, and the (start, end, word) character ranges of its words."""
+    text: str
+    words: list
+    index: int
+
+    @classmethod
+    def of(cls, line, index: int) -> "Text":
+        spans, at = [], 0
+        for w in line.words:
+            spans.append((at, at + len(w.text), w))
+            at += len(w.text) + 1
+        return cls(" ".join(w.text for w in line.words), spans, index)
+
+    def words_in(self, start: int = 0, end: int | None = None) -> list:
+        end = len(self.text) if end is None else end
+        return [w for a, b, w in self.words if a < end and b > start] or [w for _, _, w in self.words]
+
+
+def _field(value: str, parts, **extra) -> dict:
+    """parts: [(Text, start, end), ...] the value was taken from."""
+    words = [w for t, a, b in parts for w in t.words_in(a, b)]
+    return make_field(value, mean_confidence(words), [w.quad for w in words], **extra)
+
+
+# ---------------------------------------------------------------- dates
+
+MONTHS = {"JAN": 1, "FEB": 2, "MAR": 3, "APR": 4, "MAY": 5, "JUN": 6, "JUL": 7, "AUG": 8, "SEP": 9, "OCT": 10,
+          "NOV": 11, "DEC": 12,
+          # German, French, Spanish, Italian, Dutch, Malay short forms that differ from English
+          "MRZ": 3, "MAI": 5, "OKT": 10, "DEZ": 12, "JANV": 1, "FEV": 2, "FÉV": 2, "AVR": 4, "JUIN": 6,
+          "JUIL": 7, "AOU": 8, "AOÛ": 8, "ENE": 1, "ABR": 4, "AGO": 8, "DIC": 12, "GEN": 1, "MAG": 5,
+          "GIU": 6, "LUG": 7, "SET": 9, "OTT": 10, "MEI": 5, "OGOS": 8, "DIS": 12, "MAC": 3}
+_MON = "|".join(sorted(MONTHS, key=len, reverse=True))
+_SEP = r"[/\-.]"
+DATE_PATTERNS = (
+    # 2018-12-31, 2018/12/31
+    ("ymd", re.compile(rf"(?<![\d])(\d{{4}})({_SEP})(\d{{1,2}})\2(\d{{1,2}})(?![\d])")),
+    # 31/12/2018, 12-31-18, 31.12.2018
+    ("dmy", re.compile(rf"(?<![\d])(\d{{1,2}})({_SEP})(\d{{1,2}})\2(\d{{4}}|\d{{2}})(?![\d])")),
+    # 31 DEC 2018, 31-Dec-18, 31/DEC/2018, 31DEC2018
+    ("dMy", re.compile(rf"(?<![\d])(\d{{1,2}})[ \-/.]?({_MON})[A-Z]*\.?[ \-/.,]*(\d{{4}}|\d{{2}})(?![\d])", re.I)),
+    # DEC 31, 2018
+    ("Mdy", re.compile(rf"(?<![A-Z])({_MON})[A-Z]*\.? (\d{{1,2}}),? (\d{{4}})(?![\d])", re.I)),
+)
+DATE_KEYWORDS = re.compile(r"\b(DATE|DATED|TARIKH|DATUM|FECHA|DATA|DT)\b", re.I)
+# 8 digits as a date (31122018, 20181231) only after a date keyword or before a time of day
+_COMPACT_DATE = re.compile(r"(?<![\d])(\d{8})(?![\d])")
+_TIME_AFTER = re.compile(r"^\W{0,2}\d{1,2}:\d{2}")
+# Month names as a recognizer misreads them: a look-alike letter changes one name into another
+_MONTH_LOOKALIKES = {"V": "Y", "Y": "V", "0": "O", "1": "I", "L": "I", "5": "S", "8": "B", "U": "V"}
+_MONTH_TOKEN = re.compile(r"(?<![\d])(\d{1,2})([ \-/.]?)([A-Z0-9]{3})([ \-/.,]*)(\d{4}|\d{2})(?![\d])", re.I)
+
+
+def _year(y: str) -> int:
+    return int(y) + (2000 if int(y) < 70 else 1900) if len(y) == 2 else int(y)
+
+
+def _iso(y: int, m: int, d: int) -> str | None:
+    try:
+        return _dt.date(y, m, d).isoformat()
+    except ValueError:
+        return None
+
+
+def parse_date(kind: str, m: re.Match) -> str | None:
+    """ISO date of a match, or None when it is no calendar date. Day first unless the first
+    number cannot be a day-of-month-first reading (12/28/2017 is month first)."""
+    g = m.groups()
+    if kind == "ymd":
+        return _iso(int(g[0]), int(g[2]), int(g[3]))
+    if kind == "dmy":
+        a, b, y = int(g[0]), int(g[2]), _year(g[3])
+        return _iso(y, b, a) or _iso(y, a, b)
+    if kind == "dMy":
+        return _iso(_year(g[2]), MONTHS[g[1].upper()], int(g[0]))
+    return _iso(_year(g[2]), MONTHS[g[0].upper()], int(g[1]))
+
+
+def find_dates(t: Text):
+    """(start, end, iso[, text]) of each date in a line; text where a misread month name was put right."""
+    out = []
+    for kind, rx in DATE_PATTERNS:
+        for m in rx.finditer(t.text):
+            iso = parse_date(kind, m)
+            if iso and 1990 <= int(iso[:4]) <= 2099 and not any(a < m.end() and m.start() < b for a, b, *_ in out):
+                out.append((m.start(), m.end(), iso))
+    for m in _COMPACT_DATE.finditer(t.text):
+        if not (DATE_KEYWORDS.search(t.text[:m.start()]) or _TIME_AFTER.match(t.text[m.end():])):
+            continue
+        d = m.group(1)
+        iso = _iso(int(d[4:]), int(d[2:4]), int(d[:2])) or _iso(int(d[:4]), int(d[4:6]), int(d[6:]))
+        if iso and 1990 <= int(iso[:4]) <= 2099 and not any(a < m.end() and m.start() < b for a, b, *_ in out):
+            out.append((m.start(), m.end(), iso))
+    for m in _MONTH_TOKEN.finditer(t.text):
+        mon = _month_lookalike(m.group(3))
+        if mon and not any(a < m.end() and m.start() < b for a, b, *_ in out):
+            iso = _iso(_year(m.group(5)), MONTHS[mon], int(m.group(1)))
+            if iso:
+                fixed = m.group(1) + m.group(2) + mon + m.group(4) + m.group(5)
+                out.append((m.start(), m.end(), iso, fixed))
+    return sorted(out)
+
+
+def _month_lookalike(token: str):
+    """The month a misread 3-letter name stands for (MAV -> MAY), when exactly one fits."""
+    token = token.upper()
+    if token in MONTHS or token.isdigit():
+        return None
+    fits = {token[:i] + _MONTH_LOOKALIKES[c] + token[i + 1:] for i, c in enumerate(token) if c in _MONTH_LOOKALIKES}
+    fits = [f for f in fits if f in MONTHS]
+    return fits[0] if len(fits) == 1 else None
+
+
+def extract_date(lines: list[Text]):
+    best = None
+    for t in lines:
+        for a, b, iso, *fixed in find_dates(t):
+            key = (0 if DATE_KEYWORDS.search(t.text[:a]) else 1, t.index, a)
+            if best is None or key < best[0]:
+                best = (key, t, a, b, iso, fixed[0] if fixed else t.text[a:b])
+    if best is None:
+        return None
+    _, t, a, b, iso, text = best
+    return _field(text, [(t, a, b)], normalized=iso)
+
+
+# ---------------------------------------------------------------- amounts and the total
+
+# Currency signs and codes printed beside amounts; a total's "currency" is the one printed, as printed.
+CURRENCY = ("RM", "MYR", "$", "US$", "USD", "S$", "SGD", "€", "EUR", "£", "GBP", "¥", "CHF", "FR", "KR", "ZŁ", "PLN",
+            "RP", "₹", "RS", "CAD", "AUD")
+_CUR = "|".join(re.escape(c) for c in sorted(CURRENCY, key=len, reverse=True))
+AMOUNT = re.compile(rf"(?:({_CUR})\s?)?(-)?(\d{{1,3}}(?:[,.']\d{{3}})+|\d+)([.,])(\d{{2}})(?![\d%])(?:\s?({_CUR}))?",
+                    re.I)
+
+TOTAL_KEYWORDS = re.compile(
+    r"GRAND\s*TOTAL|NETT?\s*TOTAL|TOTAL\s*(?:AMOUNT|AMT|DUE|PAYABLE|SALES|INCL|TTC|\(RM\)|RM)|AMOUNT\s*DUE|"
+    r"BALANCE\s*DUE|AMT\s*DUE|\bDUE\b|TOTAL\s*TO\s*PAY|ROUNDED\s*TOTAL|TOTAL\s*ROUNDED|JUMLAH|SUMME|GESAMT|BETRAG|MONTANT|"
+    r"IMPORTE|TOTALE|TOTAAL|\bTOTAL\b|\bTOTA[LI1]\b|\bNETT\b|\bAMOUNT\b", re.I)
+# lines that carry a total keyword but another sum
+NOT_TOTAL = re.compile(
+    r"SUB\s*-?\s*TOTAL|SUBTOTAL|SUD\s*TOTAL|TOTAL\s*(?:QTY|QUANTITY|ITEM|ITEMS|NO|PCS|UNIT|GST|TAX|VAT|EXCL|"
+    r"DISC|DISCOUNT|SAVING|SAVINGS|SR|ZR|POINT|WEIGHT|SST|SERVICE)|"
+    r"\bQTY\b|\bTAX\b|\bVAT\b|EXCL|CHANGE|TENDER|\bCASH\b|ROUNDING|ROUND\s*ADJ|ADJ\b|DISCOUNT|"
+    r"\bPAID\b|CREDIT|VISA|MASTER|CARD|POINTS|SAVED", re.I)
+SUBTOTAL = re.compile(r"SUB\s*-?\s*TOTAL", re.I)
+CASH = re.compile(r"\bCASH\b|TENDER|TUNAI|\bPAID\b|BAYAR|PAYMENT|BAR\b|ESPECES|ESPÈCES|EFECTIVO", re.I)
+CHANGE = re.compile(r"CHANGE|BAKI|RÜCKGELD|RENDU|MONNAIE|CAMBIO|KEMBALI", re.I)
+ROUNDING = re.compile(r"ROUND", re.I)
+
+
+def _number(m: re.Match) -> float:
+    whole = re.sub(r"[,.' ]", "", m.group(3))
+    value = float(f"{whole}.{m.group(5)}")
+    return -value if m.group(2) else value
+
+
+def find_amounts(t: Text):
+    """(start, end, value, currency, printed) of each amount in a line."""
+    out = []
+    for m in AMOUNT.finditer(t.text):
+        cur = m.group(1) or m.group(6)
+        start = m.start(2) if m.group(2) else m.start(3)
+        printed = t.text[start:m.end(5)]
+        out.append((m.start(), m.end(), _number(m), cur.upper() if cur else None, printed, start))
+    return out
+
+
+def _total_candidates(lines: list[Text]):
+    """(score, line, amount) for amounts on or after total-keyword lines."""
+    out = []
+    for i, t in enumerate(lines):
+        k = TOTAL_KEYWORDS.search(t.text)
+        if not k or NOT_TOTAL.search(t.text):
+            continue
+        amounts = [a for a in find_amounts(t) if a[0] >= k.start()]
+        strong = bool(re.search(r"GRAND|NETT?\b|DUE|PAYABLE|INCL|ROUNDED|TTC|SUMME|GESAMT|JUMLAH", t.text, re.I))
+        if amounts:
+            out.append((2 + strong, t, amounts[-1]))
+        elif i + 1 < len(lines):
+            nxt = find_amounts(lines[i + 1])
+            if nxt and not TOTAL_KEYWORDS.search(lines[i + 1].text):
+                out.append((1 + strong, lines[i + 1], nxt[0]))
+    return out
+
+
+def _keyword_amounts(lines, rx):
+    out = []
+    for i, t in enumerate(lines):
+        if rx.search(t.text):
+            a = find_amounts(t)
+            if not a and i + 1 < len(lines):
+                a = find_amounts(lines[i + 1])
+            if a:
+                out.append(a[-1][2])
+    return out
+
+
+# Cash totals are rounded to 0.05 in Malaysia (SROIE's receipts), Singapore, Switzerland and elsewhere,
+# to 0.10 in a few countries: a total printed after the exact one, equal to it rounded, is what was paid.
+ROUNDING_STEPS = (0.05, 0.10)
+ROUNDED_WITHIN = 4        # lines after the total
+# SROIE writes a currency printed against the amount ("$8.20", "RM5.00") into the value, and mostly
+# not one printed apart ("60.30" for "RM 60.30"). Train: 0.853 without any, 0.887 with attached ones.
+CURRENCY_IN_VALUE = CURRENCY
+
+
+def _rounded(all_amounts, t, a):
+    value = a[2]
+    for step in ROUNDING_STEPS:
+        target = round(round(value / step) * step, 2)
+        if abs(target - value) < 1e-9:
+            return t, a
+        for u, b in all_amounts:
+            if t.index <= u.index <= t.index + ROUNDED_WITHIN and abs(b[2] - target) < 1e-9 \
+                    and not CASH.search(u.text) and not CHANGE.search(u.text):
+                return u, b
+    return t, a
+
+
+def extract_total(lines: list[Text]):
+    cands = _total_candidates(lines)
+    all_amounts = [(t, a) for t in lines for a in find_amounts(t)]
+    # confirmations: cash - change, and total + rounding, printed elsewhere on the page
+    confirmed = set()
+    cash, change = _keyword_amounts(lines, CASH), _keyword_amounts(lines, CHANGE)
+    for c in cash:
+        for ch in change:
+            if abs(c) > abs(ch):
+                confirmed.add(round(abs(c) - abs(ch), 2))
+    rounding = [v for v in _keyword_amounts(lines, ROUNDING) if abs(v) < 0.10]
+    rounded = {round(s[2][2] + r, 2) for s in cands for r in rounding if r}
+    best = None
+    for score, t, a in cands:
+        key = (score + 3 * (round(a[2], 2) in confirmed) + 2 * (round(a[2], 2) in rounded and any(rounding)),
+               t.index, a[2])
+        if best is None or key > best[0]:
+            best = (key, t, a)
+    if best is None or (confirmed and round(best[2][2], 2) not in confirmed):
+        # an amount confirmed by cash - change wins over an unconfirmed keyword line
+        pool = [(t, a) for t, a in all_amounts if round(a[2], 2) in confirmed and a[2] > 0
+                and not CASH.search(t.text) and not CHANGE.search(t.text)]
+        if pool:
+            t, a = max(pool, key=lambda p: (TOTAL_KEYWORDS.search(p[0].text) is not None, p[0].index))
+            best = (None, t, a)
+    if best is None:
+        # no total line: a sub-total is the sum of what was bought
+        subs = [(t, find_amounts(t)[-1]) for t in lines if SUBTOTAL.search(t.text) and find_amounts(t)]
+        if subs:
+            best = (None,) + subs[-1]
+    if best is None:
+        n = len(lines)
+        pool = [(t, a) for t, a in all_amounts if t.index >= n // 3 and a[2] > 0
+                and not CASH.search(t.text) and not CHANGE.search(t.text) and not NOT_TOTAL.search(t.text)]
+        if not pool:
+            return None
+        t, a = max(pool, key=lambda p: (p[1][2], p[0].index))
+        best = (None, t, a)
+    _, t, a = best
+    t, a = _rounded(all_amounts, t, a)
+    start, end, value, currency, printed, vstart = a
+    if currency in CURRENCY_IN_VALUE and a[0] < vstart and not t.text[a[0]:vstart].endswith(" "):
+        printed, vstart = t.text[a[0]:end].strip(), a[0]
+    return _field(printed, [(t, vstart, end)], normalized=f"{value:.2f}",
+                  currency=currency)
+
+
+# ---------------------------------------------------------------- header: company and address
+
+COMPANY_WORDS = re.compile(
+    r"\bS(?:DN)?\.?\s*B(?:HD)?\b\.?|\bBHD\b|\bBERHAD\b|ENTERPRISE|TRADING|\bTRADERS?\b|\bSTORE\b|\bMART\b|"
+    r"MARKET|RESTORAN|RESTAURANT|\bCAFE\b|BAKERY|HARDWARE|STATIONERY|PHARMACY|\bSHOP\b|\bCO\b\.?|"
+    r"COMPANY|\bLTD\b|\bLIMITED\b|\bPLT\b|\bINC\b|\bLLC\b|\bGMBH\b|\bAG\b|\bSARL\b|\bSAS\b|\bS\.?A\.?\b|"
+    r"\bS\.?L\.?\b|\bS\.?R\.?L\.?\b|\bB\.?V\.?\b|\bKEDAI\b|\bPERNIAGAAN\b|\bINDUSTRIES\b|\bHOLDINGS\b|"
+    r"\bRESOURCES\b|\bSUPPLY\b|\bSUPPLIES\b|\bCORPORATION\b|\bCORP\b|\bMARKETING\b|\bSERVICES\b|"
+    r"\bGROUP\b|\bCENTRE\b|\bCENTER\b|\bBOOKS?\b|\bELECTRICAL\b|\bMOTOR\b", re.I)
+TITLES = re.compile(r"^\W*(OFFICIAL\s*)?(RECEIPT|TAX\s*INVOICE|INVOICE|CASH\s*BILL|BILL|RECEIPT\s*NO|"
+                    r"SIMPLIFIED|WELCOME|QUOTATION|TAX\s*RECEIPT|KASSENBON|QUITTUNG|TICKET|FACTURE|RECIBO)\b", re.I)
+STOP = re.compile(r"\bTEL\b|\bTEL\s*[:.]|TEL[:.]|PHONE|\bFAX\b|\bH/?P\b|\bMOBILE\b|\bGST\b|\bSST\b|\bREG\b|"
+                  r"REG\.|\bCO\.?\s*NO|COMPANY\s*NO|E-?MAIL|@|WWW\.|HTTP|\bVAT\b|\bTAX\b|\bINVOICE\b|"
+                  r"\bRECEIPT\b|\bCASHIER\b|\bDATE\b|\bTIME\b|\bTABLE\b|\bBILL\b|\bDOC\b|\bNO\s*:\s*\d|"
+                  r"\bUST\b|\bSIRET\b|\bTVA\b|\bNIF\b|\bCIF\b|\bABN\b|OPENING|OPEN\s*DAILY|\bHOURS\b|\bMEMBER",
+                  re.I)
+# a registration number printed under or beside the company: (123456-X), JM0325956-1, 1227035
+REG_NUMBER = re.compile(r"^\W*(CO\.?\s*(REG\.?)?\s*(NO)?\.?\s*:?)?\s*\(?[A-Z]{0,3}\d{4,}[-\s]?[A-Z0-9]?\)?\W*$", re.I)
+_BRACKET_REG = re.compile(r"\s*[\(\[]\s*(CO\.?\s*(REG\.?)?\s*(NO)?\.?\s*:?)?\s*\d{3,}[-\s]*[A-Z0-9]?\s*[\)\]]\s*", re.I)
+HEADER_LINES = 10          # the header block: at most this many lines from the top
+ADDRESS_LINES = 5          # an address takes at most this many lines
+
+
+def _letters(s: str) -> int:
+    return sum(ch.isalpha() for ch in s)
+
+
+def _is_noise(t: Text) -> bool:
+    """Too few letters to be a name, or mostly lower case (a handwritten note, a logo read as text)."""
+    letters = _letters(t.text)
+    if letters < 3:
+        return True
+    lower = sum(ch.islower() for ch in t.text)
+    return lower / letters > 0.6
+
+
+# a receipt's closing words, which a layout may put first (a footer beside the header)
+FOOTER = re.compile(r"THANK|GOODS\s*SOLD|RETURN|VISIT\s*US|COME\s*AGAIN|PLEASE|DANKE|MERCI|GRACIAS", re.I)
+
+
+def _company_line(t: Text) -> bool:
+    return not _is_noise(t) and not TITLES.search(t.text) and not REG_NUMBER.match(t.text) \
+        and not STOP.search(t.text) and not find_dates(t) and not FOOTER.search(t.text)
+
+
+LEGAL = re.compile(r"\bS(?:DN)?\.?\s*/?\s*B(?:HD)?\b\.?|\bBHD\b|\bBERHAD\b|\bCO\b\.|\bLTD\b|\bLIMITED\b|\bPLT\b|"
+                   r"\bINC\b|\bLLC\b|\bGMBH\b|\bSARL\b|\bS\.?A\.?S?\b|\bS\.?R\.?L\b|\bB\.?V\b|\bCORP", re.I)
+# "SEGI CASH &" / "CARRY SDN. BHD.": a legal-suffix line with at most this many words before its
+# suffix continues the line above (measured on train: 1)
+JOIN_ABOVE_WORDS = 1
+COMPANY_PARTS = 3          # a company name takes at most this many lines
+# An address starts with a number, a unit, a lot or a street word (several languages)
+ADDRESS_START = re.compile(r"^\W*(NO\b|NO\.|LOT\b|UNIT\b|LEVEL\b|BLOCK\b|BLK\b|G-|\d|JALAN\b|JLN\b|LRG\b|"
+                           r"TAMAN\b|KM\b|WISMA\b|MENARA\b|PLAZA\b|BANGUNAN\b|KOMPLEKS\b|RUE\b|STRASSE|CALLE\b|"
+                           r"VIA\b|AVENUE\b|STREET\b|ROAD\b|SUITE\b|FLOOR\b|GROUND\b|PT\b)", re.I)
+ADDRESS_SKIP = 3           # lines between the company and its address that are not part of it
+POSTCODE = re.compile(r"(?<!\d)\d{5}(?!\d)")
+_TRAILING_REG = re.compile(r"\s*[\(\[][^()\[\]]*\d[^()\[\]]*[\)\]]?\s*$|\s+\S*\d{3,}\S*-\S*\s*$|[\s,;:]+$")
+
+
+def _company_name(text: str) -> str:
+    name = re.split(r"\s(?:FKA|F\.K\.A\.?|\(?FORMERLY)\b", _BRACKET_REG.sub(" ", text), flags=re.I)[0]
+    prev = None
+    while prev != name:
+        prev, name = name, _TRAILING_REG.sub("", name)
+    return re.sub(r"\s+", " ", name).strip()
+
+
+def _company(head):
+    at = next((i for i, t in enumerate(head) if _company_line(t) and COMPANY_WORDS.search(t.text)), None)
+    if at is None:
+        at = next((i for i, t in enumerate(head) if _company_line(t) and _letters(t.text) >= 5), None)
+    if at is None:
+        return None, []
+    parts = [head[at]]
+    # a name broken over lines: "POPULAR BOOK" / "CO. (M) SDN BHD"; "PASAR RAYA" / "(SEMENYIH) SDN BHD"
+    legal = LEGAL.search(head[at].text)
+    starts_legal = re.match(r"^\W*(\(|SDN|BHD|S/B|CO\b|LTD)", head[at].text, re.I)
+    short = legal and len(head[at].text[:legal.start()].split()) <= JOIN_ABOVE_WORDS
+    if (starts_legal or short) and at > 0 and _company_line(head[at - 1]) and not re.search(r"\d", head[at - 1].text):
+        parts.insert(0, head[at - 1])
+    while not LEGAL.search(" ".join(p.text for p in parts)) and len(parts) < COMPANY_PARTS:
+        nxt = parts[-1].index + 1
+        cand = next((t for t in head if t.index == nxt), None)
+        if cand is None or not _company_line(cand) or not (LEGAL.search(cand.text) or COMPANY_WORDS.search(cand.text)):
+            break
+        parts.append(cand)
+    return parts, head[head.index(parts[-1]) + 1:]
+
+
+# Where an address's last line may end: a state or the country (SROIE's receipts are Malaysian;
+# elsewhere the line after the postcode is taken when it is short and has no digits).
+REGIONS = re.compile(r"(JOHOR|KEDAH|KELANTAN|MELAKA|MALACCA|NEGERI\s*SEMBILAN|PAHANG|PERAK|PERLIS|PULAU\s*PINANG|"
+                     r"PENANG|SABAH|SARAWAK|SELANGOR|TERENGGANU|KUALA\s*LUMPUR|PUTRAJAYA|LABUAN|MALAYSIA|"
+                     r"DARUL\s*\w+|SINGAPORE)\W*$", re.I)
+BRANCH = re.compile(r"^\W*\d{3,4}-[A-Z]", re.I)       # "1249-TMN PANDAN CAHAYA": a chain's branch under its address
+
+
+def _address_line(t: Text) -> bool:
+    return not (STOP.search(t.text) or TITLES.search(t.text) or find_dates(t) or _letters(t.text) < 2
+                or REG_NUMBER.match(t.text) or FOOTER.search(t.text))
+
+
+def _address(rest):
+    window = rest[:ADDRESS_SKIP + 1]
+    start = next((i for i, t in enumerate(window) if _address_line(t) and not _is_noise(t)
+                  and not _BRACKET_REG.fullmatch(t.text)), None)
+    if start is None:
+        return []
+    # a branch or mall name between the company and its street: skip it for the first line with a number
+    if not re.search(r"\d", rest[start].text) and not ADDRESS_START.match(rest[start].text):
+        for j in range(start + 1, len(window)):
+            if not _address_line(window[j]):
+                break
+            if ADDRESS_START.match(window[j].text) and not POSTCODE.match(window[j].text):
+                start = j
+                break
+    parts = []
+    for t in rest[start:start + ADDRESS_LINES]:
+        if not _address_line(t) and not (parts and BRANCH.match(t.text)):
+            break
+        if parts and POSTCODE.search(parts[-1].text):
+            # after the postcode: a state line, or a branch line, nothing more
+            if BRANCH.match(t.text) or REGIONS.fullmatch(t.text.strip()):
+                parts.append(t)
+            elif not REGIONS.search(parts[-1].text) and not re.search(r"\d", t.text) and len(t.text.split()) <= 4:
+                parts.append(t)
+            break
+        parts.append(t)
+    return parts
+
+
+def extract_header(lines: list[Text]):
+    head = lines[:HEADER_LINES]
+    parts, rest = _company(head)
+    if not parts:
+        return None, None
+    company = _field(_company_name(" ".join(p.text for p in parts)), [(p, 0, len(p.text)) for p in parts])
+    addr = _address(rest + lines[HEADER_LINES:HEADER_LINES + ADDRESS_LINES])
+    address = None
+    if addr:
+        address = _field(" ".join(_BRACKET_REG.sub(" ", p.text).strip() for p in addr),
+                         [(p, 0, len(p.text)) for p in addr])
+    return company, address
+
+
+# ---------------------------------------------------------------- the fields object
+
+def extract_receipt(page) -> dict:
+    lines = [Text.of(ln, i) for i, ln in enumerate(page.lines) if ln.words]
+    company, address = extract_header(lines)
+    return {"kind": "receipt", "company": company, "date": extract_date(lines), "address": address,
+            "total": extract_total(lines)}

@@ -1,0 +1,171 @@
+"""Field extraction, measured end to end with our own OCR (localocr.pipeline.OCR).
+
+    python -m tools.eval_fields receipts [--split validation|train|all] [--cache DIR] [--show N]
+    python -m tools.eval_fields mrz [--n 60] [--seed 0] [--formats TD1,TD2,TD3] [--save DIR]
+
+receipts: ../shared/data/sroie_train, the SROIE task-3 way: a field is right when its value equals the
+label after whitespace normalisation, case-insensitively (SROIE's labels are upper case). The split
+is localocr.splits.is_validation; rules are tuned on the train images only. --cache keeps each
+page's OCR (Page JSON) so that re-running the rules costs no OCR.
+
+mrz: synthetic photographed ID documents (export.synth.id_docs, OCR-B from fonts-ocr-b); a document
+counts when every field equals the truth and all check digits hold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+from localocr.result import Page
+from localocr.splits import is_validation
+
+ROOT = Path(__file__).resolve().parent.parent
+SROIE = ROOT.parent / "shared" / "data" / "sroie_train"
+RECEIPT_FIELDS = ("company", "date", "address", "total")
+
+
+def normalise(s) -> str:
+    """SROIE task 3: whitespace collapsed, case ignored."""
+    return re.sub(r"\s+", " ", str(s or "")).strip().upper()
+
+
+def _read(ocr, image_path: Path, cache: Path | None) -> Page:
+    if cache:
+        f = cache / (image_path.name + ".json")
+        if f.is_file():
+            return Page.from_dict(json.loads(f.read_text()))
+    page = ocr().read(str(image_path))
+    if cache:
+        cache.mkdir(parents=True, exist_ok=True)
+        tmp = cache / (image_path.name + ".json.tmp")
+        tmp.write_text(json.dumps(page.to_dict()))
+        os.replace(tmp, cache / (image_path.name + ".json"))
+    return page
+
+
+def _lazy_ocr():
+    box = {}
+
+    def get():
+        if "ocr" not in box:
+            from localocr.pipeline import OCR
+            box["ocr"] = OCR()
+        return box["ocr"]
+    return get
+
+
+def eval_receipts(split: str, cache: Path | None, show: int, data: Path = SROIE) -> dict:
+    ocr = _lazy_ocr()
+    right = {k: 0 for k in RECEIPT_FIELDS}
+    amount_right = 0     # the total's amount, whether or not the label writes its currency
+    n = 0
+    misses = []
+    for raw in (data / "labels.jsonl").read_text().splitlines():
+        rec = json.loads(raw)
+        val = is_validation(rec["image"])
+        if (split == "validation" and not val) or (split == "train" and val):
+            continue
+        page = _read(ocr, data / rec["image"], cache)
+        got = page.fields("receipt")
+        n += 1
+        want = re.sub(r"[^\d.,-]", "", rec["fields"].get("total") or "").replace(",", ".")
+        if got["total"] and want:
+            try:
+                amount_right += abs(float(got["total"]["normalized"]) - float(want)) < 1e-9
+            except ValueError:
+                pass
+        for k in RECEIPT_FIELDS:
+            value = got[k]["value"] if got[k] else ""
+            if normalise(value) == normalise(rec["fields"].get(k)):
+                right[k] += 1
+            else:
+                misses.append((rec["image"], k, value, rec["fields"].get(k)))
+    for image, k, value, truth in misses[:show]:
+        print(f"  {image} {k}: got {value!r}, want {truth!r}")
+    print(f"\nSROIE task 3 ({split} split, {n} receipts, our OCR end to end; exact after whitespace "
+          f"normalisation, case-insensitive)\n")
+    print("| field | exact | share |\n| --- | --- | --- |")
+    for k in RECEIPT_FIELDS:
+        print(f"| {k} | {right[k]}/{n} | {right[k] / max(n, 1):.3f} |")
+    print(f"| (total's amount, currency in the label ignored) | {amount_right}/{n} | {amount_right / max(n, 1):.3f} |")
+    return {k: right[k] / max(n, 1) for k in RECEIPT_FIELDS}
+
+
+def eval_mrz(n: int, seed: int, formats: list[str], save: Path | None, show: int) -> float:
+    import numpy as np
+    from export.synth.id_docs import render_document
+    from localocr.fields.mrz import FIELD_NAMES
+    from localocr.pipeline import OCR
+
+    ocr = OCR()
+    rng = np.random.default_rng(seed)
+    stats = {f: [0, 0, 0, 0] for f in formats}     # docs, every field exact, all checks valid, MRZ found
+    field_right = {k: 0 for k in FIELD_NAMES}
+    shown = 0
+    t0 = time.time()
+    for i in range(n):
+        fmt = formats[i % len(formats)]
+        doc = render_document(rng, fmt)
+        if save:
+            save.mkdir(parents=True, exist_ok=True)
+            doc.image.save(save / f"{i:03d}_{fmt}.jpg", quality=95)
+        got = ocr.read(np.asarray(doc.image)).fields("mrz")
+        s = stats[fmt]
+        s[0] += 1
+        s[3] += got["format"] == fmt
+        ok = got["format"] == fmt
+        for k in FIELD_NAMES:
+            value = got[k]["value"] if got[k] else ""
+            hit = value == doc.values.get(k, "")
+            field_right[k] += hit
+            ok = ok and hit
+        s[1] += ok
+        s[2] += bool(got["valid"])
+        if not ok and shown < show:
+            shown += 1
+            print(f"  doc {i} {fmt}: truth {doc.lines}\n           read  {got['lines']} checks {got['checks']}")
+    total = sum(s[0] for s in stats.values())
+    print(f"\nSynthetic photographed ID documents (seed {seed}, {total} documents, {time.time() - t0:.0f} s)\n")
+    print("| format | documents | MRZ found | all check digits hold | every field exact |\n| --- | --- | --- | --- | --- |")
+    for f, (d, exact, valid, found) in stats.items():
+        print(f"| {f} | {d} | {found / max(d, 1):.3f} | {valid / max(d, 1):.3f} | {exact / max(d, 1):.3f} |")
+    all_exact = sum(s[1] for s in stats.values()) / max(total, 1)
+    print(f"| all | {total} | {sum(s[3] for s in stats.values()) / max(total, 1):.3f} | "
+          f"{sum(s[2] for s in stats.values()) / max(total, 1):.3f} | {all_exact:.3f} |")
+    print("\nper field exact: " + ", ".join(f"{k} {v / max(total, 1):.3f}" for k, v in field_right.items()))
+    return all_exact
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m tools.eval_fields", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="what", required=True)
+    r = sub.add_parser("receipts")
+    r.add_argument("--split", choices=["validation", "train", "all"], default="validation")
+    r.add_argument("--cache", type=Path, help="folder for the pages' OCR results (Page JSON)")
+    r.add_argument("--show", type=int, default=0, help="print this many wrong fields")
+    r.add_argument("--data", type=Path, default=SROIE)
+    m = sub.add_parser("mrz")
+    m.add_argument("--n", type=int, default=60)
+    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--formats", default="TD1,TD2,TD3")
+    m.add_argument("--save", type=Path, help="also write the rendered documents here")
+    m.add_argument("--show", type=int, default=0, help="print this many wrong documents")
+    args = p.parse_args(argv)
+    if args.what == "receipts":
+        if not (args.data / "labels.jsonl").is_file():
+            print(f"eval_fields: no {args.data}/labels.jsonl", file=sys.stderr)
+            return 1
+        eval_receipts(args.split, args.cache, args.show, args.data)
+    else:
+        eval_mrz(args.n, args.seed, args.formats.split(","), args.save, args.show)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
