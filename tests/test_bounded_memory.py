@@ -119,4 +119,6 @@ def test_cli_peak_rss_on_a_blank_a4_page_stays_bounded(tmp_path):
             "print('peak', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
     out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True)
     peak_kib = int(out.stdout.split("peak")[-1])
-    assert peak_kib <= 400 * 1024, f"peak RSS {peak_kib / 1024:.0f} MiB"
+    # 384-396 MiB measured alone; once 457 MiB while a browser benchmark ran (two onnxruntime threads,
+    # glibc arenas): the bound leaves room for that and still fails a return towards 618
+    assert peak_kib <= 480 * 1024, f"peak RSS {peak_kib / 1024:.0f} MiB"
