@@ -67,25 +67,12 @@ export class LocalOCRElement extends HTMLElement {
     // the zone's name is this text (label in name): it says what Enter does
     hint.textContent = "Drop an image here, paste one, or press to choose a file. It is read on this device.";
     zone.append(hint);
-    const choose = button("Choose an image…", "choose");
-    const status = document.createElement("p");
-    status.part = "status";
-    status.className = "status";
-    status.setAttribute("role", "status");
-    status.setAttribute("aria-live", "polite");
-    const text = document.createElement("div");
-    text.part = "text";
-    text.className = "text";
-    text.tabIndex = 0;
-    text.setAttribute("role", "region");
-    text.setAttribute("aria-label", "Text found, in reading order");
-    const copy = button("Copy text", "copy");
-    const copyAlt = button("Copy as alt text", "copy-alt");
-    const actions = document.createElement("div");
-    actions.part = "actions";
-    actions.className = "actions";
-    actions.setAttribute("role", "group");
-    actions.setAttribute("aria-label", "Copy");
+    const choose = part("button", "choose", { type: "button" }, "Choose an image…");
+    const status = part("p", "status", { role: "status", "aria-live": "polite" });
+    const text = part("div", "text", { tabindex: "0", role: "region", "aria-label": "Text found, in reading order" });
+    const copy = part("button", "copy", { type: "button" }, "Copy text");
+    const copyAlt = part("button", "copy-alt", { type: "button" }, "Copy as alt text");
+    const actions = part("div", "actions", { role: "group", "aria-label": "Copy" });
     actions.append(copy, copyAlt);
     const reader = new ReadAloud({ onChange: (r) => this.#reading(r) });
     const bar = readAloudBar(document, reader);
@@ -238,13 +225,14 @@ export class LocalOCRElement extends HTMLElement {
   }
 }
 
-function button(label, part) {
-  const b = document.createElement("button");
-  b.type = "button";
-  b.part = part;
-  b.className = part;
-  b.textContent = label;
-  return b;
+// An element of the shadow tree, exposed for ::part() styling under its class name.
+function part(tag, name, attrs = {}, text) {
+  const node = document.createElement(tag);
+  node.part = name;
+  node.className = name;
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (text !== undefined) node.textContent = text;
+  return node;
 }
 
 if (!customElements.get("local-ocr")) customElements.define("local-ocr", LocalOCRElement);

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from test_app import PAGES, add_files, contract_models, cpython_contract, settled, shot
-from tools.browser import poll, serving, wait_ready
+from tools.browser import poll, record_requests, serving, wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
@@ -129,6 +129,15 @@ def active(page):
         return a ? (a.id || a.className || a.tagName) : null; }""")
 
 
+def tab(page, times=1, back=False):
+    """Press Tab (Shift+Tab) `times` times; returns what had the focus after each press."""
+    seen = []
+    for _ in range(times):
+        page.keyboard.press("Shift+Tab" if back else "Tab")
+        seen.append(active(page))
+    return seen
+
+
 def reading(page, selector):
     """data-line of the elements marked as being read aloud under `selector`."""
     return page.evaluate(f"""Array.from(document.querySelectorAll('{selector} .reading'),
@@ -142,12 +151,7 @@ def app(browser):
     with serving(WEB, isolation=True) as (base, server):
         context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
         context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base.rstrip("/"))
-        requests: list[str] = []
-
-        def record(route):
-            requests.append(route.request.url)
-            route.continue_()
-        context.route("**/*", record)
+        requests = record_requests(context, [])
         serve_axe(context, base)
         held = Held(contract_models())
         context.route("**/models/*.onnx", held)
@@ -185,14 +189,8 @@ def test_keyboard_only_from_paste_to_read_aloud(app):
     }""", base64.b64encode(data).decode())
     page.evaluate("document.activeElement && document.activeElement.blur()")
     # drop zone -> choose -> camera: the first stops of the page
-    order = []
-    for _ in range(3):
-        page.keyboard.press("Tab")
-        order.append(active(page))
-    assert order == ["drop", "pick", "camera"], order
-    page.keyboard.press("Shift+Tab")
-    page.keyboard.press("Shift+Tab")
-    assert active(page) == "drop"
+    assert tab(page, 3) == ["drop", "pick", "camera"]
+    assert tab(page, 2, back=True)[-1] == "drop"
     page.keyboard.press("Control+V")                      # a real paste, from the clipboard
     assert settled(page, 1) == [[page.evaluate("localocrApp.items[0].name"), "done", None, None]]
     # focus lands on the result; the live region says how many lines were read
@@ -205,11 +203,7 @@ def test_keyboard_only_from_paste_to_read_aloud(app):
     assert page.evaluate("Array.from(document.querySelectorAll('#text [role=list] > [role=listitem]'), "
                          "(n) => n.textContent)") == lines
     # then copy / alt text / downloads, then read aloud
-    order = []
-    for _ in range(6):
-        page.keyboard.press("Tab")
-        order.append(active(page))
-    assert order == ["copy", "copy-alt", "dl-txt", "dl-json", "dl-hocr", "ra-play"], order
+    assert tab(page, 6) == ["copy", "copy-alt", "dl-txt", "dl-json", "dl-hocr", "ra-play"]
     # only the local voice is offered
     assert page.evaluate("Array.from(document.querySelectorAll('.ra-voice option'), (o) => o.value)") == ["test-local-en"]
 
@@ -226,26 +220,21 @@ def test_keyboard_only_from_paste_to_read_aloud(app):
     page.evaluate("__speech.finish()")
     assert len(spoken()) == 2 and reading(page, "#text") == [1]
     assert page.text_content(".ra-play") == "Resume"
-    page.keyboard.press("Tab")
-    assert active(page) == "ra-prev"
+    assert tab(page) == ["ra-prev"]
     page.keyboard.press("Enter")                          # paused: previous moves the highlight only
     assert reading(page, "#text") == [0] and reading(page, "#overlay") == [0] and len(spoken()) == 2
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")                          # next
     page.keyboard.press("Enter")                          # next again
     assert active(page) == "ra-next" and reading(page, "#text") == [2] and len(spoken()) == 2
-    page.keyboard.press("Shift+Tab")
-    page.keyboard.press("Shift+Tab")
-    assert active(page) == "ra-play"
+    assert tab(page, 2, back=True)[-1] == "ra-play"
     page.keyboard.press("Enter")                          # resume where the highlight is
     assert spoken()[-1]["text"] == lines[2]
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")                          # previous while playing: says line 1 now
     assert spoken()[-1]["text"] == lines[1] and reading(page, "#text") == [1]
     # speed, by keyboard, remembered locally (no page language: under "*")
-    for _ in range(3):
-        page.keyboard.press("Tab")
-    assert active(page) == "ra-rate"
+    assert tab(page, 3)[-1] == "ra-rate"
     page.keyboard.press("ArrowRight")
     assert spoken()[-1]["rate"] == pytest.approx(1.1) and spoken()[-1]["text"] == lines[1]
     assert json.loads(page.evaluate("localStorage.getItem('localocr.readaloud')")) == \
@@ -423,8 +412,7 @@ def test_local_ocr_element_keyboard_path_and_announcements(browser):
             page.goto(base + "embed-example.html")
             poll(page, "customElements.get('local-ocr') !== undefined")
             assert axe_violations(page, base) == []
-            page.keyboard.press("Tab")
-            assert active(page) == "zone"
+            assert tab(page) == ["zone"]
             with page.expect_file_chooser() as chooser:
                 # the focused zone's Enter (locator.press: its round trips give Playwright's file
                 # chooser interception, switched on by expect_file_chooser, time to take hold)
@@ -438,11 +426,7 @@ def test_local_ocr_element_keyboard_path_and_announcements(browser):
             assert poll(page, "document.querySelector('local-ocr').shadowRoot.activeElement?.className === 'text'", 10)
             assert page.evaluate("""Array.from(document.querySelector('local-ocr').shadowRoot
                 .querySelectorAll('.text [role=list] > [role=listitem]'), (n) => n.textContent)""") == lines
-            order = []
-            for _ in range(3):
-                page.keyboard.press("Tab")
-                order.append(active(page))
-            assert order == ["copy", "copy-alt", "ra-play"], order
+            assert tab(page, 3) == ["copy", "copy-alt", "ra-play"]
             page.keyboard.press("Enter")
             assert page.evaluate("__speech.log.spoken.map((s) => s.text)") == [lines[0]]
             page.evaluate("__speech.finish()")
