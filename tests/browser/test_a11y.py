@@ -269,6 +269,45 @@ def test_without_a_local_voice_read_aloud_says_why_and_offers_none(app):
     assert page.is_visible(".ra-controls") and page.is_hidden(".ra-note")
 
 
+def test_read_aloud_remembers_rate_and_voice_per_language(app):
+    """The controller on its own (readaloud.js), with a synth of three voices and a storage object."""
+    got = app["page"].evaluate("""async () => {
+        const { ReadAloud } = await import('./readaloud.js');
+        const voices = [
+            { name: 'Amelie', lang: 'fr-FR', localService: true, voiceURI: 'fr-local' },
+            { name: 'Daniel', lang: 'en-GB', localService: true, default: true, voiceURI: 'en-local' },
+            { name: 'Cloud FR', lang: 'fr-FR', localService: false, voiceURI: 'fr-network' },
+        ];
+        const said = [];
+        const synth = Object.assign(new EventTarget(), { getVoices: () => voices, speak: (u) => said.push([u.text, u.voice.voiceURI, u.rate]),
+                                                          cancel() {}, paused: false });
+        const store = {};
+        const storage = { getItem: (k) => store[k] ?? null, setItem: (k, v) => { store[k] = v; } };
+        const r = new ReadAloud({ synth, storage, Utterance: class extends EventTarget { constructor(t) { super(); this.text = t; } } });
+        const lines = [{ text: 'Bonjour', index: 0 }, { text: '  ', index: 1 }, { text: 'Merci', index: 2 }];
+        r.load(lines, 'fr-FR');
+        const out = { offered: r.voices().map((v) => v.voiceURI), voice: r.voice.voiceURI, count: r.count };
+        r.setRate(1.43);
+        r.setVoice('en-local');
+        out.stored = JSON.parse(store['localocr.readaloud']);
+        r.load(lines, 'en-US');
+        out.en = [r.rate, r.voice.voiceURI];
+        r.load(lines, 'fr-CA');
+        out.fr = [r.rate, r.voice.voiceURI];
+        r.play();
+        r.next();
+        out.said = said;
+        out.line = r.line;
+        return out;
+    }""")
+    assert got["offered"] == ["fr-local", "en-local"]          # the network voice is never offered
+    assert got["voice"] == "fr-local" and got["count"] == 2   # the language's voice; blank lines skipped
+    assert got["stored"] == {"fr": {"voice": "en-local", "rate": 1.4}}
+    assert got["en"] == [1, "en-local"]                        # nothing stored for English: defaults
+    assert got["fr"] == [1.4, "en-local"]                      # French again (fr-CA: same language)
+    assert got["said"] == [["Bonjour", "en-local", 1.4], ["Merci", "en-local", 1.4]] and got["line"] == 2
+
+
 def test_low_confidence_words_are_announced_not_only_underlined(app):
     page = app["page"]
     page.evaluate("""async () => {
