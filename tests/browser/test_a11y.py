@@ -109,7 +109,10 @@ class Held:
             self.answer(route)
 
     def answer(self, route):
-        body = self.models.get(route.request.url.rsplit("/", 1)[1])
+        # by kind, whatever file name the worker picked (detector.onnx or detector.int8.onnx, as the
+        # server's own models are named); other kinds (the optional accurate tier) answer 404
+        name = route.request.url.rsplit("/", 1)[1]
+        body = next((data for key, data in self.models.items() if key.split(".")[0] == name.split(".")[0]), None)
         if body is None:
             route.fulfill(status=404, body=b"not found")
         else:
