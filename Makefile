@@ -29,7 +29,7 @@ test: setup-test
 
 setup: $(VENV)/.stamp-run runtime
 
-setup-test: setup chromium fonts $(VENV)/.stamp-test
+setup-test: setup chromium fonts $(VENV)/.stamp-test $(A11Y_NPM)
 
 # The app needs only numpy, Pillow and onnxruntime (pyproject's dependencies); brotli compresses the
 # runtime for the wire once, at set-up.
@@ -50,6 +50,14 @@ $(VENV)/.stamp-test: pyproject.toml $(VENV)/.stamp-run
 runtime: web/vendor/runtime.json
 web/vendor/runtime.json: tools/runtime.json tools/runtime.py tools/repack.py $(PACKAGE_SOURCES) $(wildcard web/models/*.onnx) $(VENV)/.stamp-run
 	$(PY) -m tools.runtime install
+	touch $@
+
+# axe-core for the accessibility browser tests (tests/browser/test_a11y.py), from npm, pinned by
+# tests/a11y/package-lock.json (npm ci checks its integrity hash); served by the tests only, never in web/.
+A11Y_NPM := tests/a11y/node_modules/.package-lock.json
+$(A11Y_NPM): tests/a11y/package.json tests/a11y/package-lock.json
+	@command -v npm >/dev/null || { echo "make test needs npm (Node.js) for axe-core (tests/a11y)"; exit 1; }
+	cd tests/a11y && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser).

@@ -63,13 +63,20 @@ def open_app(browser, base: str, requests: list | None = None):
     # (tests/browser/test_pwa_embed.py does), and a worker-served page would hide requests from routing.
     context = browser.new_context(service_workers="block")
     if requests is not None:
-        def record(route):
-            requests.append(route.request.url)
-            route.continue_()
-        context.route("**/*", record)
+        record_requests(context, requests)
     page = context.new_page()
     page.goto(base)
     return context, page
+
+
+def record_requests(context, requests: list) -> list:
+    """Append the URL of every request of `context` (its workers' too) to `requests`; returns it.
+    A catch-all route: register more specific routes after it (the last registered is matched first)."""
+    def record(route):
+        requests.append(route.request.url)
+        route.continue_()
+    context.route("**/*", record)
+    return requests
 
 
 def wait_ready(page, timeout: float = 180.0) -> dict:

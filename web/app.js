@@ -9,6 +9,7 @@ import { createOCR } from "./localocr.js";
 import { setupInputs } from "./inputs.js";
 import { clearView, setupHighlight, showImageOnly, showPage } from "./view.js";
 import { clearFields, fieldsKind, setupFields, showFields } from "./fields.js";
+import { setupAccess } from "./a11y.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -128,6 +129,7 @@ function explain(err) {
 // ---------------------------------------------------------------- the queue
 
 let nextId = 1;
+let access = null;      // a11y.js: read aloud, alt text, focus after a read
 
 function add(files) {
   for (const file of files) {
@@ -228,6 +230,7 @@ async function readOne(item) {
   }
   if (!state.pinned || state.selected === item.id) await select(item.id, false);
   else renderItem(item);
+  if (state.selected === item.id) access.afterRead(item);
 }
 
 // ---------------------------------------------------------------- the result on screen
@@ -261,18 +264,20 @@ async function select(id, byPerson) {
   error.hidden = item.state !== "error";
   error.textContent = item.state === "error" ? item.error : "";
   const done = item.state === "done";
-  for (const b of ["copy", "dl-txt", "dl-json", "dl-hocr"]) $(b).disabled = !done;
+  for (const b of ["copy", "copy-alt", "dl-txt", "dl-json", "dl-hocr"]) $(b).disabled = !done;
   $("result").dataset.state = item.state;
   if (done) {
     const drawStart = performance.now();
     await showPage(item.page, item.url, item.name);
     showFields(item.page.fields);
+    access.show(item.page);
     if (item.drawMs === undefined) {
       item.drawMs = performance.now() - drawStart;
       item.times.drawn = performance.now();
     }
     renderHead(item);
   } else if (changed || item.state === "error") {
+    access.clear();
     clearView();
     clearFields();
     await showImageOnly(item.url, item.name);
@@ -367,6 +372,7 @@ function boot() {
   setupInputs({ add, say });
   setupHighlight();
   setupFields({ onKind: changeFieldsKind, say });
+  access = setupAccess({ say, selected: selectedItem });
   $("copy").addEventListener("click", copyAll);
   for (const id of Object.keys(EXPORTS)) $(id).addEventListener("click", () => download(id));
 

@@ -9,10 +9,18 @@
 // default: this module's folder), threads (WASM thread cap).
 // Events (bubbling, composed): `ready` {detail: runtime info}, `result` {detail: page JSON},
 // `error` {detail: {message, code}}. Properties: `result` (the last page JSON), `read(file)`.
-// Parts for ::part() styling: dropzone, status, text.
+// Parts for ::part() styling: dropzone, choose, status, text, actions, readaloud.
 // Works under `default-src 'self'`: no inline script or style (its CSS is local-ocr.css, linked).
+//
+// Keyboard and screen readers, as in the app: drop zone (Enter or Space: choose a file; Ctrl/Cmd+V
+// pastes while focus is in the element) -> "Choose an image" -> the text found (a focusable
+// region, a list per block; focus lands here after a read) -> copy / copy as alt text -> read
+// aloud (local voices only). The status line is a polite live region ("12 lines read ...").
 
 import { createOCR } from "./localocr.js";
+import { altText } from "./alttext.js";
+import { ReadAloud, readAloudBar } from "./readaloud.js";
+import { linesOf, renderText } from "./textpanel.js";
 
 const CSS = new URL("local-ocr.css", import.meta.url).href;
 const DEFAULT_FORMATS = ["image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp", "image/tiff"];
@@ -47,27 +55,43 @@ export class LocalOCRElement extends HTMLElement {
     const css = document.createElement("link");
     css.rel = "stylesheet";
     css.href = CSS;
-    const zone = document.createElement("label");
+    const zone = document.createElement("div");
     zone.part = "dropzone";
     zone.className = "zone";
     zone.tabIndex = 0;
+    zone.setAttribute("role", "button");
     const input = document.createElement("input");
     input.type = "file";
+    input.hidden = true;
     const hint = document.createElement("span");
-    hint.textContent = "Drop an image here, paste one, or choose a file. It is read on this device.";
-    zone.append(input, hint);
-    const status = document.createElement("p");
-    status.part = "status";
-    status.className = "status";
-    status.setAttribute("role", "status");
-    status.setAttribute("aria-live", "polite");
-    const text = document.createElement("pre");
-    text.part = "text";
-    text.className = "text";
-    text.hidden = true;
-    root.append(css, zone, status, text);
-    this.#parts = { zone, input, status, text };
+    // the zone's name is this text (label in name): it says what Enter does
+    hint.textContent = "Drop an image here, paste one, or press to choose a file. It is read on this device.";
+    zone.append(hint);
+    const choose = part("button", "choose", { type: "button" }, "Choose an image…");
+    const status = part("p", "status", { role: "status", "aria-live": "polite" });
+    const text = part("div", "text", { tabindex: "0", role: "region", "aria-label": "Text found, in reading order" });
+    const copy = part("button", "copy", { type: "button" }, "Copy text");
+    const copyAlt = part("button", "copy-alt", { type: "button" }, "Copy as alt text");
+    const actions = part("div", "actions", { role: "group", "aria-label": "Copy" });
+    actions.append(copy, copyAlt);
+    const reader = new ReadAloud({ onChange: (r) => this.#reading(r) });
+    const bar = readAloudBar(document, reader);
+    bar.root.part = "readaloud";
+    const result = document.createElement("div");
+    result.className = "result";
+    result.hidden = true;
+    result.append(text, actions, bar.root);
+    root.append(css, zone, input, choose, status, result);
+    this.#parts = { zone, input, status, text, result, reader, bar };
 
+    const pick = () => input.click();
+    zone.addEventListener("click", pick);
+    zone.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" || e.key === " ") { e.preventDefault(); pick(); }
+    });
+    choose.addEventListener("click", pick);
+    copy.addEventListener("click", () => this.#copy(this.#result?.text, "the text"));
+    copyAlt.addEventListener("click", () => this.#copy(this.#result && altText(this.#result), "alt text"));
     input.addEventListener("change", () => { if (input.files[0]) this.#take(input.files[0]); input.value = ""; });
     zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });
     zone.addEventListener("dragleave", () => zone.classList.remove("over"));
@@ -103,15 +127,49 @@ export class LocalOCRElement extends HTMLElement {
     try {
       const page = await this.#engine().read(image);
       this.#result = page;
-      const lines = page.blocks.reduce((n, b) => n + b.lines.length, 0);
-      this.#status(`Read ${name} in ${((performance.now() - started) / 1000).toFixed(1)} s: ${lines} line(s).`);
-      this.#parts.text.textContent = page.text;
-      this.#parts.text.hidden = false;
+      const lines = linesOf(page);
+      const n = `${lines.length} line${lines.length === 1 ? "" : "s"}`;
+      this.#status(`${n} read from ${name} in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
+      this.#show(page, lines, n);
       this.#emit("result", page);
       return page;
     } catch (err) {
       this.#fail(err);
       throw err;
+    }
+  }
+
+  #show(page, lines, n) {
+    const { text, result, reader } = this.#parts;
+    const focused = this.shadowRoot.activeElement !== null || document.activeElement === document.body;
+    renderText(text, page, lines);
+    text.setAttribute("aria-label", `Text found, ${n}, in reading order`);
+    result.hidden = false;
+    reader.load(lines.map(({ line, index }) => ({ text: line.text, index })), page.language || null);
+    if (focused) text.focus();     // unless the person has moved on elsewhere in the page
+  }
+
+  // The line read aloud, highlighted in the text.
+  #reading(reader) {
+    const { text, bar } = this.#parts || {};
+    if (!text) return;
+    bar.update();
+    for (const node of text.querySelectorAll(".reading")) node.classList.remove("reading");
+    text.querySelector("[aria-current]")?.removeAttribute("aria-current");
+    const row = reader.line === null ? null : text.querySelector(`[data-line="${reader.line}"]`);
+    if (!row) return;
+    row.classList.add("reading");
+    row.setAttribute("aria-current", "true");
+    row.scrollIntoView({ block: "nearest", inline: "nearest" });
+  }
+
+  async #copy(value, what) {
+    if (!value) return;
+    try {
+      await navigator.clipboard.writeText(value);
+      this.#status(`Copied ${what} (${value.length} characters).`);
+    } catch (err) {
+      this.#status(`The browser did not allow copying (${err.message || err}).`, true);
     }
   }
 
@@ -135,6 +193,7 @@ export class LocalOCRElement extends HTMLElement {
   }
 
   #stop() {
+    this.#parts.reader.stop();
     if (this.#ocr) this.#ocr.terminate();
     this.#ocr = null;
   }
@@ -164,6 +223,16 @@ export class LocalOCRElement extends HTMLElement {
   #emit(type, detail) {
     this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
   }
+}
+
+// An element of the shadow tree, exposed for ::part() styling under its class name.
+function part(tag, name, attrs = {}, text) {
+  const node = document.createElement(tag);
+  node.part = name;
+  node.className = name;
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (text !== undefined) node.textContent = text;
+  return node;
 }
 
 if (!customElements.get("local-ocr")) customElements.define("local-ocr", LocalOCRElement);

@@ -9,12 +9,12 @@
 //   the text panel: blocks and lines in reading order; low-confidence words marked
 //   hover (or focus) on a line in the picture or in the panel highlights it in both
 
+import { LOW_CONFIDENCE, linesOf, renderText } from "./textpanel.js";
+
+export { LOW_CONFIDENCE, linesOf };
+
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
-
-// Words read with less confidence than this are marked. 0.6: picked by eye on the contract's
-// [0, 1] confidences (mean per-character probability); below it a word is worth a second look.
-export const LOW_CONFIDENCE = 0.6;
 
 // Each line's text is drawn this fraction of its box height: glyphs with ascenders and descenders
 // then fit the detector's box, which hugs the ink.
@@ -33,13 +33,6 @@ function svgEl(tag, attrs) {
   const node = document.createElementNS(SVG, tag);
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
   return node;
-}
-
-// Reading-order lines of a page: [{line, block, index}].
-export function linesOf(page) {
-  const out = [];
-  page.blocks.forEach((block, b) => block.lines.forEach((line) => out.push({ line, block: b, index: out.length })));
-  return out;
 }
 
 let current = null;   // {page, lines} of the result on screen
@@ -101,36 +94,9 @@ function drawOverlay(page, lines) {
   svg.append(lineGroup, words);
 }
 
+// The text panel: a list per block, a list item per line (textpanel.js).
 function drawPanel(page, lines) {
-  const panel = $("text");
-  if (!lines.length) {
-    panel.append(el("p", "empty", "No text was found in this image."));
-    return;
-  }
-  // <p> per block and a block-level span per line: the panel's innerText (and a selection copied
-  // from it) is the page's own text, blank line between blocks.
-  let para = null;
-  let lastBlock = -1;
-  for (const { line, block, index } of lines) {
-    if (block !== lastBlock) {
-      para = el("p", "block");
-      panel.append(para);
-      lastBlock = block;
-    }
-    const row = el("span", "line");
-    row.dataset.line = index;
-    line.words.forEach((word, i) => {
-      if (i) row.append(" ");
-      if (word.confidence < LOW_CONFIDENCE) {
-        const mark = el("mark", "low", word.text);
-        mark.title = `read with ${Math.round(word.confidence * 100)}% confidence`;
-        row.append(mark);
-      } else {
-        row.append(word.text);
-      }
-    });
-    para.append(row);
-  }
+  renderText($("text"), page, lines);
 }
 
 function drawTextLayer(page, lines) {
@@ -197,4 +163,20 @@ export function setupHighlight() {
 
 export function currentPage() {
   return current && current.page;
+}
+
+// The line being read aloud (readaloud.js) in the picture and the panel; null: none. A class of
+// its own, so that hovering other lines does not clear it. The panel scrolls to keep it in view.
+export function markReading(index) {
+  for (const node of document.querySelectorAll(".reading")) node.classList.remove("reading");
+  $("text").querySelector("[aria-current]")?.removeAttribute("aria-current");
+  if (index === null) return;
+  for (const node of document.querySelectorAll(`#overlay .line[data-line="${index}"], #text [data-line="${index}"]`)) {
+    node.classList.add("reading");
+  }
+  const row = $("text").querySelector(`[data-line="${index}"]`);
+  if (!row) return;
+  row.setAttribute("aria-current", "true");
+  const smooth = !matchMedia("(prefers-reduced-motion: reduce)").matches;
+  row.scrollIntoView({ block: "nearest", inline: "nearest", behavior: smooth ? "smooth" : "auto" });
 }
