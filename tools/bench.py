@@ -2,8 +2,9 @@
 (issues 9 and 15).
 
     python -m tools.bench            # or: make bench   (the full run: 20-23 min on 2 shared cores, 25 min
-                                     # from a fresh clone with make's set-up)
-    python -m tools.bench --quick    # smoke test (~4 min): 5 images per set, 3 speed images, 1 cold round;
+                                     # from a fresh clone with make's set-up, before the PP-OCRv6 peer: it
+                                     # reads a page 7-15x slower than localocr and adds ~10 min, estimated)
+    python -m tools.bench --quick    # smoke test (~5 min): 5 images per set, 3 speed images, 1 cold round;
                                      # its results go to bench/out/quick/ only (README untouched)
     python -m tools.bench --render-only   # rewrite bench/results.*, chart and README from bench/out/raw.json
     python -m tools.bench --only localocr rapidocr --skip cpython   # some engines' accuracy alone (no
