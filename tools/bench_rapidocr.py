@@ -97,6 +97,11 @@ class RapidOCRPeer:
         except ImportError as e:
             raise LocalOCRError(f"the PP-OCRv6 peer needs rapidocr=={RAPIDOCR_VERSION} (pip install "
                                 f"'.[bench]', as make bench does): {e}", "rapidocr_missing") from e
+        from importlib.metadata import version
+
+        if version("rapidocr") != RAPIDOCR_VERSION:     # the peer the tables name, not another release
+            raise LocalOCRError(f"the PP-OCRv6 peer is rapidocr=={RAPIDOCR_VERSION}, not {version('rapidocr')}: "
+                                "pip install '.[bench]'", "rapidocr_version")
         cv2.setNumThreads(1)                 # its image operations on one thread too
         self.name = name
         self.engine = RapidOCR(params=PARAMS)
