@@ -255,9 +255,33 @@ def test_partial_runs_print_their_tables_only():
     assert bench.partial_markdown({"accuracy": []}) == ""
 
 
+# Run in a child process: the peer's ~500 MiB of models would otherwise raise this process's peak RSS,
+# which every later child forked from it inherits (tests/test_bounded_memory.py measures one).
+PEER_CHILD = """
+import json, sys
+from localocr.errors import LocalOCRError
+from tools.bench_rapidocr import RapidOCRPeer
+peer = RapidOCRPeer()
+crop = peer.recognize_line(sys.argv[1])
+page = peer.read(sys.argv[2])
+stats = [peer.take_stats(), peer.take_stats()]
+try:
+    peer.read(sys.argv[3])
+    error = None
+except LocalOCRError as e:
+    error = [e.code, str(e)]
+print(json.dumps({"crop": crop, "size": [page.width, page.height], "words": [w.text for w in page.words],
+                  "quads": [w.quad.tolist() for w in page.words], "stats": stats, "error": error}))
+"""
+
+
 def test_the_rapidocr_peer_reads_a_page_after_a_crop(tmp_path):
     """The real peer (skipped without the bench extra): a crop runs the recognizer alone, and the page
     read after it still runs the detector (RapidOCR keeps a call's steps for the next calls)."""
+    import json
+    import subprocess
+    import sys
+
     pytest.importorskip("rapidocr")
     from PIL import Image, ImageDraw, ImageFont
 
@@ -266,13 +290,13 @@ def test_the_rapidocr_peer_reads_a_page_after_a_crop(tmp_path):
     ImageDraw.Draw(page_img).text((40, 50), "TOTAL 12.50", font=font, fill="black")
     page_img.save(tmp_path / "page.png")
     page_img.crop((30, 40, 330, 110)).save(tmp_path / "crop.png")
-    peer = bench_rapidocr.RapidOCRPeer()
-    text, conf = peer.recognize_line(tmp_path / "crop.png")
+    run = subprocess.run([sys.executable, "-c", PEER_CHILD, *(str(tmp_path / n) for n in ("crop.png", "page.png", "missing.png"))],
+                         capture_output=True, text=True, cwd=bench.ROOT, check=True)
+    got = json.loads(run.stdout)
+    text, conf = got["crop"]
     assert text == "TOTAL 12.50" and 0.5 < conf <= 1
-    page = peer.read(tmp_path / "page.png")
-    assert (page.width, page.height) == (480, 160) and [w.text for w in page.words] == ["TOTAL", "12.50"]
-    total, amount = (w.quad for w in page.words)
+    assert got["size"] == [480, 160] and got["words"] == ["TOTAL", "12.50"]
+    total, amount = (np.array(q) for q in got["quads"])
     assert 30 <= total[:, 0].min() < total[:, 0].max() < amount[:, 0].min() < amount[:, 0].max() <= 340
-    assert peer.take_stats() == {"lines": 1, "split_lines": 0} and peer.take_stats()["lines"] == 0
-    with pytest.raises(bench.LocalOCRError, match="rapidocr failed"):
-        peer.read(tmp_path / "missing.png")
+    assert got["stats"] == [{"lines": 1, "split_lines": 0}, {"lines": 0, "split_lines": 0}]
+    assert got["error"][0] == "rapidocr_failed" and "missing.png" in got["error"][1]
