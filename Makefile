@@ -160,9 +160,10 @@ bench-startup: setup chromium $(VENV)/.stamp-bench
 	@command -v npm >/dev/null || { echo "make bench-startup needs npm (Node.js) for tesseract.js"; exit 1; }
 	$(PY) -m tools.bench_startup --runs 3 --json test-artifacts/bench-startup.json
 
-# ---- side-by-side benchmark (issue 9): localocr vs the Tesseract 5 CLI and tesseract.js, see tools/bench.py.
-# Peers from the registries only: Debian's tesseract (installed when missing), npm's tesseract.js pinned
-# by tools/bench_peers/package-lock.json (npm ci, into .cache/bench). Writes bench/ and README's section.
+# ---- side-by-side benchmark (issues 9, 15): localocr vs the Tesseract 5 CLI, tesseract.js and PP-OCRv6 small,
+# see tools/bench.py. Peers from the registries only: Debian's tesseract (installed when missing), npm's
+# tesseract.js pinned by tools/bench_peers/package-lock.json (npm ci, into .cache/bench), PyPI's rapidocr
+# (pyproject's `bench` extra, pinned). Writes bench/ and README's section.
 .PHONY: bench bench-quick tesseract
 TESSERACT_PACKAGES := tesseract-ocr tesseract-ocr-eng
 BENCH_FLAGS ?=
@@ -174,7 +175,8 @@ bench-quick: setup chromium tesseract $(VENV)/.stamp-bench
 tesseract:
 	@dpkg -s $(TESSERACT_PACKAGES) >/dev/null 2>&1 || { $(SUDO) apt-get update && $(SUDO) apt-get install -y $(TESSERACT_PACKAGES); }
 	@command -v npm >/dev/null || { echo "make bench needs npm (Node.js) for tesseract.js"; exit 1; }
-# Playwright (the dev extra) drives Chromium; torch and the training extras are not needed here.
+# Playwright (the dev extra) drives Chromium, the bench extra is rapidocr; torch and the training extras
+# are not needed here.
 $(VENV)/.stamp-bench: pyproject.toml $(VENV)/.stamp-run
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	touch $@

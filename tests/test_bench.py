@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from localocr.evaluate import page_scores
-from tools import bench
+from tools import bench, bench_rapidocr
 
 HEAD = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
 
@@ -160,3 +160,143 @@ def test_readme_updater_touches_only_its_section():
         bench.update_readme(f"{bench.README_END}\n{bench.README_START}\n", "x")
     with pytest.raises(ValueError):
         bench.update_readme(f"{bench.README_START}\n", "x")
+
+
+# ------------------------------------------------------------------------------------------------
+# the PP-OCRv6 small peer (tools/bench_rapidocr.py): rapidocr's output -> Page, with no rapidocr
+
+
+class FakeRapidOutput:
+    """The fields of rapidocr's RapidOCROutput that the peer reads (boxes float32 [N, 4, 2])."""
+
+    def __init__(self, lines, word_results=()):
+        self.boxes = np.array([b for b, _, _ in lines], np.float32).reshape(-1, 4, 2)
+        self.txts = tuple(t for _, t, _ in lines)
+        self.scores = tuple(s for _, _, s in lines)
+        self.word_results = word_results
+
+
+def corners(left, top, width, height):
+    return np.array(quad(left, top, width, height), np.float64).reshape(4, 2)
+
+
+def test_line_split_cuts_the_quad_by_character_count():
+    # "AB CDEF" over 70 px: 10 px a character; the space takes its share but belongs to no word
+    (a, qa), (b, qb) = bench_rapidocr.split_line_words("AB CDEF", corners(100, 10, 70, 20))
+    assert (a, b) == ("AB", "CDEF")
+    np.testing.assert_allclose(qa, corners(100, 10, 20, 20))
+    np.testing.assert_allclose(qb, corners(130, 10, 40, 20))
+    # a slanted line: the cuts follow its top and bottom edges
+    slanted = np.array([[0, 10], [100, 0], [100, 20], [0, 30]], np.float64)
+    (_, q1), (_, q2) = bench_rapidocr.split_line_words("ab  cd", slanted)    # two spaces: 6 characters
+    np.testing.assert_allclose(q1, [[0, 10], [100 / 3, 10 - 10 / 3], [100 / 3, 30 - 10 / 3], [0, 30]])
+    np.testing.assert_allclose(q2[:2], [[200 / 3, 10 - 20 / 3], [100, 0]])
+    assert bench_rapidocr.split_line_words("   ", slanted) == []
+
+
+def test_rapidocr_word_boxes_are_used_when_they_are_the_lines_words():
+    out = FakeRapidOutput(
+        [(corners(10, 10, 200, 20), "TOTAL  60.31", 0.9),       # rapidocr's own words: used
+         (corners(10, 50, 100, 20), "RM60.31", 0.8)],           # its words cut "RM60.31": split ourselves
+        word_results=((("TOTAL", 0.99, quad(12, 10, 60, 20)), ("60.31", 0.98, quad(150, 10, 55, 20))),
+                      (("RM", 0.9, quad(10, 50, 20, 20)), ("60.31", 0.9, quad(60, 50, 50, 20)))))
+    page, split = bench_rapidocr.output_to_page(out, 400, 200)
+    assert split == 1 and (page.width, page.height, page.backend) == (400, 200, "PP-OCRv6 small")
+    assert [ln.text for ln in page.lines] == ["TOTAL 60.31", "RM60.31"]
+    total, amount, rm = page.words
+    np.testing.assert_array_equal(amount.quad, corners(150, 10, 55, 20))
+    assert total.confidence == pytest.approx(0.9)                       # the line's score
+    np.testing.assert_allclose(rm.quad, corners(10, 50, 100, 20))       # one word: the whole region
+    np.testing.assert_array_equal(page.blocks[0].quad, corners(10, 10, 200, 60))
+    # word lists that do not line up with the lines (rapidocr drops an empty one): every line split
+    out.word_results = out.word_results[:1]
+    assert bench_rapidocr.output_to_page(out, 400, 200)[1] == 2
+
+
+def test_empty_rapidocr_output_is_an_empty_page():
+    class Nothing:      # RapidOCROutput() when nothing is found: every field None
+        boxes = txts = scores = None
+        word_results = (("", 1.0, None),)
+
+    page, split = bench_rapidocr.output_to_page(Nothing(), 64, 32)
+    assert page.blocks == [] and page.text == "" and split == 0
+    out = FakeRapidOutput([(corners(0, 0, 10, 10), " ", 0.7)])
+    assert bench_rapidocr.output_to_page(out, 64, 32)[0].lines == []
+
+
+def test_rapidocr_pages_score_through_the_evaluation_code():
+    out = FakeRapidOutput([(corners(10, 10, 200, 20), "TOTAL 60.31", 0.9)])   # no word boxes: split
+    page, _ = bench_rapidocr.output_to_page(out, 400, 200)
+    word_gt = {"words": [{"text": "TOTAL", "quad": quad(10, 10, 90, 20)}, {"text": "60.31", "quad": quad(120, 10, 90, 20)}]}
+    assert page_scores(page, word_gt)["e2e"] == (2, 2, 2)
+    line_gt = {"lines": [{"text": "TOTAL 60.31", "quad": quad(10, 10, 200, 20)}]}
+    s = page_scores(page, line_gt)
+    assert s["e2e"] == (1, 1, 1) and s["cer"] == (0, 11)
+
+
+def test_the_peer_note_says_how_lines_became_words():
+    rows = [{"kind": "page", "set": "funsd_train", "engine": "PP-OCRv6 small", "peer_stats": {"lines": 40, "split_lines": 3}},
+            {"kind": "crop", "set": "iiit5k_train", "engine": "PP-OCRv6 small", "peer_stats": {"lines": 0, "split_lines": 0}}]
+    note = bench.rapidocr_note({"rapidocr": "3.10.0", "models": {"PP-OCRv6_rec_small.onnx": "21.2 MB"}}, rows)
+    assert "rapidocr 3.10.0" in note and "PP-OCRv6_rec_small.onnx (21.2 MB)" in note
+    assert "cut by character count" in note and "funsd_train 3/40" in note and "iiit5k" not in note
+    res = fake_results()
+    res["versions"]["rapidocr"] = {"rapidocr": "3.10.0", "models": {}}
+    assert "rapidocr 3.10.0" in bench.render_markdown(res)
+    assert "rapidocr 3" not in bench.render_markdown(fake_results())     # no peer, no note
+
+
+def test_partial_runs_print_their_tables_only():
+    res = fake_results()
+    res["cpython"]["engines"]["PP-OCRv6 small"] = {"median_s": 3.2, "p90_s": 5.0}     # no RSS measured
+    md = bench.partial_markdown({"accuracy": res["accuracy"], "cpython": res["cpython"]})
+    assert "| sroie_train | 40 | localocr | 0.500 |" in md and "Versions" not in md
+    assert "| PP-OCRv6 small | CPython, 1 thread | | | 3.20 / 5.00 s | | |  |" in md
+    assert bench.partial_markdown({"accuracy": []}) == ""
+
+
+# Run in a child process: the peer's ~500 MiB of models would otherwise raise this process's peak RSS,
+# which every later child forked from it inherits (tests/test_bounded_memory.py measures one).
+PEER_CHILD = """
+import json, sys
+from localocr.errors import LocalOCRError
+from tools.bench_rapidocr import RapidOCRPeer
+peer = RapidOCRPeer()
+crop = peer.recognize_line(sys.argv[1])
+page = peer.read(sys.argv[2])
+stats = [peer.take_stats(), peer.take_stats()]
+try:
+    peer.read(sys.argv[3])
+    error = None
+except LocalOCRError as e:
+    error = [e.code, str(e)]
+print(json.dumps({"crop": crop, "size": [page.width, page.height], "words": [w.text for w in page.words],
+                  "quads": [w.quad.tolist() for w in page.words], "stats": stats, "error": error}))
+"""
+
+
+def test_the_rapidocr_peer_reads_a_page_after_a_crop(tmp_path):
+    """The real peer (skipped without the bench extra): a crop runs the recognizer alone, and the page
+    read after it still runs the detector (RapidOCR keeps a call's steps for the next calls)."""
+    import json
+    import subprocess
+    import sys
+
+    pytest.importorskip("rapidocr")
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 40)
+    page_img = Image.new("RGB", (480, 160), "white")
+    ImageDraw.Draw(page_img).text((40, 50), "TOTAL 12.50", font=font, fill="black")
+    page_img.save(tmp_path / "page.png")
+    page_img.crop((30, 40, 330, 110)).save(tmp_path / "crop.png")
+    run = subprocess.run([sys.executable, "-c", PEER_CHILD, *(str(tmp_path / n) for n in ("crop.png", "page.png", "missing.png"))],
+                         capture_output=True, text=True, cwd=bench.ROOT, check=True)
+    got = json.loads(run.stdout)
+    text, conf = got["crop"]
+    assert text == "TOTAL 12.50" and 0.5 < conf <= 1
+    assert got["size"] == [480, 160] and got["words"] == ["TOTAL", "12.50"]
+    total, amount = (np.array(q) for q in got["quads"])
+    assert 30 <= total[:, 0].min() < total[:, 0].max() < amount[:, 0].min() < amount[:, 0].max() <= 340
+    assert got["stats"] == [{"lines": 1, "split_lines": 0}, {"lines": 0, "split_lines": 0}]
+    assert got["error"][0] == "rapidocr_failed" and "missing.png" in got["error"][1]

@@ -1,13 +1,18 @@
-"""Side-by-side benchmark: localocr against Tesseract 5 (CLI) and tesseract.js, in one run (issue 9).
+"""Side-by-side benchmark: localocr against Tesseract 5 (CLI), tesseract.js and PP-OCRv6 small, in one run
+(issues 9 and 15).
 
     python -m tools.bench            # or: make bench   (the full run: 20-23 min on 2 shared cores, 25 min
-                                     # from a fresh clone with make's set-up)
-    python -m tools.bench --quick    # smoke test (~4 min): 5 images per set, 3 speed images, 1 cold round;
+                                     # from a fresh clone with make's set-up, before the PP-OCRv6 peer: it
+                                     # reads a page 7-15x slower than localocr and adds ~10 min, estimated)
+    python -m tools.bench --quick    # smoke test (~5 min): 5 images per set, 3 speed images, 1 cold round;
                                      # its results go to bench/out/quick/ only (README untouched)
     python -m tools.bench --render-only   # rewrite bench/results.*, chart and README from bench/out/raw.json
+    python -m tools.bench --only localocr rapidocr --skip cpython   # some engines' accuracy alone (no
+                                     # browser part; a partial run: bench/out/partial/ only)
 
 Peers come from the registries only: the Debian packages `tesseract-ocr` + `tesseract-ocr-eng` (the
-Makefile installs them when missing) and the npm packages pinned in tools/bench_peers/package.json,
+Makefile installs them when missing), PyPI's rapidocr (pyproject's `bench` extra, pinned) and the npm
+packages pinned in tools/bench_peers/package.json,
 installed with `npm ci` (npm checks every tarball against package-lock.json's integrity hashes) into
 .cache/bench/npm and served by serve.py's server from our own origin, never a CDN.
 
@@ -15,13 +20,16 @@ What it measures (every engine on the same machine, in the same run, interleaved
 - accuracy on the validation split (localocr.splits) of every set in ../shared/data, with
   `localocr.evaluate.evaluate_set` (the `localocr-eval` code) for every engine: localocr (CPython,
   the models in web/models), the tesseract CLI with Debian's English data, and the same CLI with the
-  English data tesseract.js loads (@tesseract.js-data/eng 4.0.0_best_int). Tesseract's TSV output
+  English data tesseract.js loads (@tesseract.js-data/eng 4.0.0_best_int), and PP-OCRv6 small
+  (rapidocr 3.10.0 from PyPI with its bundled models, tools/bench_rapidocr.py). Tesseract's TSV output
   becomes a `Page` (words with boxes, lines, blocks) that the same metrics read; crop sets run the CLI
-  with --psm 7 (one text line). Both run on one thread (OMP_THREAD_LIMIT=1, onnxruntime intra-op 1):
+  with --psm 7 (one text line); rapidocr's regions become lines of a `Page` the same way, and crop
+  sets run its recognizer alone. All run on one thread (OMP_THREAD_LIMIT=1, onnxruntime intra-op 1):
   on 2 busy cores more threads only contend.
 - CPython speed on the 20 browser images: seconds per image, localocr (models loaded once) vs the
-  tesseract CLI (one process per image, as a user runs it; its start-up alone is reported too), and
-  peak RSS (localocr: a fresh process that reads the 20 images; tesseract: the largest CLI process).
+  tesseract CLI (one process per image, as a user runs it; its start-up alone is reported too) vs
+  rapidocr (models loaded once), and peak RSS (localocr, rapidocr: a fresh process that reads the 20
+  images; tesseract: the largest CLI process).
 - browser speed in headless Debian Chromium, one page per engine: localocr with WASM threads and on
   one WASM thread, tesseract.js 7; cold start (fresh context: empty cache) from navigation to the
   first result, warm start (reload: HTTP cache / tesseract.js's IndexedDB copy of its data), then 50
@@ -57,6 +65,7 @@ import numpy as np
 from localocr.errors import LocalOCRError
 from localocr.evaluate import evaluate_set, load_set
 from localocr.result import Block, Line, Page, Word
+from tools import bench_rapidocr
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
@@ -221,6 +230,8 @@ class TesseractCLI:
 
 
 def tesseract_version() -> str:
+    if shutil.which("tesseract") is None:
+        return ""
     out = subprocess.run(["tesseract", "--version"], capture_output=True, text=True)
     first = (out.stdout or out.stderr).splitlines()
     return first[0].split()[-1] if first else ""
@@ -378,6 +389,8 @@ def accuracy(sets: list[Path], engines: dict, limit: int | None, log) -> list[di
             r = evaluate_set(engine, str(folder), "val", limit, casefold=folder.name in CASEFOLD_SETS)
             r["engine"] = name
             r["wall_s"] = time.perf_counter() - t0
+            if hasattr(engine, "take_stats"):       # rapidocr: how many lines had their words split
+                r["peer_stats"] = engine.take_stats()
             rows.append(r)
             log(f"  {r['set']:16s} {name:22s} n={r['images']:4d} " +
                 (f"acc={r['accuracy']:.3f} " if r["kind"] == "crop" else f"e2e={r['e2e_f1']:.3f} bow={r['bow_f1']:.3f} ")
@@ -655,7 +668,7 @@ def speed_table(res: dict) -> str:
         for name, e in cp["engines"].items():
             rss = cp["peak_rss_kib"].get(name)
             out.append(f"| {name} | CPython, 1 thread | | | {e['median_s']:.2f} / {e['p90_s']:.2f} s | | | "
-                       f"peak RSS {rss / 1024:.0f} MiB |")
+                       + (f"peak RSS {rss / 1024:.0f} MiB |" if rss else " |"))
     return "\n".join(out)
 
 
@@ -684,10 +697,14 @@ def notes(res: dict) -> list[str]:
         "words per page; case-sensitive except SROIE (all-capitals labels of mixed-case receipts). s/img: wall time per image on one thread, the CLI's own start-up "
         "included.",
     ]
+    rapid = v.get("rapidocr")
+    if rapid:
+        lines.append(rapidocr_note(rapid, [r for r in res.get("accuracy", []) if r["engine"] == bench_rapidocr.ENGINE_NAME]))
     if cp:
         lines.append(f"CPython: the {len(cp['images'])} speed images (SROIE, FUNSD, IC15 validation), "
                      f"median of {cp['rounds']} interleaved reads each; the tesseract CLI starts once per image "
-                     f"(its start-up alone: {cp['tesseract_startup_s']:.2f} s); localocr's models are loaded once.")
+                     f"(its start-up alone: {cp['tesseract_startup_s']:.2f} s); the models of "
+                     + " and ".join(n for n in cp["engines"] if n != "tesseract") + " are loaded once.")
     if web:
         req = web["requests"]
         lines.append(
@@ -701,6 +718,28 @@ def notes(res: dict) -> list[str]:
     return lines
 
 
+def partial_markdown(res: dict) -> str:
+    """The tables of a partial run (--skip / --only), without the notes, which describe a whole run."""
+    out = [accuracy_table(res["accuracy"]), ""] if res.get("accuracy") else []
+    if res.get("cpython"):
+        out += [speed_table(res), ""]
+    return "\n".join(out)
+
+
+def rapidocr_note(rapid: dict, rows: list[dict]) -> str:
+    """The PP-OCRv6 small peer: what runs, and how its line boxes became words (per word-level set)."""
+    split = [f"{r['set']} {r['peer_stats']['split_lines']}/{r['peer_stats']['lines']}" for r in rows
+             if r["kind"] == "page" and r.get("peer_stats", {}).get("lines")]
+    models = ", ".join(f"{name} ({info})" for name, info in rapid["models"].items())
+    return (f"{bench_rapidocr.ENGINE_NAME}: rapidocr {rapid['rapidocr']} (PyPI, Apache-2.0) with the models its wheel "
+            f"bundles: {models}; `RapidOCR()`'s defaults on onnxruntime, 1 thread (OpenCV too). Each detected region "
+            "is a line (and a line segment for line-level sets); its words are rapidocr's own word boxes "
+            "(`return_word_box`, from the recognizer's CTC columns) where they are the line's whitespace-separated "
+            "words, else the region is cut by character count at the spaces"
+            + (f" (lines cut that way: {', '.join(split)})" if split else "") +
+            ". Crop sets: its recognizer alone (no detector, no direction classifier).")
+
+
 def render_markdown(res: dict) -> str:
     out = ["### Accuracy", "", accuracy_table(res["accuracy"]), "",
            "### Speed, download and memory", "", speed_table(res), ""]
@@ -708,7 +747,8 @@ def render_markdown(res: dict) -> str:
     return "\n".join(out) + "\n"
 
 
-ENGINE_COLOURS = {"localocr": "#1f77b4", "tesseract": "#d62728", "tesseract (js data)": "#ff7f0e"}
+ENGINE_COLOURS = {"localocr": "#1f77b4", "tesseract": "#d62728", "tesseract (js data)": "#ff7f0e",
+                  bench_rapidocr.ENGINE_NAME: "#2ca02c"}
 
 
 def chart_svg(rows: list[dict], width: int = 640, height: int = 400) -> str:
@@ -799,10 +839,12 @@ def update_readme(text: str, section: str) -> str:
 
 
 def readme_section(res: dict) -> str:
-    return ("Side by side with Tesseract and tesseract.js on this machine, measured by `make bench` "
+    return ("Side by side with Tesseract, tesseract.js and PP-OCRv6 small on this machine, measured by `make bench` "
             "(`tools/bench.py`, which says what each figure is; `make bench-quick` is a smoke test of the same "
-            "steps). It installs the peers from the registries (Debian's tesseract, npm's tesseract.js pinned by "
-            "`tools/bench_peers/package-lock.json`) and serves tesseract.js from our own origin. Full results: "
+            "steps; `python -m tools.bench --only localocr rapidocr --quick` looks at some engines alone). It "
+            "installs the peers from the registries (Debian's tesseract, npm's tesseract.js pinned by "
+            "`tools/bench_peers/package-lock.json`, PyPI's rapidocr 3.10.0 with its bundled PP-OCRv6 small "
+            "models) and serves tesseract.js from our own origin. Full results: "
             "[bench/results.md](bench/results.md), [bench/results.json](bench/results.json).\n\n"
             "![accuracy vs seconds per image](bench/chart.svg)\n\n" + render_markdown(res))
 
@@ -827,7 +869,7 @@ def machine() -> dict:
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": mem, "os": osname, "python": platform.python_version()}
 
 
-def versions(modules: Path | None) -> dict:
+def versions(modules: Path | None, rapidocr: bool = True) -> dict:
     import onnxruntime
 
     import localocr
@@ -846,7 +888,8 @@ def versions(modules: Path | None) -> dict:
             "pyodide": src.get("pyodide", "").split("@")[-1],
             "tesseract": tesseract_version(), "tesseract_deb": debian_version("tesseract-ocr"),
             "tesseract_eng_deb": debian_version("tesseract-ocr-eng"),
-            "npm": npm_versions(modules) if modules else {}}
+            "npm": npm_versions(modules) if modules else {},
+            "rapidocr": bench_rapidocr.versions() if rapidocr else {}}
 
 
 def write_results(res: dict, target: Path, readme: bool) -> None:
@@ -863,13 +906,36 @@ def write_results(res: dict, target: Path, readme: bool) -> None:
         README.write_text(update_readme(README.read_text(), readme_section(res)))   # read right before writing
 
 
+ENGINE_CHOICES = ("localocr", "tesseract", "tesseract-js", "rapidocr")     # --only's names
+
+
+def make_engines(only: set, modules: Path | None) -> dict:
+    """Display name -> engine (read / recognize_line) for the chosen ones of ENGINE_CHOICES."""
+    engines: dict = {}
+    if "localocr" in only:
+        from localocr import OCR
+        from localocr.backends.onnxruntime import OnnxRuntimeBackend
+
+        engines["localocr"] = OCR(backend=OnnxRuntimeBackend(threads=1))
+    if "tesseract" in only:
+        engines["tesseract"] = TesseractCLI(name="tesseract")
+    if "tesseract-js" in only:
+        engines["tesseract (js data)"] = TesseractCLI(tesseract_js_data(modules), name="tesseract (js data)")
+    if "rapidocr" in only:
+        engines[bench_rapidocr.ENGINE_NAME] = bench_rapidocr.RapidOCRPeer()
+    return engines
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true",
                     help="smoke test: 5 images per set, 3 speed images, 1 cold round, 6 reads; writes bench/out/quick/")
     ap.add_argument("--limit", type=int, help="at most N validation images per set (default: all)")
     ap.add_argument("--skip", nargs="*", default=[], choices=["accuracy", "cpython", "browser"],
-                    help="leave parts out (a partial run writes only under bench/out/)")
+                    help="leave parts out (a partial run writes only under bench/out/partial/)")
+    ap.add_argument("--only", nargs="+", choices=ENGINE_CHOICES, metavar="ENGINE",
+                    help=f"accuracy and CPython speed of these engines only ({', '.join(ENGINE_CHOICES)}); no "
+                         "browser part: a partial run, written under bench/out/partial/")
     ap.add_argument("--no-readme", action="store_true", help="do not update README.md")
     ap.add_argument("--render-only", action="store_true",
                     help="measure nothing: rewrite bench/results.*, the chart and README from bench/out/raw.json")
@@ -881,7 +947,9 @@ def main(argv=None) -> int:
         write_results(res, RESULTS, readme=not args.no_readme)
         print(render_markdown(res))
         return 0
-    if shutil.which("tesseract") is None:
+    only = set(args.only or ENGINE_CHOICES)
+    skip = set(args.skip) | ({"browser"} if args.only else set())   # --only: no browser part
+    if only & {"tesseract", "tesseract-js"} and shutil.which("tesseract") is None:
         log("bench: no `tesseract` command: install the Debian packages tesseract-ocr tesseract-ocr-eng (make bench does)")
         return 2
     if not data_sets():
@@ -893,49 +961,53 @@ def main(argv=None) -> int:
     res = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
            "quick": args.quick, "limit": limit, "machine": {**machine(), "load_start": load_avg()}}
     loads = res["machine"]["load_phases"] = {}     # 1-minute load average after each part
-    log("bench: set-up of tesseract.js (npm ci, verified by package-lock.json) and the served site")
-    modules = npm_install()
-    site = build_site(modules, images)
-    res["versions"] = versions(modules)
-
-    from localocr import OCR
-    from localocr.backends.onnxruntime import OnnxRuntimeBackend
-
-    localocr_engine = OCR(backend=OnnxRuntimeBackend(threads=1))
-    tess = TesseractCLI(name="tesseract")
-    engines = {"localocr": localocr_engine, "tesseract": tess,
-               "tesseract (js data)": TesseractCLI(tesseract_js_data(modules), name="tesseract (js data)")}
-    if "accuracy" not in args.skip:
+    modules = site = None
+    if "browser" not in skip or "tesseract-js" in only:
+        log("bench: set-up of tesseract.js (npm ci, verified by package-lock.json) and the served site")
+        modules = npm_install()
+    if "browser" not in skip:
+        site = build_site(modules, images)
+    res["versions"] = versions(modules, rapidocr="rapidocr" in only)
+    engines = make_engines(only, modules)
+    if "accuracy" not in skip:
         log(f"bench: accuracy on the validation splits ({'at most %d per set' % limit if limit else 'all'})")
         res["accuracy"] = accuracy(data_sets(), engines, limit, log)
         loads["accuracy"] = load_avg()[0]
-    if "cpython" not in args.skip:
-        log(f"bench: CPython speed, {len(images)} images, localocr vs tesseract CLI, interleaved")
+    if "cpython" not in skip:
+        timed = {n: e for n, e in engines.items() if n != "tesseract (js data)"}   # the same CLI
+        log(f"bench: CPython speed, {len(images)} images, {', '.join(timed)}, interleaved")
         rounds = 1 if args.quick else CPYTHON_ROUNDS
         cp = {"images": [image_key(i) for i in images], "rounds": rounds,
-              "engines": cpython_speed(images, {"localocr": localocr_engine, "tesseract": tess}, rounds)}
-        cp["tesseract_startup_s"] = tesseract_startup_s(tess, 1 if args.quick else 5)
-        cp["peak_rss_kib"] = {"localocr": localocr_peak_rss(images),
-                              "tesseract": max(tess.peak_rss_kib(str(i)) for i in images),
-                              "probe_alone": peak_rss_kib(["true"])}
+              "engines": cpython_speed(images, timed, rounds)}
+        rss = cp["peak_rss_kib"] = {}
+        if "localocr" in timed:
+            rss["localocr"] = localocr_peak_rss(images)
+        if "tesseract" in timed:
+            cp["tesseract_startup_s"] = tesseract_startup_s(timed["tesseract"], 1 if args.quick else 5)
+            rss["tesseract"] = max(timed["tesseract"].peak_rss_kib(str(i)) for i in images)
+        if bench_rapidocr.ENGINE_NAME in timed:
+            # a fresh process (python -m tools.bench_rapidocr IMAGE...), as for localocr
+            rss[bench_rapidocr.ENGINE_NAME] = peak_rss_kib([sys.executable, "-m", "tools.bench_rapidocr",
+                                                            *map(str, images)])
+        rss["probe_alone"] = peak_rss_kib(["true"])
         res["cpython"] = cp
         loads["cpython"] = load_avg()[0]
-    if "browser" not in args.skip:
+    if "browser" not in skip:
         log(f"bench: browser, {len(images)} images, {', '.join(WEB_ENGINES)}, interleaved")
         res["browser"] = web_bench(site, images, 1 if args.quick else COLD_ROUNDS,
                                    3 * len(images) if args.quick else BROWSER_READS, log)
         loads["browser"] = load_avg()[0]
     res["machine"]["load_end"] = load_avg()
     res["wall_s"] = time.perf_counter() - t_start
-    complete = not args.skip
-    out_dir = RESULTS / "out" / ("quick" if args.quick else "")
+    complete = not skip
+    out_dir = RESULTS / "out" / ("quick" if args.quick else "" if complete else "partial")
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "raw.json").write_text(json.dumps(res, indent=1, ensure_ascii=False))
-    md = render_markdown(res) if complete else ""
+    md = render_markdown(res) if complete else partial_markdown(res)
     target = out_dir if args.quick or not complete else RESULTS
     if complete:
         write_results(res, target, readme=not args.quick and not args.no_readme)
-    print(md or json.dumps({k: res[k] for k in res if k in ("accuracy", "cpython")}, indent=1, default=str)[:4000])
+    print(md)
     log(f"bench: done in {res['wall_s'] / 60:.1f} min; results in {target}")
     off = (res.get("browser") or {}).get("requests", {}).get("off_origin")
     if off:
