@@ -182,7 +182,8 @@ def parse_pages(spec, count: int) -> list[int]:
     return sorted(chosen)
 
 
-def check_page_count(numbers: list[int], count: int, max_pages: int = MAX_PAGES) -> None:
+def check_page_count(numbers: list[int], count: int, max_pages: int | None = None) -> None:
+    max_pages = MAX_PAGES if max_pages is None else max_pages
     if len(numbers) > max_pages:
         raise LocalOCRError(f"This document has {count} pages; at most {max_pages} are read at once. "
                             f"Choose pages (--pages 1-{max_pages}, or pages=...).", "too_many_pages")
@@ -211,10 +212,9 @@ def choose_dpi(facts: PageFacts, max_pixels: int) -> float:
     if w <= 0 or h <= 0:
         raise LocalOCRError("A page of this PDF has no size.", "bad_pdf")
     dpi = LEGIBLE_DPI
-    if len(facts.images) == 1 and not facts.has_text:
-        iw, ih = facts.images[0]
-        if iw > 0 and ih > 0 and abs((iw / ih) / (w / h) - 1) < 0.03:
-            dpi = iw / (w / 72.0)
+    native = scan_dpi(facts)
+    if native:
+        dpi = native
     elif facts.font_sizes:
         size = median(facts.font_sizes)
         if size > 0:
@@ -222,6 +222,22 @@ def choose_dpi(facts: PageFacts, max_pixels: int) -> float:
     dpi = min(max(dpi, MIN_DPI), MAX_DPI)
     fit = 72.0 * math.sqrt(max_pixels / (w * h))
     return min(dpi, fit)
+
+
+def scan_dpi(facts: PageFacts) -> float | None:
+    """The resolution of a scanned page's one image (one image, no text layer, the page's shape)."""
+    if len(facts.images) != 1 or facts.has_text or facts.width_pt <= 0 or facts.height_pt <= 0:
+        return None
+    iw, ih = facts.images[0]
+    if iw <= 0 or ih <= 0 or abs((iw / ih) / (facts.width_pt / facts.height_pt) - 1) >= 0.03:
+        return None
+    return iw / (facts.width_pt / 72.0)
+
+
+def is_native(facts: PageFacts, dpi: float) -> bool:
+    """Whether `dpi` takes a scan's pixels 1:1: then its image is taken as it is, not rendered."""
+    native = scan_dpi(facts)
+    return native is not None and abs(dpi - native) < 1e-6 * native
 
 
 def render_size(facts: PageFacts, dpi: float) -> tuple[int, int]:
@@ -401,7 +417,7 @@ def _pdf_steps(ocr, data, pages, keep_text, name, password, on_page):
         for i, n in enumerate(numbers):
             facts = pdf.facts(n - 1)
             dpi = choose_dpi(facts, ocr.max_pixels)
-            im = pdf.render(n - 1, facts, dpi)
+            im = (is_native(facts, dpi) and pdf.scan_image(n - 1)) or pdf.render(n - 1, facts, dpi)
             dpi = 72.0 * im.size[0] / facts.width_pt
             lines = pdf.text_lines(n - 1, facts, dpi) if keep_text and facts.has_text else []
             if lines:

@@ -60,6 +60,30 @@ class PdfSource:
                  if i < len(text) and not text[i].isspace()]
         return PageFacts(float(w), float(h), images, has_text=bool(text.strip()), font_sizes=sizes)
 
+    def scan_image(self, index: int):
+        """A scanned page's one image, decoded as it is stored (exact pixels: no resampling, as a
+        rendering at even its own resolution does), when it is drawn upright over the whole page;
+        else None (then the page is rendered)."""
+        page = self.doc[index]
+        if page.get_rotation() % 360:
+            return None
+        w, h = page.get_size()
+        objs = list(page.get_objects(filter=(self._raw.FPDF_PAGEOBJ_IMAGE,), max_depth=3))
+        if len(objs) != 1:
+            return None
+        m = objs[0].get_matrix()
+        a, b, c, d, e, f = (float(v) for v in m.get())
+        tol = 0.01 * max(w, h)
+        if abs(b) > 1e-6 or abs(c) > 1e-6 or abs(a - w) > tol or abs(d - h) > tol or abs(e) > tol or abs(f) > tol:
+            return None
+        try:
+            im = objs[0].get_bitmap(render=False).to_pil()
+        except Exception:           # an image PDFium will only render
+            return None
+        if im.mode not in ("L", "RGB"):
+            im = im.convert("RGB")
+        return im
+
     def render(self, index: int, facts: PageFacts, dpi: float):
         """The page as an RGB PIL image of exactly render_size(facts, dpi), over white."""
         page = self.doc[index]
