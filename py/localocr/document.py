@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as _dt
 import io
 import math
+import os
 from dataclasses import dataclass, field
 from statistics import median
 from xml.sax.saxutils import escape, quoteattr
@@ -394,7 +395,16 @@ def _jpeg_as_is(data: bytes, im) -> PageImage | None:
 
 def page_source_of_image(src, im) -> PageSource:
     """The PageSource of a page read from one image: its resolution and picture."""
-    picture = _jpeg_as_is(bytes(src), im) if isinstance(src, (bytes, bytearray, memoryview)) else None
+    data = None
+    if isinstance(src, (bytes, bytearray, memoryview)):
+        data = bytes(src)
+    elif isinstance(src, (str, os.PathLike)) and str(src).lower().endswith((".jpg", ".jpeg", ".jfif")):
+        try:
+            with open(src, "rb") as f:
+                data = f.read()
+        except OSError:
+            data = None
+    picture = _jpeg_as_is(data, im) if data else None
     return PageSource(1, image_dpi(im, im.size), "none", picture or PageImage.of(im))
 
 

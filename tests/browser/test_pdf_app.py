@@ -152,3 +152,48 @@ def test_bad_pdfs_and_read_of_a_pdf_say_so(doc_app):
     }""", [[b64(b"%PDF-1.5 nothing else"), b64(encrypted_pdf())], OPTIONS])
     assert [e[0] for e in errors] == ["bad_pdf", "pdf_encrypted", "pdf"], errors
     assert "readDocument" in errors[2][1]
+
+
+# ---------------------------------------------------------------- the app: drop a PDF
+
+
+def test_app_reads_a_dropped_pdf_page_by_page(browser, tmp_path):
+    from test_app import add_files, boot, contract_models, settled, shot, shown
+
+    ims = pages()
+    pdf = lossless_pdf(ims)
+    with serving(WEB, isolation=True) as (base, server):
+        app = boot(browser, base, server, models=contract_models())
+        page = app.page
+        assert poll(page, "document.documentElement.dataset.models") == "ready"
+        assert not [u for u in app.requests if "/vendor/pdfjs/" in u]
+        add_files(page, [("scan.pdf", "application/pdf", pdf)])
+        result = settled(page, len(ims))
+        assert [r[:2] for r in result] == [[f"scan.pdf · page {i + 1}", "done"] for i in range(len(ims))]
+        from localocr import OCR
+        from localocr.backends.onnxruntime import OnnxRuntimeBackend
+
+        m = contract_models()
+        expected = OCR(m["detector.int8.onnx"], m["recognizer.int8.onnx"], OnnxRuntimeBackend(threads=1)).read_pdf(pdf)
+        for i, e in enumerate(expected.pages):
+            got = shown(page, i)
+            assert got["page"]["text"] == e.text
+            assert "page %d of %d" % (i + 1, len(ims)) in page.text_content("#result-meta")
+        shot(page, "result-pdf")
+        downloads = {}
+        for button in ("#dl-pdf", "#dl-alto", "#dl-txt"):
+            with page.expect_download() as info:
+                page.click(button)
+            downloads[button] = (info.value.suggested_filename, Path(info.value.path()).read_bytes())
+        assert [d[0] for d in downloads.values()] == ["scan.pdf", "scan.alto.xml", "scan.txt"]
+        assert downloads["#dl-txt"][1].decode() == expected.to_text()
+        assert downloads["#dl-pdf"][1].startswith(b"%PDF-1.7")
+        from test_document import pdftotext_words, validate
+
+        got_words = pdftotext_words(downloads["#dl-pdf"][1], tmp_path)
+        assert [[w for w, _ in p] for p in got_words] == [[w for w, _ in p] for p in pdftotext_words(expected.to_pdf(), tmp_path)]
+        validate("alto-4-4.xsd", downloads["#dl-alto"][1].decode())
+        assert [u for u in app.requests if not u.startswith(base)] == []
+        assert server.handler_class.csp_reports == []
+        assert app.console == []
+        app.context.close()
