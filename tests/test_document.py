@@ -400,12 +400,7 @@ def test_cli_several_images_into_one_pdf(fake_models, tmp_path, capsys):
 # ---------------------------------------------------------------- real models, real pages
 
 
-@pytest.fixture(scope="module")
-def real_ocr():
-    try:
-        return OCR()
-    except LocalOCRError as e:
-        pytest.skip(f"no bundled models: {e}")
+from test_golden import ocr  # noqa: E402,F401 (fixture: the bundled models, or skip)
 
 
 def real_or_synthetic_pages():
@@ -418,17 +413,17 @@ def real_or_synthetic_pages():
 
 @pytest.mark.models
 @needs_pdftotext
-def test_real_pages_pdf_round_trip(real_ocr, tmp_path):
+def test_real_pages_pdf_round_trip(ocr, tmp_path):
     pages = real_or_synthetic_pages()
     src = pdf_of(pages, resolution=150)
-    doc = real_ocr.read_pdf(src)
+    doc = ocr.read_pdf(src)
     assert len(doc.pages) == len(pages)
     for page, im in zip(doc.pages, pages):
         assert (page.width, page.height) == im.size and page.source.dpi == pytest.approx(150)
         assert len(page.words) >= 5
         # rendered 1:1: the page's pixels are its JPEG's (Pillow stores "L" pages as JPEG), so
         # it reads as that JPEG does
-        assert page.text == real_ocr.read(jpeg_of(im)).text
+        assert page.text == ocr.read(jpeg_of(im)).text
     out = doc.to_pdf()
     check_searchable(doc, out, tmp_path)
     validate("alto-4-4.xsd", doc.to_alto())
@@ -437,13 +432,13 @@ def test_real_pages_pdf_round_trip(real_ocr, tmp_path):
 
 
 @pytest.mark.models
-def test_real_pages_tiff_and_gif(real_ocr):
+def test_real_pages_tiff_and_gif(ocr):
     pages = real_or_synthetic_pages()[:2]
     pages[1] = pages[1].resize(pages[0].size)      # a GIF's frames share one canvas size
     for fmt, opts in (("TIFF", {"compression": "tiff_deflate"}), ("GIF", {})):
         buf = io.BytesIO()
         ims = [p.copy() for p in pages]
         ims[0].save(buf, fmt, save_all=True, append_images=ims[1:], **opts)
-        doc = real_ocr.read_document(buf.getvalue())
+        doc = ocr.read_document(buf.getvalue())
         assert len(doc.pages) == 2
-        assert [p.text for p in doc.pages] == [real_ocr.read(p).text for p in pages]
+        assert [p.text for p in doc.pages] == [ocr.read(p).text for p in pages]

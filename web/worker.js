@@ -616,19 +616,7 @@ def _doc_export(key, fmt):
     doc = _docs.get(key)
     if doc is None or not doc.pages:
         raise LocalOCRError("Nothing to export: this document has no pages read.", "no_document")
-    if fmt == "text":
-        return doc.to_text()
-    if fmt == "json":
-        return json.dumps(doc.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\\n"
-    if fmt == "hocr":
-        return doc.to_hocr()
-    if fmt == "alto":
-        return doc.to_alto()
-    if fmt == "page":
-        return doc.to_page_xml()
-    if fmt == "pdf":
-        return doc.to_pdf()
-    raise LocalOCRError(f"Unknown export format {fmt!r} (text, json, hocr, alto, page, pdf).", "bad_option")
+    return doc.export(fmt)
 `;
 let docsReady = null;
 const docsPython = () => (docsReady ||= execPython(DOCS_PY));

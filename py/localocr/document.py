@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import io
+import json
 import math
 import os
 from dataclasses import dataclass, field
@@ -49,7 +50,8 @@ LEGIBLE_FONT_PT = 10.0
 MIN_DPI, MAX_DPI = 100.0, 400.0
 JPEG_QUALITY = 85         # page pictures in the searchable PDF (a JPEG source is kept as it is)
 
-TEXT_LAYER = ("none", "present", "used")   # no text layer / has one, OCR ran / its text was kept
+TEXT_LAYER = ("none", "present", "used")
+EXPORT_FORMATS = ("text", "json", "hocr", "alto", "page", "pdf")   # no text layer / has one, OCR ran / its text was kept
 
 
 @dataclass
@@ -150,6 +152,16 @@ class Document:
 
     def to_alto(self) -> str:
         return alto_xml(self)
+
+    def export(self, fmt: str):
+        """The document in one of EXPORT_FORMATS: str, bytes (pdf), or a list of str (page)."""
+        if fmt == "json":
+            return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n"
+        renderers = {"text": self.to_text, "hocr": self.to_hocr, "alto": self.to_alto,
+                     "page": self.to_page_xml, "pdf": self.to_pdf}
+        if fmt not in renderers:
+            raise LocalOCRError(f"Unknown format {fmt!r} (one of {', '.join(EXPORT_FORMATS)}).", "bad_option")
+        return renderers[fmt]()
 
     def to_page_xml(self) -> list[str]:
         """One PAGE XML document per page (a PAGE file holds one page)."""
