@@ -219,7 +219,7 @@ async function readOne(item) {
     }
     // localocr.js reads the File into one ArrayBuffer and transfers it to the worker (no copy).
     if (await isDocument(item.file)) return await readDocumentItem(item);
-    item.page = await ocr.read(item.file, { tag: item.id, render: true, name: item.name, fields: fieldsKind(), keep: true });
+    item.page = await ocr.read(item.file, { tag: item.id, render: true, name: item.name, fields: fieldsKind() });
     item.times.result = performance.now();
     item.state = "done";
     const n = item.page.blocks.reduce((s, b) => s + b.lines.length, 0);
@@ -361,14 +361,21 @@ const EXPORTS = {
   "dl-pdf": ["pdf", "pdf", "application/pdf"],
 };
 
-// An image's text/json/hocr came with its result; the rest (and a document's everything) is made in the
-// worker on demand (export()). A document's pages are exportable once all of them are read.
-const exportable = (item) => Boolean(item.doc || (item.page && item.page.export));
+// An image's text/json/hocr came with its result; its ALTO and PDF are made by reading it again as a
+// document of one page (the same pages: the pipeline is deterministic), so that no image result holds
+// the worker (a kept result stops its replacement for memory). A PDF's (or TIFF's) pages are kept
+// for export, and exportable once all of them are read; downloads give the whole document.
+const exportable = (item) => Boolean(item.doc || (item.page && item.page.exports));
 
 async function exportOf(item, key) {
   if (item.doc) return item.doc.export(key);
-  if (item.page.exports && item.page.exports[key] !== undefined) return item.page.exports[key];
-  return item.page.export(key);
+  if (item.page.exports[key] !== undefined) return item.page.exports[key];
+  const doc = await ocr.readDocument(item.file, { name: item.name });
+  try {
+    return await doc.export(key);
+  } finally {
+    doc.close();
+  }
 }
 
 async function download(kind) {

@@ -145,6 +145,7 @@ export function createOCR(options) {
     heapLimitMB = HEAP_LIMIT_MB } = checkOptions(options);
   const base = resolveBase(options && options.base);
   const memory = { heapBytes: null, limitBytes: heapLimitMB * 2 ** 20, restarts: 0 };
+  const keptKeys = new Set();       // results kept in the worker for export (see withExport)
   let worker = null;
   let readyPromise = null;
   let terminated = false;
@@ -181,7 +182,8 @@ export function createOCR(options) {
         pending.delete(data.id);
         if (data.type === "result") call.resolve(data.value);
         else call.reject(fail(data.error.message, data.error.code));
-        if (memory.heapBytes > memory.limitBytes && pending.size === 0 && worker === own) recycle(own);
+        // not while results are kept in this worker for export (readDocument, read's keep): close() them
+        if (memory.heapBytes > memory.limitBytes && pending.size === 0 && worker === own && !keptKeys.size) recycle(own);
       }
     };
     own.onerror = (event) => { event.preventDefault(); crash(event.message || `cannot start ${new URL("worker.js", base).href}`); };
@@ -241,11 +243,12 @@ export function createOCR(options) {
   }
 
   // export(format) / close() of a result kept in the worker (read's keep, readDocument).
+  // While a result is kept, its worker is not replaced for memory (heapLimitMB): close() lets it go.
   function withExport(result, key) {
     const serial = (fn) => { const job = queue.then(fn); queue = job.catch(() => {}); return job; };
     return Object.defineProperties(result, {
       export: { value: (format) => serial(() => call({ cmd: "export", key, format })) },
-      close: { value: () => serial(() => call({ cmd: "forget", key })) },
+      close: { value: () => { keptKeys.delete(key); return serial(() => call({ cmd: "forget", key })); } },
     });
   }
 
@@ -267,6 +270,7 @@ export function createOCR(options) {
       }
       const { keep, ...rest } = readOptions;
       const key = keep ? `page-${nextId++}` : undefined;
+      if (key) keptKeys.add(key);
       const job = queue.then(() => call({ cmd: "read", image: buffer, options: { models, ...rest, keep: key } }, [buffer]));
       queue = job.catch(() => {});
       return key ? withExport(await job, key) : job;
@@ -278,12 +282,15 @@ export function createOCR(options) {
       const { pages = null, onPage, name = source.name || "", tag, models: docModels = models } = docOptions;
       const buffer = await bytesOf(source);
       const key = `doc-${nextId++}`;
+      keptKeys.add(key);
       const serial = (fn) => { const job = queue.then(fn); queue = job.catch(() => {}); return job; };
       const kept = { models: docModels, tag, keep: key, name };
       let result;
-      if (isPdf(buffer)) result = await readPdf(buffer, { pages, onPage, name, kept, serial });
+      const release = (e) => { keptKeys.delete(key); serial(() => call({ cmd: "forget", key })).catch(() => {}); throw e; };
+      if (isPdf(buffer)) result = await readPdf(buffer, { pages, onPage, name, kept, serial }).catch(release);
       else {
-        result = await serial(() => call({ cmd: "read_document", image: buffer, options: { ...kept, pages } }, [buffer]));
+        result = await serial(() => call({ cmd: "read_document", image: buffer, options: { ...kept, pages } }, [buffer]))
+          .catch(release);
         // each page's picture, as kept for the PDF (JPEG): for showing it
         result.pages.forEach((p, i) => { p.image = new Blob([result.pictures[i]], { type: "image/jpeg" }); });
         delete result.pictures;
