@@ -19,7 +19,7 @@ FONT_PACKAGES := fonts-noto-core fonts-noto-mono fonts-liberation2 fonts-liberat
 
 PACKAGE_SOURCES := $(shell find py/localocr -name '*.py' 2>/dev/null)
 
-.PHONY: run test setup setup-test runtime chromium fonts bench-runtime site
+.PHONY: run test setup setup-test runtime chromium fonts poppler bench-runtime site
 
 run: setup
 	$(PY) serve.py --host $(HOST) --port $(PORT) $(SERVE_FLAGS)
@@ -29,7 +29,7 @@ test: setup-test
 
 setup: $(VENV)/.stamp-run runtime
 
-setup-test: setup chromium fonts $(VENV)/.stamp-test $(A11Y_NPM)
+setup-test: setup chromium fonts poppler $(VENV)/.stamp-test $(A11Y_NPM)
 
 # The app needs only numpy, Pillow and onnxruntime (pyproject's dependencies); brotli compresses the
 # runtime for the wire once, at set-up.
@@ -63,6 +63,10 @@ $(A11Y_NPM): tests/a11y/package.json tests/a11y/package-lock.json
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser).
 chromium:
 	@test -x /usr/bin/chromium || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
+
+# pdftotext/pdfinfo: the tests read the searchable PDFs back with poppler.
+poppler:
+	@test -x /usr/bin/pdftotext || { $(SUDO) apt-get update && $(SUDO) apt-get install -y poppler-utils; }
 
 fonts:
 	@dpkg -s $(FONT_PACKAGES) >/dev/null 2>&1 || { $(SUDO) apt-get update && $(SUDO) apt-get install -y $(FONT_PACKAGES); }

@@ -37,8 +37,9 @@ SKIP_SUFFIXES = {".br", ".gz", ".tmp"}
 MODEL_KINDS = ("detector", "recognizer", "accurate")   # accurate: the optional second recognizer tier
 # onnxruntime-web's WebGPU build (27 MB) is fetched only where a real WebGPU adapter exists
 # (web/worker.js): precaching it would make every WASM-only visitor download it. Offline, such a
-# device runs WASM and says why.
-NOT_PRECACHED = ("vendor/ort-webgpu/",)
+# device runs WASM and says why. pdf.js (vendor/pdfjs/, 2.9 MB) is loaded only when a PDF is
+# opened (web/pdfpages.js), so first visits do not pay for it.
+NOT_PRECACHED = ("vendor/ort-webgpu/", "vendor/pdfjs/")
 
 _hash_cache: dict[tuple[str, int, int], str] = {}
 

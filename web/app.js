@@ -56,6 +56,11 @@ function showDownload(stage, bytes) {
 }
 
 function onProgress(p) {
+  if (p.stage === "page") {       // a multi-page image: pages read so far
+    const item = state.items.find((it) => it.id === p.tag);
+    if (item && item.state === "reading") { item.stage = `read page ${p.index + 1} of ${p.count}`; renderItem(item); }
+    return;
+  }
   if (p.stage === "image") {
     const item = state.items.find((it) => it.id === p.tag);
     if (!item || item.state !== "reading") return;
@@ -215,6 +220,7 @@ async function readOne(item) {
         { code: "too_large_file" });
     }
     // localocr.js reads the File into one ArrayBuffer and transfers it to the worker (no copy).
+    if (await isDocument(item.file)) return await readDocumentItem(item);
     item.page = await ocr.read(item.file, { tag: item.id, render: true, name: item.name, fields: fieldsKind() });
     item.times.result = performance.now();
     item.state = "done";
@@ -235,6 +241,56 @@ async function readOne(item) {
 
 // ---------------------------------------------------------------- the result on screen
 
+// A PDF, a TIFF, a GIF or a WebP: read as a document (web/localocr.js readDocument), each page a result of
+// its own in the queue (the first takes the file's place); downloads give the whole document.
+const PDF_MAGIC = [0x25, 0x50, 0x44, 0x46, 0x2d];        // %PDF- (within the first 1024 bytes)
+
+async function isDocument(file) {
+  const head = new Uint8Array(await file.slice(0, 1024).arrayBuffer());
+  const at = (i, bytes) => bytes.every((b, k) => head[i + k] === b);
+  for (let i = 0; i + 5 <= head.length; i++) if (at(i, PDF_MAGIC)) return true;
+  return at(0, [0x49, 0x49, 0x2a, 0x00]) || at(0, [0x4d, 0x4d, 0x00, 0x2a])      // TIFF
+    || at(0, [0x47, 0x49, 0x46, 0x38])                                            // GIF
+    || (at(0, [0x52, 0x49, 0x46, 0x46]) && at(8, [0x57, 0x45, 0x42, 0x50]));     // WebP
+}
+
+async function readDocumentItem(item) {
+  const pageItems = [];
+  const fileName = item.name;
+  let pageStart = item.times.start;          // each page's time runs from the previous page's result
+  const place = (page, i, n) => {
+    const own = i === 0 ? item : { id: nextId++, file: item.file, state: "done", stage: "", error: null,
+      times: { queued: item.times.queued } };
+    own.times.start = pageStart;
+    pageStart = performance.now();
+    own.name = n > 1 || page.source.page_number > 1 ? `${fileName} · page ${page.source.page_number}` : fileName;
+    own.fileName = fileName;
+    own.page = page;
+    if (page.image) own.url = URL.createObjectURL(page.image);
+    own.times.result = performance.now();
+    own.state = "done";
+    if (i > 0) {
+      state.items.splice(state.items.indexOf(pageItems[pageItems.length - 1]) + 1, 0, own);
+      $(`item-${pageItems[pageItems.length - 1].id}`).after(itemNode(own));
+    } else {
+      const thumb = $(`item-${item.id}`).querySelector(".thumb");
+      thumb.classList.remove("broken");         // the PDF itself was no picture
+      thumb.src = own.url || item.url;
+      $(`item-${item.id}`).querySelector(".item-name").textContent = own.name;
+    }
+    pageItems.push(own);
+    renderItem(own);
+    say(`Read page ${i + 1} of ${n} of ${fileName}…`, "busy");
+  };
+  const doc = await ocr.readDocument(item.file, { name: fileName, tag: item.id, onPage: place });
+  for (const it of pageItems) it.doc = doc;
+  say(`Read ${fileName}: ${doc.pages.length} page${doc.pages.length === 1 ? "" : "s"}` +
+    (doc.page_count > doc.pages.length ? ` of ${doc.page_count}` : "") + ".");
+  const shown = state.items.find((it) => it.id === state.selected);
+  if (!state.pinned || pageItems.includes(shown)) await select(item.id, false);
+  else renderItem(item);
+}
+
 function renderHead(item) {
   $("result-title").textContent = item.name;
   const meta = [];
@@ -246,6 +302,8 @@ function renderHead(item) {
     // a page that fell back from WebGPU says why, next to it
     if (state.info && p.backend !== state.info.backend) meta.push(p.backend_detail);
     if (item.drawMs !== undefined) meta.push(`drawn in ${seconds(item.drawMs)}`);
+    if (p.source) meta.push(`page ${p.source.page_number}${item.doc ? ` of ${item.doc.page_count}` : ""}, ${Math.round(p.source.dpi)} dpi` +
+      (p.source.text_layer === "present" ? ", has a text layer (read by OCR)" : ""));
   } else if (item.state === "reading") meta.push(itemStateText(item));
   else if (item.state === "queued") meta.push("waiting for its turn");
   $("result-meta").textContent = meta.join(" · ");
@@ -264,7 +322,9 @@ async function select(id, byPerson) {
   error.hidden = item.state !== "error";
   error.textContent = item.state === "error" ? item.error : "";
   const done = item.state === "done";
-  for (const b of ["copy", "copy-alt", "dl-txt", "dl-json", "dl-hocr"]) $(b).disabled = !done;
+  for (const b of ["copy", "copy-alt", ...Object.keys(EXPORTS)]) {
+    $(b).disabled = !done || (b !== "copy" && b !== "copy-alt" && !exportable(item));
+  }
   $("result").dataset.state = item.state;
   if (done) {
     const drawStart = performance.now();
@@ -304,16 +364,42 @@ const EXPORTS = {
   "dl-txt": ["text", "txt", "text/plain;charset=utf-8"],
   "dl-json": ["json", "json", "application/json"],
   "dl-hocr": ["hocr", "hocr", "application/xhtml+xml"],
+  "dl-alto": ["alto", "alto.xml", "application/xml"],
+  "dl-pdf": ["pdf", "pdf", "application/pdf"],
 };
 
-function download(kind) {
+// An image's text/json/hocr came with its result; its ALTO and PDF are made by reading it again as a
+// document of one page (the same pages: the pipeline is deterministic), so that no image result holds
+// the worker (a kept result stops its replacement for memory). A PDF's (or TIFF's) pages are kept
+// for export, and exportable once all of them are read; downloads give the whole document.
+const exportable = (item) => Boolean(item.doc || (item.page && item.page.exports));
+
+async function exportOf(item, key) {
+  if (item.doc) return item.doc.export(key);
+  if (item.page.exports[key] !== undefined) return item.page.exports[key];
+  const doc = await ocr.readDocument(item.file, { name: item.name });
+  try {
+    return await doc.export(key);
+  } finally {
+    doc.close();
+  }
+}
+
+async function download(kind) {
   const item = selectedItem();
-  if (!item || !item.page) return;
+  if (!item || !item.page || !exportable(item)) return;
   const [key, ext, type] = EXPORTS[kind];
-  const blob = new Blob([item.page.exports[key]], { type });
+  let data;
+  try {
+    data = await exportOf(item, key);
+  } catch (err) {
+    say(`Could not make the ${ext} file: ${explain(err)}`, "error");
+    return;
+  }
+  const blob = new Blob([data], { type });
   const a = document.createElement("a");
   a.href = URL.createObjectURL(blob);
-  a.download = `${item.name.replace(/\.[^.]*$/, "") || "image"}.${ext}`;
+  a.download = `${(item.fileName || item.name).replace(/\.[^.]*$/, "") || "image"}.${ext}`;
   document.body.append(a);
   a.click();
   a.remove();

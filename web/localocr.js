@@ -38,6 +38,17 @@
 // `read(image, {fields: "receipt" | "mrz" | "auto"})` also gives page.fields, the key fields of a
 // receipt or an ID document's MRZ (py/localocr/fields); `fields(page, kind)` computes them again for
 // a page read before, for another kind, without reading the image again.
+//
+// Documents: `readDocument(file, {pages, onPage, name, models})` reads every page of a PDF (rendered here with
+// pdf.js, loaded on first use from vendor/pdfjs/), a multi-page TIFF or an animated GIF/WebP (every
+// frame), or the one page of an image. `pages`: "1-3,7" (default all, at most 300). onPage(page, i, n) is
+// called as each page is read. Resolves to {name, kind, page_count, pages: [page JSON + source:
+// {page_number, dpi, text_layer}], export(format), close()}: export("pdf") gives a searchable PDF
+// (Uint8Array), "alto" | "hocr" | "text" | "json" a string, "page" one PAGE XML string per page; close()
+// frees the pages kept for export in the worker. `read()` given a PDF rejects with code "pdf" and says to
+// use readDocument (a PDF has pages; read() gives one). Each page of readDocument carries `image`, a Blob
+// of its picture (PNG of the rendered PDF page, JPEG of a frame). `read(image, {keep: true})` keeps the
+// page in the worker too: its result then has export(format) and close() as well.
 
 const OPTIONS = ["base", "backend", "numThreads", "models", "onProgress", "allowSoftwareWebGPU", "heapLimitMB"];
 const HEAP_LIMIT_MB = 512;   // a page leaves ~100-300 MiB (make bench: 291 MiB after 50 images)
@@ -121,11 +132,20 @@ async function bytesOf(image) {
     `got ${describe(image)}`, "bad_input", TypeError);
 }
 
+const isPdf = (bytes) => {
+  const head = new Uint8Array(bytes, 0, Math.min(1024, bytes.byteLength));
+  for (let i = 0; i + 4 < head.length; i++) {
+    if (head[i] === 0x25 && head[i + 1] === 0x50 && head[i + 2] === 0x44 && head[i + 3] === 0x46 && head[i + 4] === 0x2d) return true;
+  }
+  return false;
+};
+
 export function createOCR(options) {
   const { backend = "auto", numThreads, models, onProgress, allowSoftwareWebGPU = false,
     heapLimitMB = HEAP_LIMIT_MB } = checkOptions(options);
   const base = resolveBase(options && options.base);
   const memory = { heapBytes: null, limitBytes: heapLimitMB * 2 ** 20, restarts: 0 };
+  const keptKeys = new Set();       // results kept in the worker for export (see withExport)
   let worker = null;
   let readyPromise = null;
   let terminated = false;
@@ -162,7 +182,8 @@ export function createOCR(options) {
         pending.delete(data.id);
         if (data.type === "result") call.resolve(data.value);
         else call.reject(fail(data.error.message, data.error.code));
-        if (memory.heapBytes > memory.limitBytes && pending.size === 0 && worker === own) recycle(own);
+        // not while results are kept in this worker for export (readDocument, read's keep): close() them
+        if (memory.heapBytes > memory.limitBytes && pending.size === 0 && worker === own && !keptKeys.size) recycle(own);
       }
     };
     own.onerror = (event) => { event.preventDefault(); crash(event.message || `cannot start ${new URL("worker.js", base).href}`); };
@@ -192,6 +213,45 @@ export function createOCR(options) {
     });
   }
 
+  // A PDF: pages drawn here by pdf.js (web/pdfpages.js), at the resolution the worker's Python
+  // chooses (localocr.document.choose_dpi), then read one by one like images and kept for export.
+  async function readPdf(buffer, { pages, onPage, name, kept, serial }) {
+    const { openPdf } = await import(new URL("pdfpages.js", import.meta.url).href);
+    const pdf = await openPdf(buffer, base);
+    try {
+      const numbers = await serial(() => call({ cmd: "pages", spec: pages, count: pdf.pageCount }));
+      const out = [];
+      for (let i = 0; i < numbers.length; i++) {
+        const n = numbers[i];
+        const facts = await pdf.facts(n);
+        const { _scan, ...plain } = facts;
+        const plan = await serial(() => call({ cmd: "plan", facts: plain, options: { models: kept.models } }));
+        const png = await pdf.image(n, plan, facts);
+        const image = new Blob([png], { type: "image/png" });      // png itself goes to the worker
+        const source = { number: n, dpi: plan.dpi, text_layer: facts.has_text ? "present" : "none" };
+        const document_ = { name, kind: "pdf", page_count: pdf.pageCount };
+        const page = await serial(() => call({ cmd: "read", image: png,
+          options: { ...kept, source, document: document_, render: false } }, [png]));
+        page.image = image;
+        out.push(page);
+        if (onPage) onPage(page, i, numbers.length);
+      }
+      return { name, kind: "pdf", page_count: pdf.pageCount, pages: out };
+    } finally {
+      await pdf.close();
+    }
+  }
+
+  // export(format) / close() of a result kept in the worker (read's keep, readDocument).
+  // While a result is kept, its worker is not replaced for memory (heapLimitMB): close() lets it go.
+  function withExport(result, key) {
+    const serial = (fn) => { const job = queue.then(fn); queue = job.catch(() => {}); return job; };
+    return Object.defineProperties(result, {
+      export: { value: (format) => serial(() => call({ cmd: "export", key, format })) },
+      close: { value: () => { keptKeys.delete(key); return serial(() => call({ cmd: "forget", key })); } },
+    });
+  }
+
   start();
   return {
     // Resolves to {pyodide, ort, backend, backendWhy, threads, crossOriginIsolated, timings, ...} once started.
@@ -205,9 +265,38 @@ export function createOCR(options) {
         throw fail(`read: needs an image (File, Blob, ImageBitmap, canvas, ...); got ${describe(image)}`, "bad_input", TypeError);
       }
       const buffer = await bytesOf(image);
-      const job = queue.then(() => call({ cmd: "read", image: buffer, options: { models, ...readOptions } }, [buffer]));
+      if (isPdf(buffer)) {
+        throw fail("read: this is a PDF; read() gives one page: use readDocument(file) to read its pages", "pdf");
+      }
+      const { keep, ...rest } = readOptions;
+      const key = keep ? `page-${nextId++}` : undefined;
+      if (key) keptKeys.add(key);
+      const job = queue.then(() => call({ cmd: "read", image: buffer, options: { models, ...rest, keep: key } }, [buffer]));
       queue = job.catch(() => {});
-      return job;
+      return key ? withExport(await job, key) : job;
+    },
+    async readDocument(source, docOptions = {}) {
+      if (source === undefined || source === null) {
+        throw fail(`readDocument: needs a PDF or image (File, Blob, ArrayBuffer, ...); got ${describe(source)}`, "bad_input", TypeError);
+      }
+      const { pages = null, onPage, name = source.name || "", tag, models: docModels = models } = docOptions;
+      const buffer = await bytesOf(source);
+      const key = `doc-${nextId++}`;
+      keptKeys.add(key);
+      const serial = (fn) => { const job = queue.then(fn); queue = job.catch(() => {}); return job; };
+      const kept = { models: docModels, tag, keep: key, name };
+      let result;
+      const release = (e) => { keptKeys.delete(key); serial(() => call({ cmd: "forget", key })).catch(() => {}); throw e; };
+      if (isPdf(buffer)) result = await readPdf(buffer, { pages, onPage, name, kept, serial }).catch(release);
+      else {
+        result = await serial(() => call({ cmd: "read_document", image: buffer, options: { ...kept, pages } }, [buffer]))
+          .catch(release);
+        // each page's picture, as kept for the PDF (JPEG): for showing it
+        result.pages.forEach((p, i) => { p.image = new Blob([result.pictures[i]], { type: "image/jpeg" }); });
+        delete result.pictures;
+        if (onPage) result.pages.forEach((p, i) => onPage(p, i, result.pages.length));
+      }
+      return withExport(result, key);
     },
     // Fetch the models and build the pipeline now (read() does it on first use otherwise).
     prepare(prepareOptions = {}) { return call({ cmd: "prepare", options: { models, ...prepareOptions } }); },

@@ -13,6 +13,16 @@
 //                       options.fields: "receipt" | "mrz" | "auto": also return page.fields, the key fields
 //                         (py/localocr/fields; the json export then carries them too, as the CLI's --fields)
 //                   {id, cmd: "fields", page, kind}                 the fields object of a page JSON read before
+//                       options.keep: a document key: the page (and its picture) is kept in that document,
+//                         for "export"; options.source: {number, dpi, text_layer} of a page rendered from a
+//                         PDF (web/pdfpages.js), options.document: {name, kind, page_count} of its document
+//                   {id, cmd: "read_document", image, options}     every page/frame of a multi-page TIFF or
+//                       animated GIF/WebP (a plain image: one page), kept under options.keep; options.pages
+//                       ("1-3,7"); {type: "progress", stage: "page", tag, index, count} after each page
+//                   {id, cmd: "plan", facts}                       a PDF page's {dpi, width, height, native}
+//                   {id, cmd: "export", key, format}               a kept document as text | json | hocr | alto |
+//                                                                   page (a list, one per page) | pdf (bytes)
+//                   {id, cmd: "forget", key}                       drop a kept document
 //                   {id, cmd: "prepare", options}                   fetch the models and build the pipeline now
 //   worker -> page  {type: "progress", stage, message, bytes}      while loading (bytes = body bytes so far)
 //                   {type: "ready", info}                          runtime versions, threads, timings (ms)
@@ -496,6 +506,10 @@ async function readImage(image, options) {
   ns.set("_report", (step, lines) => postMessage({ type: "progress", stage: "image", tag, step, lines }));
   ns.set("_render", options.render ? String(options.name || "") : null);
   ns.set("_fields", options.fields ? String(options.fields) : null);
+  if (options.keep !== undefined) await docsPython();
+  ns.set("_keep", options.keep === undefined ? null : String(options.keep));
+  ns.set("_source", options.source ? JSON.stringify(options.source) : null);
+  ns.set("_document", options.document ? JSON.stringify(options.document) : null);
   // A LocalOCRError (bad image, bad model) comes back as its message and code, not a traceback.
   // _reporting passes the pipeline's own steps through unchanged, telling the page which model runs.
   const out = await execPython(`
@@ -528,10 +542,15 @@ try:
         # the same renderers as the CLI's --format text|json|hocr (and --fields)
         _out["page"]["exports"] = {"text": _page.to_text(), "hocr": _page.to_hocr(image_name=_render),
                                    "json": json.dumps(_d, ensure_ascii=False, separators=(",", ":")) + "\\n"}
+    if _keep is not None:
+        # kept for "export" (searchable PDF, ALTO, ...): a page of a PDF says where it came from
+        _doc_keep(_keep, _page, _source and json.loads(_source), _document and json.loads(_document))
+        if _source:
+            _out["page"]["source"] = _page.source.to_dict()
     del _page, _d
 except LocalOCRError as err:
     _out = {"error": str(err), "code": err.code}
-del _image, _report, _render, _fields
+del _image, _report, _render, _fields, _keep, _source, _document
 _out
 `);
   if (out.error) throw Object.assign(new Error(out.error), { code: out.code });
@@ -561,6 +580,114 @@ _out
   return JSON.parse(out.fields_json);
 }
 
+// Documents kept in Python for "export" (localocr.document): the app's results, the embed API's
+// readDocument. Python helpers, defined once.
+const DOCS_PY = `
+import json
+from localocr import LocalOCRError
+from localocr.document import (Document, PageFacts, check_page_count, choose_dpi, is_native, parse_pages,
+                               render_size)
+_docs = {}
+
+def _doc_keep(key, page, source, document):
+    doc = _docs.setdefault(key, Document([]))
+    if source is not None:
+        page.source.number = int(source["number"])
+        page.source.dpi = float(source["dpi"])
+        page.source.text_layer = str(source.get("text_layer", "none"))
+    page.source.image.compact()
+    doc.pages.append(page)
+    if document is not None:
+        doc.name = str(document.get("name", "")); doc.kind = str(document.get("kind", "pdf"))
+        doc.page_count = int(document.get("page_count", 0))
+
+def _doc_plan(facts, max_pixels):
+    f = PageFacts(**facts)
+    dpi = choose_dpi(f, max_pixels)
+    w, h = render_size(f, dpi)
+    return {"dpi": 72.0 * w / f.width_pt, "width": w, "height": h, "native": is_native(f, dpi)}
+
+def _doc_pages(spec, count):
+    numbers = parse_pages(spec, count)
+    check_page_count(numbers, count)
+    return numbers
+
+def _doc_export(key, fmt):
+    doc = _docs.get(key)
+    if doc is None or not doc.pages:
+        raise LocalOCRError("Nothing to export: this document has no pages read.", "no_document")
+    return doc.export(fmt)
+`;
+let docsReady = null;
+const docsPython = () => (docsReady ||= execPython(DOCS_PY));
+
+// Python's result -> JS, with a LocalOCRError as a rejected Error carrying its code.
+async function pythonCall(code) {
+  await docsPython();
+  const out = await execPython(`
+try:
+    _out = {"value": ${code}}
+except LocalOCRError as err:
+    _out = {"error": str(err), "code": err.code}
+_out
+`);
+  if (out.error) throw Object.assign(new Error(out.error), { code: out.code });
+  return out.value;
+}
+
+async function planPage(facts) {
+  namespace().set("_facts", JSON.stringify(facts));
+  return pythonCall("_doc_plan(json.loads(_facts), _ocr.max_pixels)");
+}
+
+async function exportDoc(key, format) {
+  const ns = namespace();
+  ns.set("_key", String(key));
+  ns.set("_fmt", String(format));
+  return pythonCall("_doc_export(_key, _fmt)");
+}
+
+// "1-3,7" of a document of `count` pages -> [1, 2, 3, 7] (localocr.document.parse_pages, page limit).
+async function pageNumbers(spec, count) {
+  const ns = namespace();
+  ns.set("_spec", spec === undefined || spec === null ? null : String(spec));
+  ns.set("_count", Number(count));
+  return pythonCall("_doc_pages(_spec, int(_count))");
+}
+
+async function forgetDoc(key) {
+  namespace().set("_key", String(key));
+  return pythonCall("_docs.pop(_key, None) is not None");
+}
+
+// A multi-page TIFF / animated GIF or WebP (or a plain image: one page), read whole in Python.
+async function readDocument(image, options) {
+  await prepareOCR(options);
+  await docsPython();
+  const ns = namespace();
+  const tag = options.tag === undefined ? null : options.tag;
+  ns.set("_image", new Uint8Array(image));
+  ns.set("_key", String(options.keep || "document"));
+  ns.set("_pages", options.pages === undefined || options.pages === null ? null : String(options.pages));
+  ns.set("_name", String(options.name || ""));
+  ns.set("_report", (index, count) => postMessage({ type: "progress", stage: "page", tag, index, count }));
+  const out = await execPython(`
+try:
+    _d = await _ocr.read_document_async(_image.to_bytes(), _pages, name=_name,
+                                        on_page=lambda p, i, n: (p.source.image.compact(), _report(i, n)))
+    _docs[_key] = _d
+    _out = {"value": _d.to_dict()}
+    _out["value"]["pictures"] = [p.source.image.jpeg for p in _d.pages]
+    del _d
+except LocalOCRError as err:
+    _out = {"error": str(err), "code": err.code}
+del _image, _report
+_out
+`);
+  if (out.error) throw Object.assign(new Error(out.error), { code: out.code });
+  return out.value;
+}
+
 function errorOf(e) {
   return { message: String((e && e.message) || e), code: (e && e.code) || "error" };
 }
@@ -585,6 +712,11 @@ self.onmessage = async ({ data }) => {
     if (data.cmd === "exec") value = await execPython(data.code);
     else if (data.cmd === "read") value = await measured("read", () => readImage(data.image, data.options || {}));
     else if (data.cmd === "fields") value = await pageFields(data.page, data.kind);
+    else if (data.cmd === "read_document") value = await readDocument(data.image, data.options || {});
+    else if (data.cmd === "pages") value = await pageNumbers(data.spec, data.count);
+    else if (data.cmd === "plan") value = (await prepareOCR(data.options || {}), await planPage(data.facts));
+    else if (data.cmd === "export") value = await exportDoc(data.key, data.format);
+    else if (data.cmd === "forget") value = await forgetDoc(data.key);
     else if (data.cmd === "prepare") value = (await prepareOCR(data.options || {}), true);
     else if (data.cmd === "resources") value = resources;
     else throw new Error(`unknown command ${data.cmd}`);

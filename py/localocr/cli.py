@@ -1,11 +1,22 @@
-"""Command line: `localocr IMAGE... [--format text|json|hocr] [--out DIR] [--fields receipt|mrz|auto]`.
+"""Command line: `localocr FILE... [--format text|json|hocr|alto|page|pdf] [-o OUT] [--pages 1-3,7]`.
 
-`-` reads an image from standard input. Without --out, results go to standard
-output (several images: text gets a "==> name <==" header per image, JSON
-becomes a list of {"image": name, "page": ...}; hOCR needs --out for more
-than one image). With --out DIR, each image gets DIR/<name>.txt|.json|.hocr.
-Errors go to standard error, one line per image; the exit status is 1 when
-any image failed, 2 for bad usage.
+A FILE is an image, a PDF, a multi-page TIFF or an animated GIF/WebP (every page
+or frame is read; `--pages` chooses). `-` reads standard input.
+
+Where results go:
+- neither -o nor --out: standard output (several files: text gets a
+  "==> name <==" header per file, JSON becomes a list of {"image": name,
+  "page"|"document": ...}; hOCR, ALTO, PAGE and PDF need -o or --out for more
+  than one file; PDF goes to standard output only when it is not a terminal).
+- `--out DIR`: one file per input, DIR/<name>.txt|.json|.hocr|.alto.xml|.pdf
+  (PAGE XML: one file per page, <name>.page.xml or <name>-p<N>.page.xml).
+- `--output FILE`: everything in one file: several inputs become one
+  multi-page PDF, ALTO, hOCR, text (form feeds between pages) or JSON document.
+- `-o PATH` (backward compatible: it used to mean --out): a folder when PATH is
+  an existing folder, ends with "/", or has no file extension; a file
+  (--output) otherwise, e.g. `-o out.pdf`.
+Errors go to standard error, one line per file; the exit status is 1 when
+any file failed, 2 for bad usage.
 """
 
 from __future__ import annotations
@@ -15,9 +26,15 @@ import json
 import os
 import sys
 
+from .document import EXPORT_FORMATS as FORMATS
 from .errors import LocalOCRError
 
-EXT = {"text": "txt", "json": "json", "hocr": "hocr"}
+EXT = {"text": "txt", "json": "json", "hocr": "hocr", "alto": "alto.xml", "page": "page.xml", "pdf": "pdf"}
+SEVERAL_TO_STDOUT = ("text", "json")       # formats that can carry several files on standard output
+
+
+def _json(d) -> str:
+    return json.dumps(d, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def _page_dict(page, fields=None) -> dict:
@@ -27,19 +44,44 @@ def _page_dict(page, fields=None) -> dict:
     return d
 
 
-def _render(page, fmt: str, name: str, fields=None) -> str:
+def _render(doc, fmt: str, single_image: bool, fields=None):
+    """A Document in `fmt`: str, bytes (pdf) or list of str (page: one per page). One image keeps
+    the single-page JSON and hOCR the CLI has always written; --fields adds each page's fields."""
     if fmt == "json":
-        return json.dumps(_page_dict(page, fields), ensure_ascii=False, separators=(",", ":")) + "\n"
-    if fmt == "hocr":
-        return page.to_hocr(image_name=name)
-    return page.to_text()
+        if single_image:
+            return _json(_page_dict(doc.pages[0], fields))
+        d = doc.to_dict()
+        if fields:
+            for page, pd in zip(doc.pages, d["pages"]):
+                pd["fields"] = page.fields(fields)
+        return _json(d)
+    if single_image and fmt == "hocr":
+        return doc.pages[0].to_hocr(image_name=os.path.basename(doc.name))
+    return doc.export(fmt)
+
+
+def _write(path: str, data) -> None:
+    mode = "wb" if isinstance(data, bytes) else "w"
+    with open(path, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as f:
+        f.write(data)
+
+
+def _is_folder(path: str) -> bool:
+    return os.path.isdir(path) or path.endswith(("/", os.sep)) or not os.path.splitext(path)[1]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="localocr", description="Read the text in images, locally.")
-    p.add_argument("images", nargs="+", metavar="IMAGE", help="image files; - reads standard input")
-    p.add_argument("--format", "-f", choices=sorted(EXT), default="text", help="output format (default text)")
-    p.add_argument("--out", "-o", metavar="DIR", help="write one file per image into DIR")
+    p = argparse.ArgumentParser(prog="localocr", description="Read the text in images and PDFs, locally.")
+    p.add_argument("images", nargs="+", metavar="FILE", help="images or PDFs; - reads standard input")
+    p.add_argument("--format", "-f", choices=FORMATS, default="text", help="output format (default text)")
+    p.add_argument("-o", dest="o", metavar="OUT", help="a folder (exists, ends with /, or has no extension: "
+                   "as --out) or a file (as --output)")
+    p.add_argument("--out", metavar="DIR", help="write one file per input into DIR")
+    p.add_argument("--output", metavar="FILE", help="write every input into this one file "
+                   "(several inputs: one multi-page document)")
+    p.add_argument("--pages", metavar="LIST", help="pages of a PDF / multi-page image, e.g. 1-3,7 (default all)")
+    p.add_argument("--keep-text", action="store_true", help="PDF pages with a text layer: use it instead of OCR")
+    p.add_argument("--password", help="the password of an encrypted PDF")
     p.add_argument("--models", metavar="DIR", help="folder with detector*.onnx and recognizer*.onnx "
                    "(default: the bundled models, or $LOCALOCR_MODELS)")
     p.add_argument("--fields", choices=["receipt", "mrz", "auto"], help="also extract key fields (receipt: "
@@ -49,17 +91,35 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _usage_error(args) -> str | None:
+    if args.o and (args.out or args.output):
+        return "-o is --out or --output: give one of them"
+    if args.out and args.output:
+        return "--out (a file per input) and --output (one file) exclude each other"
+    if args.o:
+        if _is_folder(args.o):
+            args.out = args.o
+        else:
+            args.output = args.o
+    many = len(args.images) > 1
+    if many and not (args.out or args.output) and args.format not in SEVERAL_TO_STDOUT:
+        return f"several files as {args.format} need -o FILE or --out DIR"
+    if args.format == "pdf" and not (args.out or args.output) and sys.stdout.isatty():
+        return "a PDF is not written to a terminal: give -o FILE.pdf (or redirect standard output)"
+    if args.images.count("-") > 1:
+        return "standard input (-) can be read only once"
+    return None
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    if args.format == "hocr" and len(args.images) > 1 and not args.out:
-        print("localocr: several images as hOCR need --out DIR", file=sys.stderr)
+    problem = _usage_error(args)
+    if not problem and args.fields and args.format != "json":
+        problem = "--fields needs --format json"
+    if problem:
+        print(f"localocr: {problem}", file=sys.stderr)
         return 2
-    if args.fields and args.format != "json":
-        print("localocr: --fields needs --format json", file=sys.stderr)
-        return 2
-    if args.images.count("-") > 1:
-        print("localocr: standard input (-) can be read only once", file=sys.stderr)
-        return 2
+    from .document import combine
     from .pipeline import OCR
     try:
         ocr = OCR(models=args.models, min_confidence=args.min_confidence)
@@ -69,28 +129,55 @@ def main(argv=None) -> int:
     if args.out:
         os.makedirs(args.out, exist_ok=True)
     failed = 0
-    collected = []
+    collected = []          # --output, or several JSON results on standard output
     for src in args.images:
         name = "stdin" if src == "-" else src
         try:
-            page = ocr.read(sys.stdin.buffer.read() if src == "-" else src)
+            doc = ocr.read_document(sys.stdin.buffer.read() if src == "-" else src, args.pages,
+                                    keep_text=args.keep_text, name=os.path.basename(name), password=args.password)
         except LocalOCRError as e:
             print(f"localocr: {name}: {e}", file=sys.stderr)
             failed += 1
             continue
-        if args.out:
+        single = doc.kind == "image"
+        if args.output:
+            collected.append(doc)
+        elif args.out:
             stem = os.path.splitext(os.path.basename(name))[0] or "image"
-            path = os.path.join(args.out, f"{stem}.{EXT[args.format]}")
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(_render(page, args.format, os.path.basename(name), args.fields))
+            out = _render(doc, args.format, single, args.fields)
+            if isinstance(out, list):          # PAGE XML: a file per page
+                for page, xml in zip(doc.pages, out):
+                    suffix = "" if len(out) == 1 else f"-p{page.source.number}"
+                    _write(os.path.join(args.out, f"{stem}{suffix}.{EXT['page']}"), xml)
+            else:
+                _write(os.path.join(args.out, f"{stem}.{EXT[args.format]}"), out)
         elif args.format == "json" and len(args.images) > 1:
-            collected.append({"image": name, "page": _page_dict(page, args.fields)})
+            collected.append({"image": name, "page" if single else "document": json.loads(_render(doc, "json", single, args.fields))})
         else:
             if len(args.images) > 1:
                 sys.stdout.write(f"==> {name} <==\n")
-            sys.stdout.write(_render(page, args.format, os.path.basename(name), args.fields))
-    if collected:
-        sys.stdout.write(json.dumps(collected, ensure_ascii=False, separators=(",", ":")) + "\n")
+            out = _render(doc, args.format, single, args.fields)
+            if isinstance(out, list) and len(out) > 1:
+                print(f"localocr: {name}: PAGE XML holds one page per file; use --out DIR for its "
+                      f"{len(out)} pages", file=sys.stderr)
+                failed += 1
+                continue
+            if isinstance(out, bytes):
+                sys.stdout.flush()
+                sys.stdout.buffer.write(out)
+            else:
+                sys.stdout.write("".join(out) if isinstance(out, list) else out)
+    if args.output and collected:
+        doc = collected[0] if len(collected) == 1 else combine(collected, os.path.basename(args.output))
+        out = _render(doc, args.format, len(collected) == 1 and doc.kind == "image", args.fields)
+        if isinstance(out, list):
+            if len(out) > 1:
+                print("localocr: PAGE XML holds one page per file; use --out DIR for several pages", file=sys.stderr)
+                return 2
+            out = out[0]
+        _write(args.output, out)
+    elif collected:
+        sys.stdout.write(_json(collected))
     return 1 if failed else 0
 
 

@@ -202,6 +202,26 @@ def _fit(im: Image.Image, max_pixels: int) -> Image.Image:
     return im.reduce(k)
 
 
+def source_bytes(src) -> bytes:
+    """The bytes of a path, bytes-like or binary file object, with clear errors."""
+    if isinstance(src, (str, os.PathLike)):
+        try:
+            with open(src, "rb") as f:
+                return f.read()
+        except FileNotFoundError:
+            raise LocalOCRError(f"No such file: {src}", "not_found") from None
+        except IsADirectoryError:
+            raise LocalOCRError(f"{src} is a folder, not an image file.", "not_an_image") from None
+    if isinstance(src, (bytes, bytearray, memoryview)):
+        return bytes(src)
+    if hasattr(src, "read"):
+        data = src.read()
+        if isinstance(data, str):
+            raise LocalOCRError("The file was opened in text mode; open images with 'rb'.", "not_an_image")
+        return data
+    raise LocalOCRError(f"Cannot read an image from a {type(src).__name__}.", "not_an_image")
+
+
 def load_image(src, max_pixels: int = MAX_PIXELS, luma_jpeg: bool = True) -> Image.Image:
     """Decode `src` to an upright "L" or "RGB" PIL image (see the module docstring).
 
@@ -221,23 +241,7 @@ def load_image(src, max_pixels: int = MAX_PIXELS, luma_jpeg: bool = True) -> Ima
         except (OSError, SyntaxError, ValueError, EOFError) as e:
             raise LocalOCRError(f"The image could not be decoded ({e}).", "bad_image") from None
     else:
-        if isinstance(src, (str, os.PathLike)):
-            try:
-                with open(src, "rb") as f:
-                    data = f.read()
-            except FileNotFoundError:
-                raise LocalOCRError(f"No such file: {src}", "not_found") from None
-            except IsADirectoryError:
-                raise LocalOCRError(f"{src} is a folder, not an image file.", "not_an_image") from None
-        elif isinstance(src, (bytes, bytearray, memoryview)):
-            data = bytes(src)
-        elif hasattr(src, "read"):
-            data = src.read()
-            if isinstance(data, str):
-                raise LocalOCRError("The file was opened in text mode; open images with 'rb'.",
-                                    "not_an_image")
-        else:
-            raise LocalOCRError(f"Cannot read an image from a {type(src).__name__}.", "not_an_image")
+        data = source_bytes(src)
         im = _guard_and_load(_open(data), max_pixels, luma_jpeg)
     try:
         # only transpose when needed: exif_transpose copies the image otherwise

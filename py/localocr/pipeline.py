@@ -268,11 +268,20 @@ class OCR:
     # -- whole pages
 
     def read_steps(self, image):
-        """The whole pipeline as one generator stage (for custom drivers); returns a Page."""
-        timings: dict = {}
+        """The whole pipeline as one generator stage (for custom drivers); returns a Page.
+        `page.source` says its resolution and keeps its picture (for Page.to_pdf)."""
         t_start = time.perf_counter()
         im = load_image(image, max_pixels=self.max_pixels, luma_jpeg=self.luma_jpeg)
-        timings["decode"] = time.perf_counter() - t_start
+        timings = {"decode": time.perf_counter() - t_start}
+        page = yield from self.page_steps(im, timings, t_start)
+        from .document import page_source_of_image
+        page.source = page_source_of_image(image, im)
+        return page
+
+    def page_steps(self, im, timings: dict | None = None, t_start: float | None = None):
+        """Generator stage: a decoded "L"/"RGB" PIL image (load_image's) -> Page."""
+        timings = {} if timings is None else timings
+        t_start = time.perf_counter() if t_start is None else t_start
         blocks = yield from read_steps(im, self.detector, self.recognizer, timings,
                                        min_confidence=self.min_confidence, flip_check=self.flip_check,
                                        detect_options=self.detect_options, accurate=self.accurate,
@@ -289,6 +298,37 @@ class OCR:
     async def read_async(self, image) -> Page:
         """`read` for runtimes whose sessions are asynchronous (Pyodide + onnxruntime-web)."""
         return await run_async(self.read_steps(image))
+
+    # -- documents (localocr.document): PDFs, multi-page TIFFs, animated GIF/WebP, images
+
+    def read_document(self, source, pages=None, *, keep_text: bool = False, name: str = "",
+                      password: str | None = None, on_page=None):
+        """Every page of a PDF (rendered by pypdfium2), multi-page TIFF or animated GIF/WebP
+        (every frame a page), or the one page of an image -> Document.
+
+        source: path | bytes | binary file. pages: "1-3,7", [1, 2] or None (all; at most
+        document.MAX_PAGES). keep_text: a PDF page with a text layer gives that text instead of
+        OCR. on_page(page, i, n): called after each page is read.
+        """
+        from .document import read_document_steps
+        return run_sync(read_document_steps(self, source, pages, keep_text=keep_text, name=name,
+                                            password=password, on_page=on_page))
+
+    async def read_document_async(self, source, pages=None, *, keep_text: bool = False, name: str = "",
+                                  password: str | None = None, on_page=None):
+        from .document import read_document_steps
+        return await run_async(read_document_steps(self, source, pages, keep_text=keep_text, name=name,
+                                                   password=password, on_page=on_page))
+
+    def read_pdf(self, source, pages=None, **options):
+        """`read_document` for a PDF only: anything else is refused (code "not_a_pdf")."""
+        from .document import is_pdf
+        from .image import source_bytes
+        data = source_bytes(source)
+        if not is_pdf(data):
+            raise LocalOCRError("This is not a PDF (it does not start with %PDF-).", "not_a_pdf")
+        options.setdefault("name", source if isinstance(source, str) else "")
+        return self.read_document(data, pages, **options)
 
     # -- single lines
 

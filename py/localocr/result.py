@@ -108,6 +108,9 @@ class Page:
     timings: dict = field(default_factory=dict)
     backend: str = ""
     backend_detail: str = ""
+    # where the page came from (page number, dpi, text layer, its picture for to_pdf): a
+    # localocr.document.PageSource, or None. Not in to_dict() (Document.to_dict carries it).
+    source: object = field(default=None, repr=False, compare=False)
 
     @property
     def lines(self) -> list[Line]:
@@ -149,47 +152,79 @@ class Page:
 
     def to_hocr(self, image_name: str = "", language: str = "") -> str:
         """The page as an hOCR 1.2 XHTML document (ocr_page > ocr_carea > ocr_par > ocr_line > ocrx_word)."""
-        esc = html.escape
-        out = [
-            '<?xml version="1.0" encoding="UTF-8"?>',
-            '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" '
-            '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">',
-            '<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="{0}" lang="{0}">'.format(esc(language or "en")),
-            "<head>",
-            "<title>{}</title>".format(esc(image_name or "localocr")),
-            '<meta http-equiv="Content-Type" content="text/html;charset=utf-8" />',
-            '<meta name="ocr-system" content="localocr {}" />'.format(esc(__version__)),
-            '<meta name="ocr-number-of-pages" content="1" />',
-            '<meta name="ocr-capabilities" content="ocr_page ocr_carea ocr_par ocr_line ocrx_word '
-            'ocrp_wconf" />',
-            "</head>",
-            "<body>",
-        ]
-        title = 'bbox 0 0 {} {}; ppageno 0'.format(self.width, self.height)
-        if image_name:
-            title = 'image "{}"; '.format(image_name.replace('"', "'")) + title
-        out.append('<div class="ocr_page" id="page_1" title="{}">'.format(esc(title)))
-        nl = nw = 0
-        for bi, b in enumerate(self.blocks, 1):
-            bb = "bbox {} {} {} {}".format(*_bbox(b.quad))
-            out.append('<div class="ocr_carea" id="block_1_{}" title="{}">'.format(bi, bb))
-            out.append('<p class="ocr_par" id="par_1_{}" title="{}">'.format(bi, bb))
-            for ln in b.lines:
-                nl += 1
-                props = "bbox {} {} {} {}".format(*_bbox(ln.quad))
-                ang = _angle(ln.quad)
-                if abs(ang) >= 0.5:
-                    props += "; textangle {:.1f}".format(ang)
-                out.append('<span class="ocr_line" id="line_1_{}" title="{}">'.format(nl, props))
-                for w in ln.words:
-                    nw += 1
-                    out.append('<span class="ocrx_word" id="word_1_{}" title="bbox {} {} {} {}; x_wconf {}">{}</span>'
-                               .format(nw, *_bbox(w.quad), int(round(100 * float(w.confidence))), esc(w.text)))
-                out.append("</span>")
-            out.append("</p>")
-            out.append("</div>")
-        out += ["</div>", "</body>", "</html>", ""]
-        return "\n".join(out)
+        return hocr_document([hocr_page(self, 1, image_name)], image_name, language)
+
+    # -- renderers of localocr.document (one page: a Document of one)
+
+    def to_pdf(self, **options) -> bytes:
+        """A searchable PDF of this page (needs its picture: `source.image`, set by OCR.read)."""
+        from .document import Document
+        return Document([self]).to_pdf(**options)
+
+    def to_alto(self, **options) -> str:
+        """ALTO XML v4 of this page."""
+        from .document import Document
+        return Document([self]).to_alto(**options)
+
+    def to_page_xml(self, **options) -> str:
+        """PAGE XML (2019-07-15) of this page."""
+        from .document import Document
+        return Document([self]).to_page_xml(**options)[0]
+
+
+def hocr_document(pages: list[str], title: str = "", language: str = "") -> str:
+    """hOCR 1.2 XHTML around `pages` (the ocr_page divs of hocr_page)."""
+    esc = html.escape
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" '
+        '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">',
+        '<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="{0}" lang="{0}">'.format(esc(language or "en")),
+        "<head>",
+        "<title>{}</title>".format(esc(title or "localocr")),
+        '<meta http-equiv="Content-Type" content="text/html;charset=utf-8" />',
+        '<meta name="ocr-system" content="localocr {}" />'.format(esc(__version__)),
+        '<meta name="ocr-number-of-pages" content="{}" />'.format(len(pages)),
+        '<meta name="ocr-capabilities" content="ocr_page ocr_carea ocr_par ocr_line ocrx_word '
+        'ocrp_wconf" />',
+        "</head>",
+        "<body>",
+    ]
+    out += pages
+    out += ["</body>", "</html>", ""]
+    return "\n".join(out)
+
+
+def hocr_page(page: "Page", number: int, image_name: str = "") -> str:
+    """One page's ocr_page div; `number` (1-based) makes its ids unique in a document."""
+    esc = html.escape
+    out = []
+    title = 'bbox 0 0 {} {}; ppageno {}'.format(page.width, page.height, number - 1)
+    if image_name:
+        title = 'image "{}"; '.format(image_name.replace('"', "'")) + title
+    out.append('<div class="ocr_page" id="page_{}" title="{}">'.format(number, esc(title)))
+    nl = nw = 0
+    for bi, b in enumerate(page.blocks, 1):
+        bb = "bbox {} {} {} {}".format(*_bbox(b.quad))
+        out.append('<div class="ocr_carea" id="block_{}_{}" title="{}">'.format(number, bi, bb))
+        out.append('<p class="ocr_par" id="par_{}_{}" title="{}">'.format(number, bi, bb))
+        for ln in b.lines:
+            nl += 1
+            props = "bbox {} {} {} {}".format(*_bbox(ln.quad))
+            ang = _angle(ln.quad)
+            if abs(ang) >= 0.5:
+                props += "; textangle {:.1f}".format(ang)
+            out.append('<span class="ocr_line" id="line_{}_{}" title="{}">'.format(number, nl, props))
+            for w in ln.words:
+                nw += 1
+                out.append('<span class="ocrx_word" id="word_{}_{}" title="bbox {} {} {} {}; x_wconf {}">{}</span>'
+                           .format(number, nw, *_bbox(w.quad), int(round(100 * float(w.confidence))),
+                                   esc(w.text)))
+            out.append("</span>")
+        out.append("</p>")
+        out.append("</div>")
+    out.append("</div>")
+    return "\n".join(out)
 
 
 def _angle(quad) -> float:

@@ -290,7 +290,7 @@ def test_bad_files_show_errors_and_the_next_image_still_works(app):
     add_files(page, [("scan.pdf", "application/pdf", pdf), ("empty.png", "image/png", b""),
                      ("cut.jpg", "image/jpeg", truncated), ("good.png", "image/png", PAGES[3])])
     result = settled(page, n0 + 4)[n0:]
-    assert [r[1:3] for r in result] == [["error", "pdf"], ["error", "empty"], ["error", "truncated"],
+    assert [r[1:3] for r in result] == [["error", "bad_pdf"], ["error", "empty"], ["error", "truncated"],
                                         ["done", None]], result
     assert "PDF" in result[0][3] and "empty" in result[1][3] and "truncated" in result[2][3]
     # the error is next to its image, and the earlier results are still there
