@@ -1,5 +1,8 @@
 """Command line: `localocr IMAGE... [--format text|json|hocr] [--out DIR] [--fields receipt|mrz|auto]`.
 
+`localocr batch INPUT... --out DIR` (a first argument of exactly `batch`) is
+batch OCR on Ray (`localocr.ray`); a file named `batch` reads as `./batch`.
+
 `-` reads an image from standard input. Without --out, results go to standard
 output (several images: text gets a "==> name <==" header per image, JSON
 becomes a list of {"image": name, "page": ...}; hOCR needs --out for more
@@ -50,6 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["batch"]:
+        from .ray import main as batch_main
+        return batch_main(argv[1:])
     args = build_parser().parse_args(argv)
     if args.format == "hocr" and len(args.images) > 1 and not args.out:
         print("localocr: several images as hOCR need --out DIR", file=sys.stderr)
