@@ -107,3 +107,18 @@ def test_cli_batch_bad_input_is_one_line(tmp_path, capsys):
     assert cli.main(["batch", str(tmp_path / "nothing-*.png"), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no such file, folder or glob match" in err
+
+
+def test_actors_get_the_models_ocr_would_load(tmp_path):
+    """localocr.ray.model_files (Ray itself is not needed for it): detector, recognizer and the
+    optional accurate tier, as paths or bytes."""
+    from localocr.backends.fake import fake_model_bytes
+    from localocr.ray import model_files
+    from test_tiers import accurate_bytes
+    for kind in ("detector", "recognizer"):
+        (tmp_path / f"{kind}.onnx").write_bytes(fake_model_bytes(kind))
+    assert model_files(tmp_path) == {"detector": str(tmp_path / "detector.onnx"),
+                                     "recognizer": str(tmp_path / "recognizer.onnx"), "accurate": False}
+    (tmp_path / "accurate.onnx").write_bytes(accurate_bytes())
+    shipped = model_files(tmp_path, ship=True)
+    assert shipped["accurate"] == accurate_bytes() and shipped["detector"] == fake_model_bytes("detector")

@@ -93,19 +93,19 @@ def from_table(table) -> list[dict]:
 class LocalOCRPredictor:
     """Callable class for `Dataset.map_batches`: a batch of inputs -> a Table of rows.
 
-    The models load once per actor. `detector`/`recognizer`: ONNX bytes or
-    paths (default: the bundled models, resolved where the actor runs);
+    The models load once per actor. `detector`/`recognizer`/`accurate`: as for
+    `OCR` (default: the bundled models, resolved where the actor runs);
     `threads`: onnxruntime threads (match the actor's num_cpus); `fields`:
     kinds for `page.fields`. Input columns: `path`, and `bytes` if loaded.
     """
 
-    def __init__(self, detector=None, recognizer=None, *, models=None, threads: int = 1,
+    def __init__(self, detector=None, recognizer=None, *, accurate=None, models=None, threads: int = 1,
                  min_confidence: float = 0.0, fields=(), path_column: str = "path",
                  bytes_column: str = "bytes"):
         from .backends.onnxruntime import OnnxRuntimeBackend
         from .pipeline import OCR
         self.ocr = OCR(detector, recognizer, OnnxRuntimeBackend(threads=threads), models=models,
-                       min_confidence=min_confidence)
+                       accurate=accurate, min_confidence=min_confidence)
         self.fields = tuple(fields)
         self.path_column, self.bytes_column = path_column, bytes_column
 
@@ -119,12 +119,16 @@ class LocalOCRPredictor:
 
 
 def model_files(models=None, ship: bool = False) -> dict:
-    """The detector and recognizer for the actors, resolved here (the bundled models, or the
-    `models` folder's): absolute paths, or with `ship` their bytes, so that actors on other
+    """The models for the actors, resolved here as `OCR` would resolve them (the bundled ones, or
+    the `models` folder's: detector, recognizer, and the accurate tier if there is one), as
+    `OCR` keyword arguments: absolute paths, or with `ship` their bytes, so that actors on other
     machines run the driver's models whatever those machines have installed."""
-    from .pipeline import bundled_model
+    from .pipeline import ACCURATE, _optional_model, bundled_model
     files = {kind: bundled_model(kind, models).resolve() for kind in ("detector", "recognizer")}
-    return {k: f.read_bytes() if ship else str(f) for k, f in files.items()}
+    accurate = _optional_model(ACCURATE, models)
+    out = {k: f.read_bytes() if ship else str(f) for k, f in files.items()}
+    out["accurate"] = False if accurate is None else (accurate.read_bytes() if ship else str(accurate.resolve()))
+    return out
 
 
 def _remote_cluster(ray) -> bool:
