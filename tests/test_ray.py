@@ -153,3 +153,11 @@ def test_read_api_and_parquet_in_and_out(scans, tmp_path, capsys):
         assert list(out.glob("*.parquet")) == [written]
     finally:
         ray.shutdown()
+
+
+def test_ray_client_addresses_are_refused_in_one_line(scans, tmp_path, capsys):
+    d, files, plain = scans
+    assert cli.main(["batch", files[0], "--out", str(tmp_path / "out"), "--ray", "ray://head:10001"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "does not run through Ray Client" in err[-1] and "ray job submit" in err[-1]
+    assert not ray.is_initialized()

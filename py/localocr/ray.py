@@ -132,8 +132,8 @@ def model_files(models=None, ship: bool = False) -> dict:
 
 
 def _remote_cluster(ray) -> bool:
-    """Connected through Ray Client (ray://), or to a cluster of several machines."""
-    return ray.util.client.ray.is_connected() or len([n for n in ray.nodes() if n.get("Alive")]) > 1
+    """A cluster of several machines."""
+    return len([n for n in ray.nodes() if n.get("Alive")]) > 1
 
 
 def _pool(ray, concurrency):
@@ -152,7 +152,7 @@ def read(ds, *, concurrency: int = 1, batch_size: int = DEFAULT_BATCH_SIZE, thre
     `bytes` column (e.g. `ray.data.read_binary_files(..., include_paths=True)`).
     `concurrency` actors of `threads` CPUs each; `batch_size` inputs per call.
     `ship_models`: send the model bytes to the actors rather than their paths
-    (default: when the cluster is remote or has several machines).
+    (default: when the cluster has several machines).
     """
     ray = _ray()
     if ship_models is None:
@@ -244,15 +244,18 @@ class JsonlWriter:
 
     def __init__(self, out_dir: str):
         self.path = os.path.join(out_dir, f"rows-{_stamp()}.jsonl")
-        self._f = open(self.path, "a", encoding="utf-8")
+        self._f = None
 
     def write(self, table) -> None:
+        if self._f is None:                  # no file for a run that writes nothing
+            self._f = open(self.path, "a", encoding="utf-8")
         for row in from_table(table):
             self._f.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
         self._f.flush()
 
     def close(self) -> None:
-        self._f.close()
+        if self._f is not None:
+            self._f.close()
 
 
 class ParquetWriter:
@@ -302,8 +305,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "or Parquet files with a column of image bytes")
     p.add_argument("--out", "-o", required=True, metavar="DIR", help="output folder")
     p.add_argument("--ray", metavar="local|auto|ADDRESS", default=None,
-                   help="local: start a cluster on this machine; auto: join the one running here; "
-                        "ray://host:10001 or host:6379: that cluster (default: $RAY_ADDRESS, else local)")
+                   help="local: start a cluster on this machine; auto: join the one this node belongs "
+                        "to; HOST:6379: that cluster's head (default: $RAY_ADDRESS, else local)")
     p.add_argument("--format", "-f", choices=sorted(WRITERS), default="jsonl", help="row format (default jsonl)")
     p.add_argument("--fields", nargs="+", metavar="KIND", default=(),
                    help="also extract page.fields(KIND) for each KIND (e.g. receipt mrz)")
@@ -328,16 +331,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def connect(ray, where: str | None, num_cpus=None, object_store_mb=None) -> None:
-    """Start or join a cluster (see --ray). Joining ships this localocr package to the workers."""
+    """Start or join a cluster (see --ray). Joining ships this localocr package to the workers
+    (Ray's `py_modules`); the inputs' paths must be readable from the workers (a shared
+    filesystem)."""
     where = where or os.environ.get("RAY_ADDRESS") or "local"
+    if where.startswith("ray://"):
+        # Ray Data needs a driver that is part of the cluster: through Ray Client it fails inside
+        # (Ray 2.60: "'Worker' object has no attribute 'core_worker'"; Ray's maintainers: not supported)
+        raise LocalOCRError(
+            f"Ray Data does not run through Ray Client ({where}). Run the command on a node of the "
+            "cluster with --ray auto, or submit it there: ray job submit --address http://HEAD:8265 "
+            "-- localocr batch INPUT... --out DIR --ray auto", "ray_client")
     common = dict(logging_level=logging.WARNING, log_to_driver=False)
     if where == "local":
         ray.init(address="local", num_cpus=num_cpus, include_dashboard=False,
                  object_store_memory=None if object_store_mb is None else object_store_mb * 1_000_000,
                  **common)
     else:
-        import localocr
-        ray.init(address=where, runtime_env={"py_modules": [localocr]}, **common)
+        package = os.path.dirname(os.path.abspath(__file__))      # this localocr, uploaded by Ray
+        ray.init(address=where, runtime_env={"py_modules": [package]}, **common)
 
 
 class Progress:
