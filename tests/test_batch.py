@@ -9,6 +9,7 @@ from PIL import Image
 from localocr import batch as B
 from localocr import cli
 from localocr.errors import LocalOCRError
+from localocr.result import Page
 from pipeline_fakes import fake_ocr, page_with_words  # noqa: F401 - fixture
 from test_cli_eval import fake_models  # noqa: F401 - fixture
 
@@ -122,3 +123,23 @@ def test_actors_get_the_models_ocr_would_load(tmp_path):
     (tmp_path / "accurate.onnx").write_bytes(accurate_bytes())
     shipped = model_files(tmp_path, ship=True)
     assert shipped["accurate"] == accurate_bytes() and shipped["detector"] == fake_model_bytes("detector")
+
+
+def test_fields_kind_is_checked_before_any_work(tmp_path, capsys):
+    from localocr.ray import check_fields_kind
+    with pytest.raises(LocalOCRError) as e:
+        check_fields_kind("no-such-kind")
+    assert e.value.code == "unsupported"        # without page.fields, and with it for a bad kind
+    im, _ = page_with_words()
+    im.save(tmp_path / "p.png")
+    assert cli.main(["batch", str(tmp_path / "p.png"), "--out", str(tmp_path / "out"),
+                     "--fields", "no-such-kind"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(not hasattr(Page, "fields"), reason="page.fields (receipt/MRZ fields) is not here yet")
+def test_rows_carry_the_fields_of_their_page(fake_ocr):
+    im, _ = page_with_words()
+    (row,) = B.rows_for(fake_ocr, "p.png", png_bytes(im), fields="auto")
+    assert row["fields"] == fake_ocr.read(im).fields("auto")

@@ -110,7 +110,10 @@ def test_batch_cli_on_a_local_cluster_then_resume(scans, tmp_path, capsys):
 def test_read_api_and_parquet_in_and_out(scans, tmp_path, capsys):
     import localocr.ray as lr
     d, files, plain = scans
-    images = [f for f in files if not f.endswith(".tif")]
+    # the synthetic page, the corrupt file and one real image (when there is one): Ray's own
+    # readers are what is new here
+    images = sorted(f for f in files if f.endswith(("synthetic.png", "corrupt.jpg")))
+    images += [f for f in files if f not in images and not f.endswith(".tif")][:1]
     ray.init(num_cpus=2, object_store_memory=200_000_000, include_dashboard=False, log_to_driver=False)
     try:
         # the Python API over Ray's own reader (bytes + path columns)
@@ -126,7 +129,8 @@ def test_read_api_and_parquet_in_and_out(scans, tmp_path, capsys):
         # Parquet in: a bytes column with names, and a Hugging Face style image struct without
         pq.write_table(pa.table({"path": ["a/" + Path(f).name for f in images],
                                  "bytes": [Path(f).read_bytes() for f in images]}), tmp_path / "named.parquet")
-        struct = pa.array([{"bytes": Path(images[0]).read_bytes(), "path": None}],
+        page = next(f for f in images if f.endswith("synthetic.png"))
+        struct = pa.array([{"bytes": Path(page).read_bytes(), "path": None}],
                           pa.struct([("bytes", pa.binary()), ("path", pa.string())]))
         pq.write_table(pa.table({"image": struct, "label": [3]}), tmp_path / "hf.parquet")
         (tmp_path / "broken.parquet").write_bytes(b"PAR1 not really")
@@ -144,7 +148,7 @@ def test_read_api_and_parquet_in_and_out(scans, tmp_path, capsys):
             r = named["a/" + Path(f).name]
             assert (r["text"] + "\n" if r["text"] is not None else None) == plain[f]
         (hf,) = [r for r in got if r["path"].startswith(str(tmp_path / "hf.parquet") + "#sha256:")]
-        assert hf["text"] == named["a/" + Path(images[0]).name]["text"]
+        assert hf["text"] == named["a/synthetic.png"]["text"] and hf["text"]
         (broken,) = [r for r in got if r["path"] == str(tmp_path / "broken.parquet")]
         assert broken["error"]["code"] == "bad_parquet"
 

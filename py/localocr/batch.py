@@ -13,7 +13,8 @@ A *row* is one page of one input, a dict with the keys of `ROW_KEYS`:
     text      `Page.text` (what `localocr IMAGE` prints, less the final newline)
     lines     [{text, quad, confidence, block, words: [{text, quad, confidence}]}]:
               the Page JSON's lines (`Line.to_dict`), with the index of their block
-    fields    {kind: page.fields(kind)} when asked for, else None
+    fields    `page.fields(kind)` when a kind is asked for (what `localocr --fields KIND`
+              puts in its JSON), else None
     error     None, or {"code": LocalOCRError.code, "message": str(err)}
     timings   seconds per stage (`TIMING_KEYS`; `read`: reading the file's bytes)
 
@@ -147,14 +148,14 @@ def _tiff_pages(ocr, data: bytes, frames: int):
                 yield i + 1, e
 
 
-def page_row(path: str, number, page, fields=(), read_s: float = 0.0) -> dict:
+def page_row(path: str, number, page, fields: str | None = None, read_s: float = 0.0) -> dict:
     """One row (see the module docstring) for a Page."""
     lines = [dict(ln.to_dict(), block=bi) for bi, b in enumerate(page.blocks) for ln in b.lines]
     timings = {k: round(float(page.timings.get(k, 0.0)), 4) for k in TIMING_KEYS}
     timings["read"] = round(read_s, 4)
     return {"path": path, "page": number, "width": page.width, "height": page.height,
             "text": page.text, "lines": lines,
-            "fields": {kind: page.fields(kind) for kind in fields} if fields else None,
+            "fields": page.fields(fields) if fields else None,
             "error": None, "timings": timings}
 
 
@@ -170,7 +171,7 @@ def error_row(path: str, number, err: Exception, read_s: float = 0.0) -> dict:
             "lines": None, "fields": None, "error": error, "timings": timings}
 
 
-def rows_for(ocr, path: str, data: bytes | None = None, fields=()) -> list[dict]:
+def rows_for(ocr, path: str, data: bytes | None = None, fields: str | None = None) -> list[dict]:
     """Every row of one input: `data` are its bytes, or None to read the file at `path`."""
     t0 = time.perf_counter()
     try:

@@ -96,17 +96,17 @@ class LocalOCRPredictor:
     The models load once per actor. `detector`/`recognizer`/`accurate`: as for
     `OCR` (default: the bundled models, resolved where the actor runs);
     `threads`: onnxruntime threads (match the actor's num_cpus); `fields`:
-    kinds for `page.fields`. Input columns: `path`, and `bytes` if loaded.
+    a kind for `page.fields` (None: no fields). Input columns: `path`, and `bytes` if loaded.
     """
 
     def __init__(self, detector=None, recognizer=None, *, accurate=None, models=None, threads: int = 1,
-                 min_confidence: float = 0.0, fields=(), path_column: str = "path",
+                 min_confidence: float = 0.0, fields: str | None = None, path_column: str = "path",
                  bytes_column: str = "bytes"):
         from .backends.onnxruntime import OnnxRuntimeBackend
         from .pipeline import OCR
         self.ocr = OCR(detector, recognizer, OnnxRuntimeBackend(threads=threads), models=models,
                        accurate=accurate, min_confidence=min_confidence)
-        self.fields = tuple(fields)
+        self.fields = fields
         self.path_column, self.bytes_column = path_column, bytes_column
 
     def __call__(self, batch):
@@ -144,7 +144,7 @@ def _pool(ray, concurrency):
 
 
 def read(ds, *, concurrency: int = 1, batch_size: int = DEFAULT_BATCH_SIZE, threads: int = 1,
-         models=None, min_confidence: float = 0.0, fields=(), path_column: str = "path",
+         models=None, min_confidence: float = 0.0, fields: str | None = None, path_column: str = "path",
          bytes_column: str = "bytes", ship_models: bool | None = None):
     """OCR every input of a Ray Dataset -> a Dataset of rows (`row_schema()`), lazily.
 
@@ -158,7 +158,7 @@ def read(ds, *, concurrency: int = 1, batch_size: int = DEFAULT_BATCH_SIZE, thre
     if ship_models is None:
         ship_models = ray.is_initialized() and _remote_cluster(ray)
     kw = dict(model_files(models, ship_models), threads=threads, min_confidence=min_confidence,
-              fields=tuple(fields), path_column=path_column, bytes_column=bytes_column)
+              fields=fields, path_column=path_column, bytes_column=bytes_column)
     return ds.map_batches(LocalOCRPredictor, fn_constructor_kwargs=kw, batch_size=batch_size,
                           compute=_pool(ray, concurrency), num_cpus=threads,
                           batch_format="numpy")
@@ -308,8 +308,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="local: start a cluster on this machine; auto: join the one this node belongs "
                         "to; HOST:6379: that cluster's head (default: $RAY_ADDRESS, else local)")
     p.add_argument("--format", "-f", choices=sorted(WRITERS), default="jsonl", help="row format (default jsonl)")
-    p.add_argument("--fields", nargs="+", metavar="KIND", default=(),
-                   help="also extract page.fields(KIND) for each KIND (e.g. receipt mrz)")
+    p.add_argument("--fields", metavar="KIND", help="also extract page.fields(KIND) into each row's "
+                   "`fields` (receipt, mrz, auto: as `localocr --fields`)")
     p.add_argument("--actors", type=int, default=None,
                    help="OCR actors (default: the cluster's CPUs divided by --threads)")
     p.add_argument("--threads", type=int, default=1, help="CPUs (onnxruntime threads) per actor (default 1)")
@@ -376,13 +376,24 @@ class Progress:
                 f"{self.inputs / dt if dt else 0:.2f} inputs/s")
 
 
+def check_fields_kind(kind: str) -> None:
+    """Refuse, before any work, a kind that `page.fields` does not know (asked of an empty page)."""
+    from .result import Page
+    if not hasattr(Page, "fields"):
+        raise LocalOCRError("--fields needs page.fields (receipt and MRZ fields), which this version "
+                            "of localocr does not have.", "unsupported")
+    try:
+        Page(1, 1).fields(kind)
+    except LocalOCRError as e:
+        raise LocalOCRError(f"--fields {kind}: {e}", "unsupported") from None
+    except (ValueError, KeyError) as e:
+        raise LocalOCRError(f"--fields {kind}: not a kind of fields ({e})", "unsupported") from None
+
+
 def run(args) -> int:
     inputs = B.expand_inputs(args.inputs)
     if args.fields:
-        from .result import Page
-        if not hasattr(Page, "fields"):
-            raise LocalOCRError("--fields needs page.fields (receipt and MRZ fields), which this version "
-                                "of localocr does not have.", "unsupported")
+        check_fields_kind(args.fields)
     os.makedirs(args.out, exist_ok=True)
     done = B.done_inputs(args.out)
     todo = [p for p in inputs.files if p not in done]
