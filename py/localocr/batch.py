@@ -79,7 +79,8 @@ def expand_inputs(args) -> Inputs:
         else:
             found = sorted(p for p in glob.glob(arg, recursive=True) if os.path.isfile(p))
         if not found:
-            what = "folder has no image or Parquet files" if os.path.isdir(arg) else "no such file, folder or glob match"
+            what = ("folder has no image or Parquet files" if os.path.isdir(arg)
+                    else "no such file, folder or glob match")
             raise LocalOCRError(f"{arg}: {what}.", "no_input")
         for p in found:
             add(p)

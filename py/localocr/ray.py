@@ -439,7 +439,7 @@ def _run_on_ray(ray, args, inputs, todo, done) -> int:
             bad_parquet.append(B.error_row(f, None, LocalOCRError(
                 f"{f} is not a readable Parquet file ({e}).", "bad_parquet")))
     writer = WRITERS[args.format](args.out)
-    progress = Progress(args.progress_every, len(todo))
+    progress = Progress(args.progress_every, 0 if inputs.parquet else len(todo))   # 0: not known
     try:
         if bad_parquet:
             writer.write(to_table(bad_parquet))
@@ -447,8 +447,9 @@ def _run_on_ray(ray, args, inputs, todo, done) -> int:
         if parts:
             ds = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
             # Ray's Parquet reading runs as tasks: a pool that may shrink leaves them a CPU
-            rows = read(ds, concurrency=(1, actors) if inputs.parquet else actors, batch_size=args.batch_size, threads=args.threads,
-                        models=args.models, min_confidence=args.min_confidence, fields=args.fields)
+            rows = read(ds, concurrency=(1, actors) if inputs.parquet else actors,
+                        batch_size=args.batch_size, threads=args.threads, models=args.models,
+                        min_confidence=args.min_confidence, fields=args.fields)
             for table in rows.iter_batches(batch_format="pyarrow", batch_size=None):
                 if table.num_rows:
                     writer.write(table)
