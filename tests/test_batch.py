@@ -29,6 +29,8 @@ def test_expand_inputs_folders_globs_files(tmp_path):
     assert got.files == [str(tmp_path / "a" / "1.png"), str(tmp_path / "a" / "deep" / "2.JPG"),
                          str(tmp_path / "b.tif")]
     assert got.parquet == [str(tmp_path / "c.parquet")]
+    assert B.expand_inputs([str(tmp_path / "a" / ".." / "b.tif"), str(tmp_path / "b.tif")]).files == \
+        [str(tmp_path / "b.tif")]
     with pytest.raises(LocalOCRError) as e:
         B.expand_inputs([str(tmp_path / "nothing-*.png")])
     assert e.value.code == "no_input"

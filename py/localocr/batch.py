@@ -59,12 +59,14 @@ class Inputs:
 def expand_inputs(args) -> Inputs:
     """Folders (recursively, files with `IMAGE_EXTENSIONS`), globs and files -> `Inputs`.
 
-    Paths are kept as given (relative stays relative), each once, in sorted
-    order within a folder or glob. An argument that names nothing is an error.
+    Paths are kept as given (relative stays relative; `./a/../b.png` is
+    `b.png`, so a re-run spelt differently still finds its rows), each once, in
+    sorted order within a folder or glob. An argument that names nothing is an error.
     """
     out, seen = Inputs(), set()
 
     def add(path):
+        path = os.path.normpath(path)
         if path in seen:
             return
         seen.add(path)
