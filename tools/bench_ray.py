@@ -87,6 +87,7 @@ def main(argv=None) -> int:
                        "-f", "json"], env)
         results.append({"engine": "plain CLI (onnxruntime, "
                         f"{min(4, os.cpu_count() or 1)} threads)", "wall_s": wall, "after_start_s": None})
+        print(f"bench_ray: {results[-1]}", file=sys.stderr, flush=True)
         for k in args.actors:
             out = work / f"ray{k}"
             wall, err = run([py, "-m", "localocr.cli", "batch", str(src), "--out", str(out), "--ray", "local",
@@ -97,6 +98,7 @@ def main(argv=None) -> int:
             results.append({"engine": f"localocr batch, {k} actor{'s' if k > 1 else ''} x 1 thread",
                             "wall_s": wall, "after_start_s": after, "errors": int(m.group(3)),
                             "shares": stage_shares(out, k * after)})
+            print(f"bench_ray: {results[-1]}", file=sys.stderr, flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     load1 = os.getloadavg()[0]

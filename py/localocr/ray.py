@@ -344,9 +344,18 @@ def connect(ray, where: str | None, num_cpus=None, object_store_mb=None) -> None
             "-- localocr batch INPUT... --out DIR --ray auto", "ray_client")
     common = dict(logging_level=logging.WARNING, log_to_driver=False)
     if where == "local":
-        ray.init(address="local", num_cpus=num_cpus, include_dashboard=False,
-                 object_store_memory=None if object_store_mb is None else object_store_mb * 1_000_000,
-                 **common)
+        kw = dict(address="local", num_cpus=num_cpus, include_dashboard=False,
+                  object_store_memory=None if object_store_mb is None else object_store_mb * 1_000_000,
+                  **common)
+        try:
+            ray.init(**kw)
+        except Exception as e:     # Ray gives its raylet 30 s to start: not always enough on a busy machine
+            if "timed out during startup" not in str(e):
+                raise
+            print("localocr batch: the local Ray cluster did not start in time; trying once more",
+                  file=sys.stderr)
+            ray.shutdown()
+            ray.init(**kw)
     else:
         package = os.path.dirname(os.path.abspath(__file__))      # this localocr, uploaded by Ray
         ray.init(address=where, runtime_env={"py_modules": [package]}, **common)
