@@ -41,6 +41,9 @@ from .errors import LocalOCRError
 
 DEFAULT_BATCH_SIZE = 8        # inputs per actor call (one Ray block): a few seconds of work
 PROGRESS_EVERY = 100          # a progress line per this many inputs written
+# --ray local: starts of the local cluster tried (its raylet has 30 s each; on 2 cores shared with
+# load 30 here, two in a row missed it)
+START_ATTEMPTS = 3
 
 
 def _ray():
@@ -347,15 +350,16 @@ def connect(ray, where: str | None, num_cpus=None, object_store_mb=None) -> None
         kw = dict(address="local", num_cpus=num_cpus, include_dashboard=False,
                   object_store_memory=None if object_store_mb is None else object_store_mb * 1_000_000,
                   **common)
-        try:
-            ray.init(**kw)
-        except Exception as e:     # Ray gives its raylet 30 s to start: not always enough on a busy machine
-            if "timed out during startup" not in str(e):
-                raise
-            print("localocr batch: the local Ray cluster did not start in time; trying once more",
-                  file=sys.stderr)
-            ray.shutdown()
-            ray.init(**kw)
+        for attempt in range(START_ATTEMPTS):
+            try:
+                ray.init(**kw)
+                break
+            except Exception as e:  # Ray gives its raylet 30 s to start: not always enough on a busy machine
+                if "timed out during startup" not in str(e) or attempt + 1 == START_ATTEMPTS:
+                    raise
+                print("localocr batch: the local Ray cluster did not start in time; trying again",
+                      file=sys.stderr)
+                ray.shutdown()
     else:
         package = os.path.dirname(os.path.abspath(__file__))      # this localocr, uploaded by Ray
         ray.init(address=where, runtime_env={"py_modules": [package]}, **common)
