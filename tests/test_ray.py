@@ -66,6 +66,13 @@ def plain_cli_text(path):
     return out.getvalue() if rc == 0 else None
 
 
+def skip_if_ray_did_not_start(rc: int, err: str) -> None:
+    """Ray gives its raylet 30 s to start; on a machine loaded far past its cores it may not make it
+    (seen here at load 35 on 2 cores): that is the machine, not the code under test."""
+    if rc == 1 and "timed out during startup" in err:
+        pytest.skip("the local Ray cluster could not start on this machine (raylet start-up timeout)")
+
+
 def jsonl_rows(folder):
     return [json.loads(line) for f in sorted(Path(folder).glob("*.jsonl")) for line in open(f, encoding="utf-8")]
 
@@ -91,9 +98,11 @@ def test_batch_cli_on_a_local_cluster_then_resume(scans, tmp_path, capsys):
     out = tmp_path / "out"
     args = ["batch", str(d), "--out", str(out), *SMALL_CLUSTER, "--actors", "2", "--batch-size", "2",
             "--progress-every", "2"]
-    assert cli.main(args) == 0
-    assert not ray.is_initialized()                   # the cluster it started is gone
+    rc = cli.main(args)
     err = capsys.readouterr().err
+    skip_if_ray_did_not_start(rc, err)
+    assert rc == 0, err
+    assert not ray.is_initialized()                   # the cluster it started is gone
     assert f"{len(files)} image files (0 already done" in err
     assert f"done: {len(files)}/{len(files)} inputs" in err and "(1 errors)" in err
     rows = jsonl_rows(out)
@@ -114,7 +123,12 @@ def test_read_api_and_parquet_in_and_out(scans, tmp_path, capsys):
     # readers are what is new here
     images = sorted(f for f in files if f.endswith(("synthetic.png", "corrupt.jpg")))
     images += [f for f in files if f not in images and not f.endswith(".tif")][:1]
-    ray.init(num_cpus=2, object_store_memory=200_000_000, include_dashboard=False, log_to_driver=False)
+    try:
+        lr.connect(ray, "local", num_cpus=2, object_store_mb=200)        # the CLI's start, retries included
+    except Exception as e:
+        ray.shutdown()
+        skip_if_ray_did_not_start(1, str(e))
+        raise
     try:
         # the Python API over Ray's own reader (bytes + path columns)
         ds = ray.data.read_binary_files(images, include_paths=True)

@@ -70,6 +70,7 @@ def main(argv=None) -> int:
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--actors", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--no-cli", action="store_true", help="only the Ray runs")
     ap.add_argument("--json", metavar="FILE")
     args = ap.parse_args(argv)
     images = pick_images(args.n)
@@ -83,11 +84,12 @@ def main(argv=None) -> int:
     load0 = os.getloadavg()[0]
     results = []
     try:
-        wall, _ = run([py, "-m", "localocr.cli", *sorted(map(str, src.iterdir())), "--out", str(work / "cli"),
-                       "-f", "json"], env)
-        results.append({"engine": "plain CLI (onnxruntime, "
-                        f"{min(4, os.cpu_count() or 1)} threads)", "wall_s": wall, "after_start_s": None})
-        print(f"bench_ray: {results[-1]}", file=sys.stderr, flush=True)
+        if not args.no_cli:
+            wall, _ = run([py, "-m", "localocr.cli", *sorted(map(str, src.iterdir())), "--out",
+                           str(work / "cli"), "-f", "json"], env)
+            results.append({"engine": "plain CLI (onnxruntime, "
+                            f"{min(4, os.cpu_count() or 1)} threads)", "wall_s": wall, "after_start_s": None})
+            print(f"bench_ray: {results[-1]}", file=sys.stderr, flush=True)
         for k in args.actors:
             out = work / f"ray{k}"
             wall, err = run([py, "-m", "localocr.cli", "batch", str(src), "--out", str(out), "--ray", "local",
