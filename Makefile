@@ -1,6 +1,6 @@
 # localocr: the two commands of the README, and the steps they are made of.
 #   make run    virtualenv + app packages + browser runtime (fetched, verified), then serve :8000
-#   make test   as run, plus Chromium, fonts, training/dev packages, then every test
+#   make test   as run, plus Chromium, fonts, training/dev/ray packages, then every test
 # Re-running either is fast: each step is skipped while its inputs are unchanged (stamps).
 
 PYTHON ?= python3
@@ -42,7 +42,7 @@ $(VENV)/.stamp-run: pyproject.toml
 # extra) would download a multi-GB CUDA build.
 $(VENV)/.stamp-test: pyproject.toml $(VENV)/.stamp-run
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[train,dev]'
+	$(PY) -m pip install --quiet -e '.[train,dev,ray]'
 	touch $@
 
 # Fetch (once, into .cache/runtime) and verify the browser runtime, lay it out in web/vendor/;
@@ -184,3 +184,9 @@ tesseract:
 $(VENV)/.stamp-bench: pyproject.toml $(VENV)/.stamp-run
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	touch $@
+
+# ---- batch OCR on Ray (issue 22): images/s of 1 and 2 Ray actors vs the plain CLI, same 200 images.
+.PHONY: bench-ray
+BENCH_RAY_FLAGS ?=
+bench-ray: setup-test
+	$(PY) -m tools.bench_ray $(BENCH_RAY_FLAGS)

@@ -17,6 +17,9 @@ Where results go:
   (--output) otherwise, e.g. `-o out.pdf`.
 Errors go to standard error, one line per file; the exit status is 1 when
 any file failed, 2 for bad usage.
+
+`localocr batch INPUT... --out DIR` (a first argument of exactly `batch`) is
+batch OCR on Ray (`localocr.ray`); a file named `batch` reads as `./batch`.
 """
 
 from __future__ import annotations
@@ -112,6 +115,10 @@ def _usage_error(args) -> str | None:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["batch"]:
+        from .ray import main as batch_main
+        return batch_main(argv[1:])
     args = build_parser().parse_args(argv)
     problem = _usage_error(args)
     if not problem and args.fields and args.format != "json":
