@@ -83,6 +83,17 @@ def test_multi_frame_tiff_gives_a_row_per_page(fake_ocr):
     assert [r["page"] for r in B.rows_for(fake_ocr, "one.tif", buf.getvalue())] == [1]
 
 
+def test_pdf_gives_a_row_per_page(fake_ocr):
+    one, _ = page_with_words()
+    two, _ = page_with_words(lines=((20, 30, (2,)),))
+    buf = io.BytesIO()
+    one.save(buf, "PDF", save_all=True, append_images=[two.copy()], resolution=150)
+    rows = B.rows_for(fake_ocr, "scan.pdf", buf.getvalue())
+    assert [r["page"] for r in rows] == [1, 2]
+    assert [r["error"] for r in rows] == [None, None]
+    assert rows[0]["text"] and rows[0]["text"] != rows[1]["text"]
+
+
 def test_done_inputs_skips_a_line_cut_short(tmp_path):
     (tmp_path / "rows-1.jsonl").write_text(json.dumps({"path": "a.png", "page": 1}) + "\n"
                                            + json.dumps({"path": "b.png", "page": None}) + "\n"
