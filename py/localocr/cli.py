@@ -4,8 +4,12 @@
 output (several images: text gets a "==> name <==" header per image, JSON
 becomes a list of {"image": name, "page": ...}; hOCR needs --out for more
 than one image). With --out DIR, each image gets DIR/<name>.txt|.json|.hocr.
-Errors go to standard error, one line per image; the exit status is 1 when
-any image failed, 2 for bad usage.
+Every image is read, whatever happened to the ones before it. Errors go to
+standard error, one line per image ("localocr: NAME: message [code]"); with
+--format json the error is also in the output, in the place of that image's
+page: {"image": name, "error": {"code": ..., "message": ...}}. The exit status
+is 1 when any image failed, 2 for bad usage. --debug also prints the Python
+traceback of an "internal" error (a bug) to standard error.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ import argparse
 import json
 import os
 import sys
+import traceback
 
-from .errors import LocalOCRError
+from .errors import LocalOCRError, internal_errors
 
 EXT = {"text": "txt", "json": "json", "hocr": "hocr"}
 
@@ -35,6 +40,15 @@ def _render(page, fmt: str, name: str, fields=None) -> str:
     return page.to_text()
 
 
+def _error_entry(name: str, err: LocalOCRError) -> dict:
+    return {"image": name, "error": {"code": err.code, "message": str(err)}}
+
+
+def _out_path(args, name: str) -> str:
+    stem = os.path.splitext(os.path.basename(name))[0] or "image"
+    return os.path.join(args.out, f"{stem}.{EXT[args.format]}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="localocr", description="Read the text in images, locally.")
     p.add_argument("images", nargs="+", metavar="IMAGE", help="image files; - reads standard input")
@@ -45,7 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fields", choices=["receipt", "mrz", "auto"], help="also extract key fields (receipt: "
                    "company, date, address, total; mrz: a passport's or ID card's machine-readable zone; auto: "
                    "either); needs --format json, which then has a top-level \"fields\" object")
-    p.add_argument("--min-confidence", type=float, default=0.0, help="drop lines read with less confidence")
+    p.add_argument("--min-confidence", type=float, default=None,
+                   help="drop lines read with less confidence (default: the pipeline's own floor)")
+    p.add_argument("--debug", action="store_true", help="print the traceback of internal errors")
     return p
 
 
@@ -62,7 +78,8 @@ def main(argv=None) -> int:
         return 2
     from .pipeline import OCR
     try:
-        ocr = OCR(models=args.models, min_confidence=args.min_confidence)
+        kw = {} if args.min_confidence is None else {"min_confidence": args.min_confidence}
+        ocr = OCR(models=args.models, **kw)
     except LocalOCRError as e:
         print(f"localocr: {e}", file=sys.stderr)
         return 1
@@ -73,15 +90,25 @@ def main(argv=None) -> int:
     for src in args.images:
         name = "stdin" if src == "-" else src
         try:
-            page = ocr.read(sys.stdin.buffer.read() if src == "-" else src)
+            with internal_errors():
+                page = ocr.read(sys.stdin.buffer.read() if src == "-" else src)
         except LocalOCRError as e:
-            print(f"localocr: {name}: {e}", file=sys.stderr)
+            print(f"localocr: {name}: {e} [{e.code}]", file=sys.stderr)
+            if args.debug and e.__cause__ is not None:
+                traceback.print_exception(e.__cause__, file=sys.stderr)
             failed += 1
+            if args.format == "json":
+                entry = json.dumps(_error_entry(name, e), ensure_ascii=False, separators=(",", ":")) + "\n"
+                if args.out:
+                    with open(_out_path(args, name), "w", encoding="utf-8") as f:
+                        f.write(entry)
+                elif len(args.images) > 1:
+                    collected.append(_error_entry(name, e))
+                else:
+                    sys.stdout.write(entry)
             continue
         if args.out:
-            stem = os.path.splitext(os.path.basename(name))[0] or "image"
-            path = os.path.join(args.out, f"{stem}.{EXT[args.format]}")
-            with open(path, "w", encoding="utf-8") as f:
+            with open(_out_path(args, name), "w", encoding="utf-8") as f:
                 f.write(_render(page, args.format, os.path.basename(name), args.fields))
         elif args.format == "json" and len(args.images) > 1:
             collected.append({"image": name, "page": _page_dict(page, args.fields)})

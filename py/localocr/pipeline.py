@@ -24,9 +24,9 @@ import numpy as np
 
 from . import detection
 from . import modelmeta as mm
-from .errors import LocalOCRError
+from .errors import LocalOCRError, internal_errors
 from .geometry import as_quad
-from .image import MAX_PIXELS, load_image, to_grey
+from .image import MAX_PIXELS, decode_image, load_image, to_grey
 from .layout import build_blocks
 from .models import load_model
 from .recognition import recognize_steps
@@ -271,7 +271,8 @@ class OCR:
         """The whole pipeline as one generator stage (for custom drivers); returns a Page."""
         timings: dict = {}
         t_start = time.perf_counter()
-        im = load_image(image, max_pixels=self.max_pixels, luma_jpeg=self.luma_jpeg)
+        decoded = decode_image(image, max_pixels=self.max_pixels, luma_jpeg=self.luma_jpeg)
+        im = decoded.image
         timings["decode"] = time.perf_counter() - t_start
         blocks = yield from read_steps(im, self.detector, self.recognizer, timings,
                                        min_confidence=self.min_confidence, flip_check=self.flip_check,
@@ -280,15 +281,20 @@ class OCR:
         timings["total"] = time.perf_counter() - t_start
         return Page(width=im.size[0], height=im.size[1], blocks=blocks, timings=timings,
                     backend=getattr(self.backend, "name", ""),
-                    backend_detail=getattr(self.backend, "detail", ""))
+                    backend_detail=getattr(self.backend, "detail", ""), notes=decoded.notes)
 
     def read(self, image) -> Page:
-        """OCR one image (path | bytes | file | PIL.Image | numpy array) -> Page."""
-        return run_sync(self.read_steps(image))
+        """OCR one image (path | bytes | file | PIL.Image | numpy array) -> Page.
+
+        Raises only LocalOCRError: a bad input with its code, anything unexpected
+        as code "internal" (the original exception chained as its cause)."""
+        with internal_errors():
+            return run_sync(self.read_steps(image))
 
     async def read_async(self, image) -> Page:
         """`read` for runtimes whose sessions are asynchronous (Pyodide + onnxruntime-web)."""
-        return await run_async(self.read_steps(image))
+        with internal_errors():
+            return await run_async(self.read_steps(image))
 
     # -- single lines
 
@@ -304,12 +310,15 @@ class OCR:
 
     def recognize_line(self, image) -> tuple[str, float]:
         """Recognition only: read the whole image as one line -> (text, confidence)."""
-        return run_sync(self.recognize_line_steps(image))
+        with internal_errors():
+            return run_sync(self.recognize_line_steps(image))
 
     async def recognize_line_async(self, image) -> tuple[str, float]:
-        return await run_async(self.recognize_line_steps(image))
+        with internal_errors():
+            return await run_async(self.recognize_line_steps(image))
 
     def detect(self, image) -> list:
         """Detection only: [(quad, score)] in image pixels."""
-        im = load_image(image, max_pixels=self.max_pixels, luma_jpeg=self.luma_jpeg)
-        return run_sync(detect_steps(im, self.detector, None, **self.detect_options))
+        with internal_errors():
+            im = load_image(image, max_pixels=self.max_pixels, luma_jpeg=self.luma_jpeg)
+            return run_sync(detect_steps(im, self.detector, None, **self.detect_options))
