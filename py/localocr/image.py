@@ -160,6 +160,7 @@ def decode_failure(e: BaseException, fmt: str | None) -> LocalOCRError:
     """What a decoder raised (anything) -> the LocalOCRError a person reads."""
     if isinstance(e, LocalOCRError):
         return e
+    fmt = {"WEBP": "WebP", "MPO": "JPEG"}.get(fmt, fmt)
     what = f"{fmt} image" if fmt else "image"
     if isinstance(e, Image.DecompressionBombError):
         m = re.search(r"\((\d+) pixels\)", str(e))
@@ -192,10 +193,7 @@ def _open(data: bytes) -> Image.Image:
     if size is not None and 0 in size:
         raise LocalOCRError(f"The {fmt} file's header says the image is {size[0]} x {size[1]} pixels: "
                             "there is nothing to read.", "empty")
-    with warnings.catch_warnings():
-        # our own guard handles the size; Pillow's warning would only be noise
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        return Image.open(io.BytesIO(data), formats=FORMATS)
+    return Image.open(io.BytesIO(data), formats=FORMATS)
 
 
 def _guard_and_load(im: Image.Image, max_pixels: int, luma_jpeg: bool = True,
@@ -224,9 +222,7 @@ def _guard_and_load(im: Image.Image, max_pixels: int, luma_jpeg: bool = True,
             im.draft(mode, size)
     if getattr(im, "n_frames", 1) > 1:
         im.seek(0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        im.load()
+    im.load()
     if im.size != (w, h) and notes is not None:
         notes.append(_reduced_note((w, h), im.size, max_pixels, "while decoding"))
     return im
@@ -368,6 +364,13 @@ def decode_image(src, max_pixels: int = MAX_PIXELS, luma_jpeg: bool = True,
     luma_jpeg: decode a colour JPEG file (path, bytes, file) as its luma
     channel, "L" (the same pixels in the browser and on CPython); False: "RGB".
     """
+    with warnings.catch_warnings():
+        # Pillow warns about what it tolerates (corrupt EXIF, bomb sizes): the boundary speaks instead
+        warnings.simplefilter("ignore")
+        return _decode(src, max_pixels, luma_jpeg, max_input_pixels)
+
+
+def _decode(src, max_pixels: int, luma_jpeg: bool, max_input_pixels: int) -> Decoded:
     notes: list[Note] = []
     fmt = None
     try:
