@@ -30,6 +30,16 @@ def serving(directory: Path, isolation: bool = True, policy: dict | None = None)
         server.server_close()
 
 
+def worker_exec(page, code: str, which: int = 0):
+    """Run Python in one of the page's localocr workers (`which`: in the order they started) and
+    return its last value: through `self.localocrDiagnostics` in the worker's own global scope,
+    which Playwright (like devtools) reaches and page scripts cannot."""
+    workers = [w for w in page.workers if w.url.split("?")[0].endswith("/worker.js")]
+    if not workers:
+        raise RuntimeError("the page has no localocr worker")
+    return workers[which].evaluate("(code) => self.localocrDiagnostics.exec(code)", code)
+
+
 @contextlib.contextmanager
 def chromium():
     """A headless Chromium (Debian's, never a downloaded one) with a fresh profile."""

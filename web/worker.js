@@ -4,7 +4,6 @@
 //   page -> worker  {cmd: "init", options: {numThreads?, backend?, models?, allowSoftwareWebGPU?}}  once, first
 //                       models: as in "read" below; fetched and started beside Pyodide (startModels)
 //                       backend "auto" | "wasm" | "webgpu" (see chooseBackend)
-//                   {id, cmd: "exec", code}                         run Python (async), reply its value
 //                   {id, cmd: "read", image: ArrayBuffer, options}  OCR one image (needs the pipeline + models)
 //                       options.tag: echoed in this read's {type: "progress", stage: "image", tag, step,
 //                         lines} messages (step "detect" | "recognize"; lines: lines sent to the recognizer so far)
@@ -20,8 +19,14 @@
 //                                                                   heap: this worker's WASM memory, bytes
 //                   {type: "fatal", error}                          the runtime is broken: the page must
 //                                                                   reject pending calls and start afresh
+// No message runs code of the sender's choosing. For developers and the tests there is
+// `self.localocrDiagnostics.exec(code)` (below): a property of this worker's own global scope, which
+// devtools and Playwright (tools/browser.py worker_exec) can reach and no page script can.
 // Every file comes from this worker's own origin: vendor/ holds the runtime laid out by tools/runtime.py.
 
+import { installDefaultPolicy } from "./trusted-types.js";
+
+installDefaultPolicy();     // onnxruntime-web starts its thread workers from plain URLs
 const BASE = new URL("./", import.meta.url);
 const VENDOR = new URL("./vendor/", import.meta.url);
 const t0 = performance.now();
@@ -561,6 +566,15 @@ _out
   return JSON.parse(out.fields_json);
 }
 
+// Run Python in this worker (resolves to its last value): for devtools and the tests only, see the top.
+self.localocrDiagnostics = {
+  exec: async (code) => {
+    if (!ready) throw new Error("worker not initialised");
+    await ready;
+    return execPython(code);
+  },
+};
+
 function errorOf(e) {
   return { message: String((e && e.message) || e), code: (e && e.code) || "error" };
 }
@@ -582,8 +596,7 @@ self.onmessage = async ({ data }) => {
     if (!ready) throw new Error("worker not initialised");
     await ready;
     let value;
-    if (data.cmd === "exec") value = await execPython(data.code);
-    else if (data.cmd === "read") value = await measured("read", () => readImage(data.image, data.options || {}));
+    if (data.cmd === "read") value = await measured("read", () => readImage(data.image, data.options || {}));
     else if (data.cmd === "fields") value = await pageFields(data.page, data.kind);
     else if (data.cmd === "prepare") value = (await prepareOCR(data.options || {}), true);
     else if (data.cmd === "resources") value = resources;

@@ -34,6 +34,18 @@ from .result import Page, Word
 
 ENV_MODELS = "LOCALOCR_MODELS"          # a folder with detector*.onnx and recognizer*.onnx
 
+# The junk floor (`keep_segment`): a detector segment read with a mean character confidence below
+# MIN_CONFIDENCE is dropped, and one of at most SHORT_CHARS characters needs MIN_CONFIDENCE_SHORT
+# (noise reads as scattered one- or two-character "words", some of them confidently).
+# Chosen with tools/calibrate_floor.py on the validation pages: see its table in bench/floor.md.
+MIN_CONFIDENCE = 0.0
+MIN_CONFIDENCE_SHORT: float | None = None
+SHORT_CHARS = 2
+# A page whose segments read with a median confidence below JUNK_MEDIAN (at least
+# JUNK_MIN_SEGMENTS of them) is noise: nothing of it is kept, and its Page says so (note "junk").
+JUNK_MEDIAN = 0.0
+JUNK_MIN_SEGMENTS = 5
+
 
 def models_dir(path=None) -> Path:
     """Where the bundled models are: the argument, $LOCALOCR_MODELS, the package's
@@ -186,9 +198,35 @@ def _clip_quad(q, w, h):
     return q
 
 
-def read_steps(image, detector, recognizer, timings: dict, *, min_confidence: float = 0.0,
-               flip_check: bool = True, detect_options: dict | None = None, accurate=None,
-               reread_below: float | None = None):
+def keep_segment(text: str, confidence: float, floor: float = MIN_CONFIDENCE,
+                 short_floor: float | None = MIN_CONFIDENCE_SHORT) -> bool:
+    """The junk floor: is a detector segment read as `text` with `confidence` kept?"""
+    if not text.strip():
+        return False
+    short = len(text.replace(" ", "")) <= SHORT_CHARS
+    return confidence >= (max(floor, short_floor) if short and short_floor is not None else floor)
+
+
+def junk_page(reads, junk_median: float = JUNK_MEDIAN) -> bool:
+    """A page of noise: at least JUNK_MIN_SEGMENTS segments read, their median confidence below
+    `junk_median` (real pages, even poor scene photos, read most of their segments confidently)."""
+    confs = [rd.confidence for rd in reads if rd.text.strip()]
+    return junk_median > 0 and len(confs) >= JUNK_MIN_SEGMENTS and float(np.median(confs)) < junk_median
+
+
+def segments_of(reads, floor: float = MIN_CONFIDENCE, short_floor: float | None = MIN_CONFIDENCE_SHORT,
+                junk_median: float = 0.0):
+    """[recognition.LineRead] -> the [(quad, [Word], confidence)] build_blocks takes, floor applied
+    (and nothing at all from a `junk_page`)."""
+    if junk_page(reads, junk_median):
+        return []
+    return [(rd.quad, [Word(w.text, w.quad, w.confidence) for w in rd.words], rd.confidence)
+            for rd in reads if rd.words and keep_segment(rd.text, rd.confidence, floor, short_floor)]
+
+
+def read_steps(image, detector, recognizer, timings: dict, *, min_confidence: float = MIN_CONFIDENCE,
+               short_confidence: float | None = MIN_CONFIDENCE_SHORT, flip_check: bool = True,
+               detect_options: dict | None = None, accurate=None, reread_below: float | None = None):
     """Generator stage for a whole page: decoded image -> [Block]."""
     boxes = yield from detect_steps(image, detector, timings, **(detect_options or {}))
     t0 = time.perf_counter()
@@ -198,20 +236,15 @@ def read_steps(image, detector, recognizer, timings: dict, *, min_confidence: fl
                                        flip_check=flip_check, accurate=accurate,
                                        reread_below=reread_below)
     t0 = time.perf_counter()
-    blocks = blocks_from_reads(reads, min_confidence)
+    blocks = blocks_from_reads(reads, min_confidence, short_confidence)
     _add(timings, "layout", time.perf_counter() - t0)
     return blocks
 
 
-def blocks_from_reads(reads, min_confidence: float = 0.0) -> list:
-    """Recognised lines ([recognition.LineRead]) -> [Block] in reading order."""
-    segments = []
-    for rd in reads:
-        if not rd.words or rd.confidence < min_confidence:
-            continue
-        words = [Word(w.text, w.quad, w.confidence) for w in rd.words]
-        segments.append((rd.quad, words, rd.confidence))
-    return build_blocks(segments)
+def blocks_from_reads(reads, min_confidence: float = MIN_CONFIDENCE,
+                      short_confidence: float | None = MIN_CONFIDENCE_SHORT) -> list:
+    """Recognised lines ([recognition.LineRead]) -> [Block] in reading order, the junk floor applied."""
+    return build_blocks(segments_of(reads, min_confidence, short_confidence))
 
 
 # ---------------------------------------------------------------- the public class
