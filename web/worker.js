@@ -536,6 +536,12 @@ try:
     del _page, _d
 except LocalOCRError as err:
     _out = {"error": str(err), "code": err.code}
+except Exception as err:
+    # a bug: the generic one-line error for the page, the traceback for developers (the console)
+    import traceback
+    from localocr.errors import internal_error
+    traceback.print_exc()
+    _out = {"error": str(internal_error(err)), "code": "internal"}
 del _image, _report, _render, _fields
 _out
 `);
@@ -575,8 +581,17 @@ self.localocrDiagnostics = {
   },
 };
 
+// A message for the page: one line. A Python exception that escaped (a bug, e.g. while building the
+// pipeline) is logged with its traceback to the console and sent as the generic "internal" error.
 function errorOf(e) {
-  return { message: String((e && e.message) || e), code: (e && e.code) || "error" };
+  const message = String((e && e.message) || e);
+  if (e && e.type && message.includes("Traceback")) {
+    console.error(`localocr: ${message}`);
+    const last = message.trim().split("\n").pop().slice(0, 160);
+    return { message: `Something went wrong inside localocr (${last}); this is a bug, not a problem with your image.`,
+      code: "internal" };
+  }
+  return { message, code: (e && e.code) || "error" };
 }
 
 self.onmessage = async ({ data }) => {
