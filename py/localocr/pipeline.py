@@ -26,7 +26,7 @@ from . import detection
 from . import modelmeta as mm
 from .errors import LocalOCRError, internal_errors
 from .geometry import as_quad
-from .image import MAX_PIXELS, decode_image, load_image, to_grey
+from .image import MAX_PIXELS, Note, decode_image, load_image, to_grey
 from .layout import build_blocks
 from .models import load_model
 from .recognition import recognize_steps
@@ -37,13 +37,17 @@ ENV_MODELS = "LOCALOCR_MODELS"          # a folder with detector*.onnx and recog
 # The junk floor (`keep_segment`): a detector segment read with a mean character confidence below
 # MIN_CONFIDENCE is dropped, and one of at most SHORT_CHARS characters needs MIN_CONFIDENCE_SHORT
 # (noise reads as scattered one- or two-character "words", some of them confidently).
-# Chosen with tools/calibrate_floor.py on the validation pages: see its table in bench/floor.md.
-MIN_CONFIDENCE = 0.0
-MIN_CONFIDENCE_SHORT: float | None = None
+# Chosen with tools/calibrate_floor.py on the validation pages (bench/floor.md): 0.5 and 0.9 cost no
+# set anything (e2e F1 +0.0 to +1.2 points: the junk they drop was false positives) and leave 17 words
+# on six 2000 x 2000 noise pages, against 142 without a floor.
+MIN_CONFIDENCE = 0.5
+MIN_CONFIDENCE_SHORT: float | None = 0.9
 SHORT_CHARS = 2
 # A page whose segments read with a median confidence below JUNK_MEDIAN (at least
 # JUNK_MIN_SEGMENTS of them) is noise: nothing of it is kept, and its Page says so (note "junk").
-JUNK_MEDIAN = 0.0
+# 0.5: the six noise pages' medians are 0.27-0.45; of the validation pages with 5+ segments the
+# lowest is 0.58 (handwriting), then 0.68 (a scene photo): no validation page loses anything.
+JUNK_MEDIAN = 0.5
 JUNK_MIN_SEGMENTS = 5
 
 
@@ -215,10 +219,14 @@ def junk_page(reads, junk_median: float = JUNK_MEDIAN) -> bool:
 
 
 def segments_of(reads, floor: float = MIN_CONFIDENCE, short_floor: float | None = MIN_CONFIDENCE_SHORT,
-                junk_median: float = 0.0):
+                junk_median: float = JUNK_MEDIAN, notes: list | None = None):
     """[recognition.LineRead] -> the [(quad, [Word], confidence)] build_blocks takes, floor applied
-    (and nothing at all from a `junk_page`)."""
+    (and nothing at all from a `junk_page`, which adds a "junk" Note to `notes`)."""
     if junk_page(reads, junk_median):
+        if notes is not None:
+            n = sum(bool(rd.text.strip()) for rd in reads)
+            notes.append(Note("junk", f"The image looks like noise, not text: its {n} text-like regions read "
+                                      f"with a median confidence below {junk_median:.2f}; nothing was kept."))
         return []
     return [(rd.quad, [Word(w.text, w.quad, w.confidence) for w in rd.words], rd.confidence)
             for rd in reads if rd.words and keep_segment(rd.text, rd.confidence, floor, short_floor)]
@@ -226,8 +234,9 @@ def segments_of(reads, floor: float = MIN_CONFIDENCE, short_floor: float | None 
 
 def read_steps(image, detector, recognizer, timings: dict, *, min_confidence: float = MIN_CONFIDENCE,
                short_confidence: float | None = MIN_CONFIDENCE_SHORT, flip_check: bool = True,
-               detect_options: dict | None = None, accurate=None, reread_below: float | None = None):
-    """Generator stage for a whole page: decoded image -> [Block]."""
+               detect_options: dict | None = None, accurate=None, reread_below: float | None = None,
+               notes: list | None = None):
+    """Generator stage for a whole page: decoded image -> [Block] (`notes` gets what was dropped)."""
     boxes = yield from detect_steps(image, detector, timings, **(detect_options or {}))
     t0 = time.perf_counter()
     grey = to_grey(image)
@@ -236,15 +245,15 @@ def read_steps(image, detector, recognizer, timings: dict, *, min_confidence: fl
                                        flip_check=flip_check, accurate=accurate,
                                        reread_below=reread_below)
     t0 = time.perf_counter()
-    blocks = blocks_from_reads(reads, min_confidence, short_confidence)
+    blocks = blocks_from_reads(reads, min_confidence, short_confidence, notes)
     _add(timings, "layout", time.perf_counter() - t0)
     return blocks
 
 
 def blocks_from_reads(reads, min_confidence: float = MIN_CONFIDENCE,
-                      short_confidence: float | None = MIN_CONFIDENCE_SHORT) -> list:
+                      short_confidence: float | None = MIN_CONFIDENCE_SHORT, notes: list | None = None) -> list:
     """Recognised lines ([recognition.LineRead]) -> [Block] in reading order, the junk floor applied."""
-    return build_blocks(segments_of(reads, min_confidence, short_confidence))
+    return build_blocks(segments_of(reads, min_confidence, short_confidence, notes=notes))
 
 
 # ---------------------------------------------------------------- the public class
@@ -256,8 +265,8 @@ class OCR:
     detector, recognizer: a path, ONNX bytes or a ready Session; by default the
     bundled models (`models_dir`). backend: a `Backend` (default: onnxruntime
     on CPython). Keyword options: `min_confidence` (drop lines read with less;
-    default 0: at 0.6 SROIE/FUNSD/IC15 gained ~0.01 e2e F1 but licence plates
-    lost a third of their recall, 12:13 training checkpoints, validation split),
+    default MIN_CONFIDENCE, the junk floor, see `keep_segment`; at 0.6 SROIE/FUNSD/IC15 gained
+    ~0.01 e2e F1 but licence plates lost a third of their recall, 12:13 training checkpoints),
     `flip_check` (read low-confidence lines upside down too), `max_pixels`
     (image size guard), `luma_jpeg` (colour JPEGs read as their luma channel:
     the same pixels in the browser and on CPython, see `localocr.image`),
@@ -272,7 +281,7 @@ class OCR:
     """
 
     def __init__(self, detector=None, recognizer=None, backend=None, *, models=None,
-                 min_confidence: float = 0.0, flip_check: bool = True, max_pixels: int = MAX_PIXELS,
+                 min_confidence: float = MIN_CONFIDENCE, flip_check: bool = True, max_pixels: int = MAX_PIXELS,
                  luma_jpeg: bool = True, detect_options: dict | None = None, accurate=None,
                  reread_below: float | None = None):
         if backend is None:
@@ -310,7 +319,7 @@ class OCR:
         blocks = yield from read_steps(im, self.detector, self.recognizer, timings,
                                        min_confidence=self.min_confidence, flip_check=self.flip_check,
                                        detect_options=self.detect_options, accurate=self.accurate,
-                                       reread_below=self.reread_below)
+                                       reread_below=self.reread_below, notes=decoded.notes)
         timings["total"] = time.perf_counter() - t_start
         return Page(width=im.size[0], height=im.size[1], blocks=blocks, timings=timings,
                     backend=getattr(self.backend, "name", ""),
