@@ -246,6 +246,8 @@ function renderHead(item) {
     // a page that fell back from WebGPU says why, next to it
     if (state.info && p.backend !== state.info.backend) meta.push(p.backend_detail);
     if (item.drawMs !== undefined) meta.push(`drawn in ${seconds(item.drawMs)}`);
+    // what was done to the input on the way (reduced to the working size, read as noise, ...)
+    for (const note of p.notes || []) meta.push(note.message);
   } else if (item.state === "reading") meta.push(itemStateText(item));
   else if (item.state === "queued") meta.push("waiting for its turn");
   $("result-meta").textContent = meta.join(" · ");
