@@ -118,7 +118,7 @@ _settings = dict(max_examples=EXAMPLES or 300, deadline=None, derandomize=not EX
 @given(mutated())
 def test_every_mutation_gives_a_page_or_a_clear_error(sample):
     fmt, data = sample
-    t0 = time.perf_counter()
+    t0 = time.process_time()          # CPU seconds: a loaded machine does not make it fail
     try:
         out = _OCR.read(data)
     except LocalOCRError as e:
@@ -127,7 +127,7 @@ def test_every_mutation_gives_a_page_or_a_clear_error(sample):
         assert msg and "\n" not in msg and "Traceback" not in msg
     else:
         assert isinstance(out, Page) and out.width > 0 and out.height > 0
-    assert time.perf_counter() - t0 < SECONDS, f"{fmt}: {time.perf_counter() - t0:.1f} s"
+    assert time.process_time() - t0 < SECONDS, f"{fmt}: {time.process_time() - t0:.1f} s of CPU"
 
 
 @pytest.mark.parametrize("fmt", sorted(SEEDS))
