@@ -103,7 +103,11 @@ def route_models(context, models: dict, requests: list | None = None):
     def handle(route):
         if requests is not None:
             requests.append(route.request.url)
-        body = models.get(route.request.url.rsplit("/", 1)[1])
+        name = route.request.url.rsplit("/", 1)[1]
+        # boot.json names the file of each kind that web/models holds (detector.onnx, say): the routed
+        # model of that kind answers for it, whatever its own name (detector.int8.onnx)
+        kind = name.split(".", 1)[0]
+        body = models.get(name, next((b for n, b in models.items() if n.split(".", 1)[0] == kind), None))
         if body is None:
             route.fulfill(status=404, body=b"not found")
         else:
