@@ -19,7 +19,7 @@ FONT_PACKAGES := fonts-noto-core fonts-noto-mono fonts-liberation2 fonts-liberat
 
 PACKAGE_SOURCES := $(shell find py/localocr -name '*.py' 2>/dev/null)
 
-.PHONY: run test setup setup-test runtime chromium fonts poppler bench-runtime site
+.PHONY: run test setup setup-test runtime chromium fonts poppler bench-runtime site fuzz
 
 run: setup
 	$(PY) serve.py --host $(HOST) --port $(PORT) $(SERVE_FLAGS)
@@ -28,6 +28,12 @@ test: setup-test
 	$(PY) -m pytest
 
 setup: $(VENV)/.stamp-run runtime
+
+# Byte-level fuzzing of the image decoding (tests/test_fuzz.py) with any number of random examples;
+# `make test` runs a fixed 300.
+FUZZ_EXAMPLES ?= 5000
+fuzz: setup-test
+	LOCALOCR_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/test_fuzz.py -q -p no:warnings
 
 setup-test: setup chromium fonts poppler $(VENV)/.stamp-test $(A11Y_NPM)
 

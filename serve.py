@@ -40,6 +40,8 @@ CSP = {
     "base-uri": "'none'",                             # no <base> tag may re-root relative URLs
     "form-action": "'none'",                          # the app posts no forms
     "frame-ancestors": "'none'",                      # not framed by other pages (clickjacking)
+    "require-trusted-types-for": "'script'",          # script URLs only through a Trusted Types policy ...
+    "trusted-types": "localocr default",              # ... web/trusted-types.js's (and a worker's default)
 }
 CSP_REPORT_PATH = "/csp-report"   # the dev server collects violation reports here (tests read them)
 

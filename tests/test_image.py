@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from localocr.errors import LocalOCRError
-from localocr.image import load_image
+from localocr.image import decode_image, load_image
 
 
 def png_bytes(im):
@@ -130,11 +130,27 @@ def png_header_only(width, height):
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(b"IEND", b"")
 
 
-def test_60_megapixel_png_refused_before_decoding():
-    msg = expect("too_large", png_header_only(10000, 6000))       # 60 MP claimed
-    assert "60 MP" in msg
+def test_one_pixel_limit_for_every_format():
+    """Over MAX_INPUT_PIXELS (150 MP) every format is refused from its header, before decoding;
+    under it every format is read and reduced to the working size, and the result says so."""
+    msg = expect("too_large", png_header_only(13000, 12000))      # 156 MP claimed
+    assert "156 MP" in msg and "150 MP" in msg
     # Pillow's own bomb limit (~179 MP) also ends in our error type
     expect("too_large", png_header_only(20000, 20000))
+    # 60 MP claimed, 16 bytes of data: decoded (not refused), and found truncated
+    expect("truncated", png_header_only(10000, 6000))
+    im = Image.new("L", (800, 600), 255)
+    for fmt in ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP"):
+        buf = io.BytesIO()
+        im.save(buf, fmt)
+        out = decode_image(buf.getvalue(), max_pixels=100_000)
+        assert out.image.size[0] * out.image.size[1] <= 100_000, fmt
+        assert out.original_size == (800, 600)
+        assert [n.code for n in out.notes] == ["reduced"], fmt
+        assert "800 x 600" in out.notes[0].message
+        with pytest.raises(LocalOCRError) as e:
+            decode_image(buf.getvalue(), max_input_pixels=400_000)
+        assert e.value.code == "too_large", fmt
 
 
 def test_big_jpeg_is_reduced_on_decode_not_refused():

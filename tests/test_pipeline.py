@@ -72,8 +72,10 @@ def test_ready_sessions_and_async_only_sessions():
     ocr = OCR(det, rec, be)
     im, _ = page_with_words()
     assert asyncio.run(ocr.read_async(im)).text == "xxx xx\n\nxxxx"
-    with pytest.raises(RuntimeError):
+    # a session that fails in an unforeseen way: the generic "internal" error, its cause chained
+    with pytest.raises(LocalOCRError) as e:
         ocr.read(im)
+    assert e.value.code == "internal" and isinstance(e.value.__cause__, RuntimeError)
 
 
 def test_detector_input_is_normalised_with_metadata_and_padded(ocr):

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from onnx import TensorProto, helper, numpy_helper
 
-from tools.browser import chromium, open_app, serving, wait_ready
+from tools.browser import chromium, open_app, serving, wait_ready, worker_exec
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -91,7 +91,7 @@ def one_run(browser, base: str) -> dict:
         info = wait_ready(page)
         code = (f"CONV = {base64.b64encode(conv_model()).decode()!r}\nRELU = {base64.b64encode(relu_model()).decode()!r}\n"
                 f"CALLS = {CALLS}\n" + WORKER_CODE)
-        figures = page.evaluate("(code) => localocr.exec(code)", code)
+        figures = worker_exec(page, code)
         worker = page.evaluate("localocr.resources()")
         own = page.evaluate("""performance.getEntriesByType('resource').concat(performance.getEntriesByType('navigation'))
             .map(e => ({url: e.name, encoded: e.encodedBodySize, decoded: e.decodedBodySize}))""")

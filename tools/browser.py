@@ -30,6 +30,16 @@ def serving(directory: Path, isolation: bool = True, policy: dict | None = None)
         server.server_close()
 
 
+def worker_exec(page, code: str, which: int = 0):
+    """Run Python in one of the page's localocr workers (`which`: in the order they started) and
+    return its last value: through `self.localocrDiagnostics` in the worker's own global scope,
+    which Playwright (like devtools) reaches and page scripts cannot."""
+    workers = [w for w in page.workers if w.url.split("?")[0].endswith("/worker.js")]
+    if not workers:
+        raise RuntimeError("the page has no localocr worker")
+    return workers[which].evaluate("(code) => self.localocrDiagnostics.exec(code)", code)
+
+
 @contextlib.contextmanager
 def chromium():
     """A headless Chromium (Debian's, never a downloaded one) with a fresh profile."""
@@ -93,7 +103,11 @@ def route_models(context, models: dict, requests: list | None = None):
     def handle(route):
         if requests is not None:
             requests.append(route.request.url)
-        body = models.get(route.request.url.rsplit("/", 1)[1])
+        name = route.request.url.rsplit("/", 1)[1]
+        # boot.json names the file of each kind that web/models holds (detector.onnx, say): the routed
+        # model of that kind answers for it, whatever its own name (detector.int8.onnx)
+        kind = name.split(".", 1)[0]
+        body = models.get(name, next((b for n, b in models.items() if n.split(".", 1)[0] == kind), None))
         if body is None:
             route.fulfill(status=404, body=b"not found")
         else:

@@ -304,6 +304,8 @@ function renderHead(item) {
     if (item.drawMs !== undefined) meta.push(`drawn in ${seconds(item.drawMs)}`);
     if (p.source) meta.push(`page ${p.source.page_number}${item.doc ? ` of ${item.doc.page_count}` : ""}, ${Math.round(p.source.dpi)} dpi` +
       (p.source.text_layer === "present" ? ", has a text layer (read by OCR)" : ""));
+    // what was done to the input on the way (reduced to the working size, read as noise, ...)
+    for (const note of p.notes || []) meta.push(note.message);
   } else if (item.state === "reading") meta.push(itemStateText(item));
   else if (item.state === "queued") meta.push("waiting for its turn");
   $("result-meta").textContent = meta.join(" · ");

@@ -49,6 +49,9 @@
 // use readDocument (a PDF has pages; read() gives one). Each page of readDocument carries `image`, a Blob
 // of its picture (PNG of the rendered PDF page, JPEG of a frame). `read(image, {keep: true})` keeps the
 // page in the worker too: its result then has export(format) and close() as well.
+// Nothing here runs code of the caller's choosing in the worker (no `exec`): a page passes images.
+
+import { scriptURL } from "./trusted-types.js";
 
 const OPTIONS = ["base", "backend", "numThreads", "models", "onProgress", "allowSoftwareWebGPU", "heapLimitMB"];
 const HEAP_LIMIT_MB = 512;   // a page leaves ~100-300 MiB (make bench: 291 MiB after 50 images)
@@ -159,7 +162,7 @@ export function createOCR(options) {
   }
 
   function start() {
-    const own = new Worker(new URL("worker.js", base), { type: "module", name: "localocr" });
+    const own = new Worker(scriptURL(new URL("worker.js", base)), { type: "module", name: "localocr" });
     worker = own;
     let settle;
     readyPromise = new Promise((resolve, reject) => { settle = { resolve, reject }; });
@@ -300,8 +303,6 @@ export function createOCR(options) {
     },
     // Fetch the models and build the pipeline now (read() does it on first use otherwise).
     prepare(prepareOptions = {}) { return call({ cmd: "prepare", options: { models, ...prepareOptions } }); },
-    // Python code run in the worker (tests, benchmarks, diagnostics); resolves to its last value.
-    exec(code) { return call({ cmd: "exec", code }); },
     fields(page, kind = "auto") { return call({ cmd: "fields", page, kind }); },
     resources() { return call({ cmd: "resources" }); },
     // {heapBytes: the worker's WASM heap after its last call, limitBytes, restarts: workers replaced}

@@ -9,6 +9,7 @@
 //
 // Files reach the app as a cancelable `localocr:open-files` event on window ({detail: {files}}); when
 // nobody cancels it, they are put into the page's first <input type="file"> and a change event fires.
+import { scriptURL } from "./trusted-types.js";
 
 const root = document.documentElement;
 const sw = navigator.serviceWorker;
@@ -99,7 +100,7 @@ async function start() {
     if (hadController || updating) location.reload();
   });
   // updateViaCache "none": the update check always asks the server for sw.js and precache.js.
-  const reg = await sw.register(SW_URL, { updateViaCache: "none" });
+  const reg = await sw.register(scriptURL(SW_URL), { updateViaCache: "none" });
   const watch = (worker) => worker.addEventListener("statechange", () => {
     if (worker.state === "installed" && sw.controller) showUpdatePrompt(worker);
     // An install that failed (a file missing or not matching its sha256): the old version stays.

@@ -9,6 +9,8 @@
 //   its complete cache, and the partial new cache is deleted. Never a half-updated mix.
 // - The new version waits until the page says so (pwa.js asks the user), then activates: the switch
 //   is the activation itself; older caches of this scope are deleted after it.
+// - Only same-origin, non-redirected ("basic") responses are stored; opaque and cross-origin ones
+//   never are (ownResponse), and requests to other origins are not intercepted at all.
 // - fetch: the listed files are answered from this version's cache only. A missing entry is fetched,
 //   verified and stored again; offline, the answer is a 504 that names the file.
 // - {type: "verify"}: every cached entry is hashed; one whose sha256 does not match the manifest is
@@ -16,7 +18,14 @@
 // - share target: a POST of images to ./share-target is kept in an inbox cache and the app is
 //   opened with ?source=share-target (pwa.js hands the files to the app).
 /* global LOCALOCR_PRECACHE */
-importScripts("./precache.js");
+// Trusted Types (serve.py's CSP requires them for scripts): the one script this worker loads, through
+// a policy that accepts this origin's files only (web/trusted-types.js is a module; this is a classic script).
+const TT = self.trustedTypes ? self.trustedTypes.createPolicy("localocr", { createScriptURL: (u) => {
+  const url = new URL(u, self.location.href);
+  if (url.origin !== self.location.origin) throw new TypeError(`localocr: refusing ${url.href}`);
+  return url.href;
+} }) : null;
+importScripts(TT ? TT.createScriptURL("./precache.js") : "./precache.js");
 
 const MANIFEST = self.LOCALOCR_PRECACHE;
 const SCOPE = new URL("./", self.location).href;       // sw.js sits at the app root (any sub-path)
@@ -26,7 +35,9 @@ const PREFIX = `localocr:${SCOPE_PATH}:`;
 const CACHE = PREFIX + MANIFEST.version;
 const INBOX = `localocr-inbox:${SCOPE_PATH}`;
 const SHARE_URL = SCOPE + "share-target";
-const ENTRIES = new Map(MANIFEST.files.map((f) => [new URL(f.url, SCOPE).href, f]));
+// Listed files of this origin only: a manifest entry pointing elsewhere is never fetched or cached.
+const ENTRIES = new Map(MANIFEST.files.map((f) => [new URL(f.url, SCOPE).href, f])
+  .filter(([url]) => new URL(url).origin === self.location.origin));
 // 4 parallel fetches: enough to fill a local link, few enough not to starve the page's own loads.
 const FETCH_PARALLEL = 4;
 // Headers that describe the wire encoding, not the stored (decoded) body.
@@ -45,11 +56,18 @@ function storable(response, bytes) {
   return new Response(bytes, { status: 200, statusText: "OK", headers });
 }
 
+// Only our own origin's plain ("basic") responses are ever stored: an opaque (no-cors), a CORS or a
+// redirected-to-another-origin response is refused, whatever its bytes.
+function ownResponse(response) {
+  return response.type === "basic" && new URL(response.url || self.location.href).origin === self.location.origin;
+}
+
 // Fetch one listed file and check its sha256; a mismatch is fetched once more past the HTTP cache.
 async function fetchVerified(url, entry) {
   let got = "";
   for (const mode of ["no-cache", "reload"]) {
     const response = await fetch(url, { cache: mode, credentials: "same-origin" });
+    if (!ownResponse(response)) throw new Error(`${url}: not a response of this origin (${response.type}); not cached`);
     if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
     const bytes = await response.arrayBuffer();
     got = await sha256Hex(bytes);

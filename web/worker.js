@@ -4,7 +4,6 @@
 //   page -> worker  {cmd: "init", options: {numThreads?, backend?, models?, allowSoftwareWebGPU?}}  once, first
 //                       models: as in "read" below; fetched and started beside Pyodide (startModels)
 //                       backend "auto" | "wasm" | "webgpu" (see chooseBackend)
-//                   {id, cmd: "exec", code}                         run Python (async), reply its value
 //                   {id, cmd: "read", image: ArrayBuffer, options}  OCR one image (needs the pipeline + models)
 //                       options.tag: echoed in this read's {type: "progress", stage: "image", tag, step,
 //                         lines} messages (step "detect" | "recognize"; lines: lines sent to the recognizer so far)
@@ -30,8 +29,14 @@
 //                                                                   heap: this worker's WASM memory, bytes
 //                   {type: "fatal", error}                          the runtime is broken: the page must
 //                                                                   reject pending calls and start afresh
+// No message runs code of the sender's choosing. For developers and the tests there is
+// `self.localocrDiagnostics.exec(code)` (below): a property of this worker's own global scope, which
+// devtools and Playwright (tools/browser.py worker_exec) can reach and no page script can.
 // Every file comes from this worker's own origin: vendor/ holds the runtime laid out by tools/runtime.py.
 
+import { installDefaultPolicy } from "./trusted-types.js";
+
+installDefaultPolicy();     // onnxruntime-web starts its thread workers from plain URLs
 const BASE = new URL("./", import.meta.url);
 const VENDOR = new URL("./vendor/", import.meta.url);
 const t0 = performance.now();
@@ -550,6 +555,12 @@ try:
     del _page, _d
 except LocalOCRError as err:
     _out = {"error": str(err), "code": err.code}
+except Exception as err:
+    # a bug: the generic one-line error for the page, the traceback for developers (the console)
+    import traceback
+    from localocr.errors import internal_error
+    traceback.print_exc()
+    _out = {"error": str(internal_error(err)), "code": "internal"}
 del _image, _report, _render, _fields, _keep, _source, _document
 _out
 `);
@@ -688,8 +699,26 @@ _out
   return out.value;
 }
 
+// Run Python in this worker (resolves to its last value): for devtools and the tests only, see the top.
+self.localocrDiagnostics = {
+  exec: async (code) => {
+    if (!ready) throw new Error("worker not initialised");
+    await ready;
+    return execPython(code);
+  },
+};
+
+// A message for the page: one line. A Python exception that escaped (a bug, e.g. while building the
+// pipeline) is logged with its traceback to the console and sent as the generic "internal" error.
 function errorOf(e) {
-  return { message: String((e && e.message) || e), code: (e && e.code) || "error" };
+  const message = String((e && e.message) || e);
+  if (e && e.type && message.includes("Traceback")) {
+    console.error(`localocr: ${message}`);
+    const last = message.trim().split("\n").pop().slice(0, 160);
+    return { message: `Something went wrong inside localocr (${last}); this is a bug, not a problem with your image.`,
+      code: "internal" };
+  }
+  return { message, code: (e && e.code) || "error" };
 }
 
 self.onmessage = async ({ data }) => {
@@ -709,8 +738,7 @@ self.onmessage = async ({ data }) => {
     if (!ready) throw new Error("worker not initialised");
     await ready;
     let value;
-    if (data.cmd === "exec") value = await execPython(data.code);
-    else if (data.cmd === "read") value = await measured("read", () => readImage(data.image, data.options || {}));
+    if (data.cmd === "read") value = await measured("read", () => readImage(data.image, data.options || {}));
     else if (data.cmd === "fields") value = await pageFields(data.page, data.kind);
     else if (data.cmd === "read_document") value = await readDocument(data.image, data.options || {});
     else if (data.cmd === "pages") value = await pageNumbers(data.spec, data.count);

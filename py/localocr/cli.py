@@ -15,8 +15,12 @@ Where results go:
 - `-o PATH` (backward compatible: it used to mean --out): a folder when PATH is
   an existing folder, ends with "/", or has no file extension; a file
   (--output) otherwise, e.g. `-o out.pdf`.
-Errors go to standard error, one line per file; the exit status is 1 when
-any file failed, 2 for bad usage.
+Every file is read, whatever happened to the ones before it. Errors go to
+standard error, one line per file ("localocr: NAME: message [code]"); with
+--format json the error is also in the output, in the place of that file's
+result: {"image": name, "error": {"code": ..., "message": ...}}. The exit
+status is 1 when any file failed, 2 for bad usage. --debug also prints the
+Python traceback of an "internal" error (a bug) to standard error.
 
 `localocr batch INPUT... --out DIR` (a first argument of exactly `batch`) is
 batch OCR on Ray (`localocr.ray`); a file named `batch` reads as `./batch`.
@@ -28,9 +32,10 @@ import argparse
 import json
 import os
 import sys
+import traceback
 
 from .document import EXPORT_FORMATS as FORMATS
-from .errors import LocalOCRError
+from .errors import LocalOCRError, internal_errors
 
 EXT = {"text": "txt", "json": "json", "hocr": "hocr", "alto": "alto.xml", "page": "page.xml", "pdf": "pdf"}
 SEVERAL_TO_STDOUT = ("text", "json")       # formats that can carry several files on standard output
@@ -90,7 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fields", choices=["receipt", "mrz", "auto"], help="also extract key fields (receipt: "
                    "company, date, address, total; mrz: a passport's or ID card's machine-readable zone; auto: "
                    "either); needs --format json, which then has a top-level \"fields\" object")
-    p.add_argument("--min-confidence", type=float, default=0.0, help="drop lines read with less confidence")
+    p.add_argument("--min-confidence", type=float, default=None,
+                   help="drop lines read with less confidence (default: the pipeline's own floor)")
+    p.add_argument("--debug", action="store_true", help="print the traceback of internal errors")
     return p
 
 
@@ -114,6 +121,10 @@ def _usage_error(args) -> str | None:
     return None
 
 
+def _error_entry(name: str, err: LocalOCRError) -> dict:
+    return {"image": name, "error": {"code": err.code, "message": str(err)}}
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["batch"]:
@@ -129,7 +140,8 @@ def main(argv=None) -> int:
     from .document import combine
     from .pipeline import OCR
     try:
-        ocr = OCR(models=args.models, min_confidence=args.min_confidence)
+        kw = {} if args.min_confidence is None else {"min_confidence": args.min_confidence}
+        ocr = OCR(models=args.models, **kw)
     except LocalOCRError as e:
         print(f"localocr: {e}", file=sys.stderr)
         return 1
@@ -140,11 +152,24 @@ def main(argv=None) -> int:
     for src in args.images:
         name = "stdin" if src == "-" else src
         try:
-            doc = ocr.read_document(sys.stdin.buffer.read() if src == "-" else src, args.pages,
-                                    keep_text=args.keep_text, name=os.path.basename(name), password=args.password)
+            with internal_errors():
+                doc = ocr.read_document(sys.stdin.buffer.read() if src == "-" else src, args.pages,
+                                        keep_text=args.keep_text, name=os.path.basename(name),
+                                        password=args.password)
         except LocalOCRError as e:
-            print(f"localocr: {name}: {e}", file=sys.stderr)
+            print(f"localocr: {name}: {e} [{e.code}]", file=sys.stderr)
+            if args.debug and e.__cause__ is not None:
+                traceback.print_exception(e.__cause__, file=sys.stderr)
             failed += 1
+            if args.format == "json":
+                entry = _error_entry(name, e)
+                if args.out:
+                    stem = os.path.splitext(os.path.basename(name))[0] or "image"
+                    _write(os.path.join(args.out, f"{stem}.{EXT['json']}"), _json(entry))
+                elif len(args.images) > 1 and not args.output:   # (one combined --output file: stderr says it)
+                    collected.append(entry)
+                elif not args.output:
+                    sys.stdout.write(_json(entry))
             continue
         single = doc.kind == "image"
         if args.output:

@@ -24,15 +24,31 @@ import numpy as np
 
 from . import detection
 from . import modelmeta as mm
-from .errors import LocalOCRError
+from .errors import LocalOCRError, internal_errors
 from .geometry import as_quad
-from .image import MAX_PIXELS, load_image, to_grey
+from .image import MAX_PIXELS, Note, decode_image, load_image, to_grey
 from .layout import build_blocks
 from .models import load_model
 from .recognition import recognize_steps
 from .result import Page, Word
 
 ENV_MODELS = "LOCALOCR_MODELS"          # a folder with detector*.onnx and recognizer*.onnx
+
+# The junk floor (`keep_segment`): a detector segment read with a mean character confidence below
+# MIN_CONFIDENCE is dropped, and one of at most SHORT_CHARS characters needs MIN_CONFIDENCE_SHORT
+# (noise reads as scattered one- or two-character "words", some of them confidently).
+# Chosen with tools/calibrate_floor.py on the validation pages (bench/floor.md): 0.5 and 0.9 cost no
+# set anything (e2e F1 +0.0 to +1.2 points: the junk they drop was false positives) and leave 17 words
+# on six 2000 x 2000 noise pages, against 142 without a floor.
+MIN_CONFIDENCE = 0.5
+MIN_CONFIDENCE_SHORT: float | None = 0.9
+SHORT_CHARS = 2
+# A page whose segments read with a median confidence below JUNK_MEDIAN (at least
+# JUNK_MIN_SEGMENTS of them) is noise: nothing of it is kept, and its Page says so (note "junk").
+# 0.5: the six noise pages' medians are 0.27-0.45; of the validation pages with 5+ segments the
+# lowest is 0.58 (handwriting), then 0.68 (a scene photo): no validation page loses anything.
+JUNK_MEDIAN = 0.5
+JUNK_MIN_SEGMENTS = 5
 
 
 def models_dir(path=None) -> Path:
@@ -186,10 +202,41 @@ def _clip_quad(q, w, h):
     return q
 
 
-def read_steps(image, detector, recognizer, timings: dict, *, min_confidence: float = 0.0,
-               flip_check: bool = True, detect_options: dict | None = None, accurate=None,
-               reread_below: float | None = None):
-    """Generator stage for a whole page: decoded image -> [Block]."""
+def keep_segment(text: str, confidence: float, floor: float = MIN_CONFIDENCE,
+                 short_floor: float | None = MIN_CONFIDENCE_SHORT) -> bool:
+    """The junk floor: is a detector segment read as `text` with `confidence` kept?"""
+    if not text.strip():
+        return False
+    short = len(text.replace(" ", "")) <= SHORT_CHARS
+    return confidence >= (max(floor, short_floor) if short and short_floor is not None else floor)
+
+
+def junk_page(reads, junk_median: float = JUNK_MEDIAN) -> bool:
+    """A page of noise: at least JUNK_MIN_SEGMENTS segments read, their median confidence below
+    `junk_median` (real pages, even poor scene photos, read most of their segments confidently)."""
+    confs = [rd.confidence for rd in reads if rd.text.strip()]
+    return junk_median > 0 and len(confs) >= JUNK_MIN_SEGMENTS and float(np.median(confs)) < junk_median
+
+
+def segments_of(reads, floor: float = MIN_CONFIDENCE, short_floor: float | None = MIN_CONFIDENCE_SHORT,
+                junk_median: float = JUNK_MEDIAN, notes: list | None = None):
+    """[recognition.LineRead] -> the [(quad, [Word], confidence)] build_blocks takes, floor applied
+    (and nothing at all from a `junk_page`, which adds a "junk" Note to `notes`)."""
+    if junk_page(reads, junk_median):
+        if notes is not None:
+            n = sum(bool(rd.text.strip()) for rd in reads)
+            notes.append(Note("junk", f"The image looks like noise, not text: its {n} text-like regions read "
+                                      f"with a median confidence below {junk_median:.2f}; nothing was kept."))
+        return []
+    return [(rd.quad, [Word(w.text, w.quad, w.confidence) for w in rd.words], rd.confidence)
+            for rd in reads if rd.words and keep_segment(rd.text, rd.confidence, floor, short_floor)]
+
+
+def read_steps(image, detector, recognizer, timings: dict, *, min_confidence: float = MIN_CONFIDENCE,
+               short_confidence: float | None = MIN_CONFIDENCE_SHORT, flip_check: bool = True,
+               detect_options: dict | None = None, accurate=None, reread_below: float | None = None,
+               notes: list | None = None):
+    """Generator stage for a whole page: decoded image -> [Block] (`notes` gets what was dropped)."""
     boxes = yield from detect_steps(image, detector, timings, **(detect_options or {}))
     t0 = time.perf_counter()
     grey = to_grey(image)
@@ -198,20 +245,15 @@ def read_steps(image, detector, recognizer, timings: dict, *, min_confidence: fl
                                        flip_check=flip_check, accurate=accurate,
                                        reread_below=reread_below)
     t0 = time.perf_counter()
-    blocks = blocks_from_reads(reads, min_confidence)
+    blocks = blocks_from_reads(reads, min_confidence, short_confidence, notes)
     _add(timings, "layout", time.perf_counter() - t0)
     return blocks
 
 
-def blocks_from_reads(reads, min_confidence: float = 0.0) -> list:
-    """Recognised lines ([recognition.LineRead]) -> [Block] in reading order."""
-    segments = []
-    for rd in reads:
-        if not rd.words or rd.confidence < min_confidence:
-            continue
-        words = [Word(w.text, w.quad, w.confidence) for w in rd.words]
-        segments.append((rd.quad, words, rd.confidence))
-    return build_blocks(segments)
+def blocks_from_reads(reads, min_confidence: float = MIN_CONFIDENCE,
+                      short_confidence: float | None = MIN_CONFIDENCE_SHORT, notes: list | None = None) -> list:
+    """Recognised lines ([recognition.LineRead]) -> [Block] in reading order, the junk floor applied."""
+    return build_blocks(segments_of(reads, min_confidence, short_confidence, notes=notes))
 
 
 # ---------------------------------------------------------------- the public class
@@ -223,8 +265,8 @@ class OCR:
     detector, recognizer: a path, ONNX bytes or a ready Session; by default the
     bundled models (`models_dir`). backend: a `Backend` (default: onnxruntime
     on CPython). Keyword options: `min_confidence` (drop lines read with less;
-    default 0: at 0.6 SROIE/FUNSD/IC15 gained ~0.01 e2e F1 but licence plates
-    lost a third of their recall, 12:13 training checkpoints, validation split),
+    default MIN_CONFIDENCE, the junk floor, see `keep_segment`; at 0.6 SROIE/FUNSD/IC15 gained
+    ~0.01 e2e F1 but licence plates lost a third of their recall, 12:13 training checkpoints),
     `flip_check` (read low-confidence lines upside down too), `max_pixels`
     (image size guard), `luma_jpeg` (colour JPEGs read as their luma channel:
     the same pixels in the browser and on CPython, see `localocr.image`),
@@ -239,7 +281,7 @@ class OCR:
     """
 
     def __init__(self, detector=None, recognizer=None, backend=None, *, models=None,
-                 min_confidence: float = 0.0, flip_check: bool = True, max_pixels: int = MAX_PIXELS,
+                 min_confidence: float = MIN_CONFIDENCE, flip_check: bool = True, max_pixels: int = MAX_PIXELS,
                  luma_jpeg: bool = True, detect_options: dict | None = None, accurate=None,
                  reread_below: float | None = None):
         if backend is None:
@@ -271,33 +313,42 @@ class OCR:
         """The whole pipeline as one generator stage (for custom drivers); returns a Page.
         `page.source` says its resolution and keeps its picture (for Page.to_pdf)."""
         t_start = time.perf_counter()
-        im = load_image(image, max_pixels=self.max_pixels, luma_jpeg=self.luma_jpeg)
+        decoded = decode_image(image, max_pixels=self.max_pixels, luma_jpeg=self.luma_jpeg)
+        im = decoded.image
         timings = {"decode": time.perf_counter() - t_start}
-        page = yield from self.page_steps(im, timings, t_start)
+        page = yield from self.page_steps(im, timings, t_start, notes=decoded.notes)
         from .document import page_source_of_image
         page.source = page_source_of_image(image, im)
         return page
 
-    def page_steps(self, im, timings: dict | None = None, t_start: float | None = None):
-        """Generator stage: a decoded "L"/"RGB" PIL image (load_image's) -> Page."""
+    def page_steps(self, im, timings: dict | None = None, t_start: float | None = None,
+                   notes: list | None = None):
+        """Generator stage: a decoded "L"/"RGB" PIL image (decode_image's) -> Page; `notes`: what
+        was done to it on the way (the page's notes; the junk floor adds its own)."""
         timings = {} if timings is None else timings
         t_start = time.perf_counter() if t_start is None else t_start
+        notes = [] if notes is None else notes
         blocks = yield from read_steps(im, self.detector, self.recognizer, timings,
                                        min_confidence=self.min_confidence, flip_check=self.flip_check,
                                        detect_options=self.detect_options, accurate=self.accurate,
-                                       reread_below=self.reread_below)
+                                       reread_below=self.reread_below, notes=notes)
         timings["total"] = time.perf_counter() - t_start
         return Page(width=im.size[0], height=im.size[1], blocks=blocks, timings=timings,
                     backend=getattr(self.backend, "name", ""),
-                    backend_detail=getattr(self.backend, "detail", ""))
+                    backend_detail=getattr(self.backend, "detail", ""), notes=notes)
 
     def read(self, image) -> Page:
-        """OCR one image (path | bytes | file | PIL.Image | numpy array) -> Page."""
-        return run_sync(self.read_steps(image))
+        """OCR one image (path | bytes | file | PIL.Image | numpy array) -> Page.
+
+        Raises only LocalOCRError: a bad input with its code, anything unexpected
+        as code "internal" (the original exception chained as its cause)."""
+        with internal_errors():
+            return run_sync(self.read_steps(image))
 
     async def read_async(self, image) -> Page:
         """`read` for runtimes whose sessions are asynchronous (Pyodide + onnxruntime-web)."""
-        return await run_async(self.read_steps(image))
+        with internal_errors():
+            return await run_async(self.read_steps(image))
 
     # -- documents (localocr.document): PDFs, multi-page TIFFs, animated GIF/WebP, images
 
@@ -344,12 +395,15 @@ class OCR:
 
     def recognize_line(self, image) -> tuple[str, float]:
         """Recognition only: read the whole image as one line -> (text, confidence)."""
-        return run_sync(self.recognize_line_steps(image))
+        with internal_errors():
+            return run_sync(self.recognize_line_steps(image))
 
     async def recognize_line_async(self, image) -> tuple[str, float]:
-        return await run_async(self.recognize_line_steps(image))
+        with internal_errors():
+            return await run_async(self.recognize_line_steps(image))
 
     def detect(self, image) -> list:
         """Detection only: [(quad, score)] in image pixels."""
-        im = load_image(image, max_pixels=self.max_pixels, luma_jpeg=self.luma_jpeg)
-        return run_sync(detect_steps(im, self.detector, None, **self.detect_options))
+        with internal_errors():
+            im = load_image(image, max_pixels=self.max_pixels, luma_jpeg=self.luma_jpeg)
+            return run_sync(detect_steps(im, self.detector, None, **self.detect_options))

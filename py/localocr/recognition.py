@@ -22,8 +22,17 @@ from .errors import LocalOCRError
 from .geometry import as_quad, crop_quad
 
 # Longest crop fed to the recognizer: 2048 px at height 32 is a 64:1 line
-# (~120 characters); longer lines are squeezed rather than cut.
+# (~120 characters). Longer lines (a 20000 x 20 strip of text) are read in
+# pieces of at most this width, cut in the widest gap of ink near each limit
+# (`piece_bounds`), and joined again: squeezed into 2048 px they read as garbage.
 MAX_WIDTH = 2048
+# ... up to this natural width at all (a 1000:1 line); beyond it the crop is squeezed to it.
+LONG_LINE_MAX = 65536
+# A cut falls in the last PIECE_SEARCH share of a piece's room; a gap of ink at
+# least GAP_FACTOR x the height wide there is a word space (the pieces' texts are
+# then joined with a space), else the emptiest column is cut (joined without).
+PIECE_SEARCH = 0.4
+GAP_FACTOR = 0.25
 # Crops narrower than the height are padded to it (centred): a single digit
 # still gets 8 CTC steps of context.
 MIN_WIDTH_FACTOR = 1.0
@@ -140,7 +149,7 @@ class Crop:
     quad: np.ndarray                       # (4, 2) the source quad, TL TR BR BL
 
 
-def make_crop(grey: Image.Image, quad, height: int, max_width: int = MAX_WIDTH) -> Crop:
+def make_crop(grey: Image.Image, quad, height: int, max_width: int = LONG_LINE_MAX) -> Crop:
     """Rectify `quad` of an "L" image to `height` rows (aspect kept, width capped)."""
     q = as_quad(quad)
     im = crop_quad(grey, q, out_height=height, max_width=max_width)
@@ -187,6 +196,69 @@ def batch_input(crops: list[np.ndarray], mean: float, std: float, downsample: in
         offsets[i] = off
         x[i, 0, :, off:off + c.shape[1]] = c * a - b
     return x, offsets
+
+
+def piece_bounds(pixels: np.ndarray, max_width: int = MAX_WIDTH) -> list[tuple[int, int, bool]]:
+    """Where to cut a crop wider than `max_width`: [(start, end, cut_in_a_gap)], covering it.
+
+    One piece (0, width, True) when it fits. Each cut lies in the last
+    PIECE_SEARCH of a piece's room, at the middle of the longest run of
+    columns without ink there (a word space when it is at least GAP_FACTOR x
+    the height wide), else at the column with the least ink.
+    """
+    h, width = pixels.shape
+    if width <= max_width:
+        return [(0, width, True)]
+    mask = ink_mask(pixels)
+    ink = mask.sum(axis=0) if mask is not None else np.zeros(width, np.int64)
+    out, start = [], 0
+    while width - start > max_width:
+        lo, hi = start + int(max_width * (1 - PIECE_SEARCH)), start + max_width
+        window = ink[lo:hi]
+        empty = np.concatenate([[0], (window == 0).astype(np.int8), [0]])
+        d = np.diff(empty)
+        runs_s, runs_e = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+        if len(runs_s):
+            lengths = (runs_e - runs_s)[::-1]
+            k = len(lengths) - 1 - int(np.argmax(lengths))        # the longest, the last of equals
+            cut = lo + (int(runs_s[k]) + int(runs_e[k])) // 2
+            gap = bool(runs_e[k] - runs_s[k] >= GAP_FACTOR * h)
+        else:
+            cut, gap = hi - 1 - int(np.argmin(window[::-1])), False     # the last emptiest column
+        cut = max(cut, start + 1)
+        out.append((start, cut, gap))
+        start = cut
+    out.append((start, width, True))
+    return out
+
+
+def join_pieces(pieces: list["LineRead"], bounds, quad, width: int) -> "LineRead":
+    """The LineReads of a long line's pieces -> one LineRead of the whole line (its quad).
+
+    A cut in a gap separates words; a cut through ink glues the words on its
+    two sides together again. Confidence: the mean over all characters.
+    """
+    words: list[Word] = []
+    glue = False
+    for rd, (a, b, gap) in zip(pieces, bounds):
+        for i, w in enumerate(rd.words):
+            u0, u1, v0, v1 = w.span
+            span = (a / width + u0 * (b - a) / width, a / width + u1 * (b - a) / width, v0, v1)
+            if glue and i == 0 and words:
+                prev = words.pop()
+                n0, n1 = len(prev.text), len(w.text)
+                span = (prev.span[0], span[1], min(prev.span[2], v0), max(prev.span[3], v1))
+                w = Word(prev.text + w.text, sub_quad(quad, *span),
+                         (prev.confidence * n0 + w.confidence * n1) / max(1, n0 + n1), span)
+            else:
+                w = Word(w.text, w.quad, w.confidence, span)
+            words.append(w)
+        glue = not gap
+    confs = [c for rd in pieces if rd.char_conf is not None for c in np.atleast_1d(rd.char_conf)]
+    conf = float(np.mean(confs)) if confs else 0.0
+    char_conf = np.asarray(confs, np.float32)
+    return LineRead(as_quad(quad), " ".join(w.text for w in words), conf, words, char_conf,
+                    any(rd.flipped for rd in pieces))
 
 
 # ---------------------------------------------------------------- words
@@ -424,9 +496,9 @@ def recognize_steps(grey: Image.Image, quads, model, timings: dict | None = None
     t = timings if timings is not None else {}
     spec = model.spec
     t0 = time.perf_counter()
-    crops = [make_crop(grey, q, spec.height, max_width) for q in quads]
+    crops = [make_crop(grey, q, spec.height) for q in quads]
     _add(t, "recognize_pre", time.perf_counter() - t0)
-    lines = yield from _read_crops(crops, model, t)
+    lines = yield from _read_crops(crops, model, t, max_width=max_width)
     if flip_check:
         low = [i for i, ln in enumerate(lines) if ln.confidence < flip_below]
         won = yield from _try_flipped(grey, crops, lines, low, model, t, max_width)
@@ -454,9 +526,9 @@ def reread_steps(grey: Image.Image, lines: list[LineRead], accurate, timings: di
     if not which:
         return 0
     t0 = time.perf_counter()
-    crops = [make_crop(grey, lines[i].quad, accurate.spec.height, max_width) for i in which]
+    crops = [make_crop(grey, lines[i].quad, accurate.spec.height) for i in which]
     _add(t, "reread_pre", time.perf_counter() - t0)
-    again = yield from _read_crops(crops, accurate, t, key="reread")
+    again = yield from _read_crops(crops, accurate, t, key="reread", max_width=max_width)
     for i, ln in zip(which, again):
         ln.flipped, ln.reread = lines[i].flipped, True
         lines[i] = ln
@@ -468,10 +540,10 @@ def _try_flipped(grey, crops, lines, which, model, t, max_width, margin=FLIP_MAR
     if not which:
         return 0
     t0 = time.perf_counter()
-    flipped = [make_crop(grey, as_quad(crops[i].quad)[[2, 3, 0, 1]], model.spec.height, max_width)
+    flipped = [make_crop(grey, as_quad(crops[i].quad)[[2, 3, 0, 1]], model.spec.height)
                for i in which]
     _add(t, "recognize_pre", time.perf_counter() - t0)
-    again = yield from _read_crops(flipped, model, t, flipped=True)
+    again = yield from _read_crops(flipped, model, t, flipped=True, max_width=max_width)
     won = 0
     for i, ln in zip(which, again):
         if ln.confidence > lines[i].confidence + margin and ln.text:
@@ -480,7 +552,26 @@ def _try_flipped(grey, crops, lines, which, model, t, max_width, margin=FLIP_MAR
     return won
 
 
-def _read_crops(crops: list[Crop], model, t: dict, flipped: bool = False, key: str = "recognize"):
+def _read_crops(crops: list[Crop], model, t: dict, flipped: bool = False, key: str = "recognize",
+                max_width: int = MAX_WIDTH):
+    """Read crops; one longer than `max_width` is read in pieces (`piece_bounds`) and joined."""
+    pieces, owners, cuts = [], [], []
+    for i, c in enumerate(crops):
+        bounds = piece_bounds(c.pixels, max_width)
+        cuts.append(bounds)
+        w = c.pixels.shape[1]
+        for a, b, _ in bounds:
+            pieces.append(c if len(bounds) == 1 else Crop(c.pixels[:, a:b], sub_quad(c.quad, a / w, b / w)))
+            owners.append(i)
+    reads = yield from _read_pieces(pieces, model, t, flipped, key)
+    out = []
+    for i, c in enumerate(crops):
+        mine = [rd for rd, o in zip(reads, owners) if o == i]
+        out.append(mine[0] if len(mine) == 1 else join_pieces(mine, cuts[i], c.quad, c.pixels.shape[1]))
+    return out
+
+
+def _read_pieces(crops: list[Crop], model, t: dict, flipped: bool = False, key: str = "recognize"):
     spec = model.spec
     out: list[LineRead | None] = [None] * len(crops)
     min_width = int(round(spec.height * MIN_WIDTH_FACTOR))

@@ -12,6 +12,7 @@ JSON schema of `Page.to_dict()` (version 1):
       "backend": str, "backend_detail": str,
       "timings": {stage: seconds, ...},     # decode, detect_*, recognize_*, layout, total
       "text": str,                          # Page.text
+      "notes": [{"code": str, "message": str}],  # what was done to the input (e.g. "reduced")
       "blocks": [{
         "quad": [[x, y] * 4], "confidence": float,
         "lines": [{
@@ -111,6 +112,8 @@ class Page:
     # where the page came from (page number, dpi, text layer, its picture for to_pdf): a
     # localocr.document.PageSource, or None. Not in to_dict() (Document.to_dict carries it).
     source: object = field(default=None, repr=False, compare=False)
+    # what was done to the input on the way (localocr.image.Note: a reduction to the working size, ...)
+    notes: list = field(default_factory=list)
 
     @property
     def lines(self) -> list[Line]:
@@ -132,7 +135,8 @@ class Page:
         return {"version": SCHEMA_VERSION, "width": self.width, "height": self.height,
                 "backend": self.backend, "backend_detail": self.backend_detail,
                 "timings": {k: round(float(v), 4) for k, v in self.timings.items()},
-                "text": self.text, "blocks": [b.to_dict() for b in self.blocks]}
+                "text": self.text, "notes": [n.to_dict() for n in self.notes],
+                "blocks": [b.to_dict() for b in self.blocks]}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Page":

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.browser import chromium, open_app, serving, wait_ready
+from tools.browser import chromium, open_app, serving, wait_ready, worker_exec
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
@@ -41,7 +41,7 @@ class App:
         self.requests, self.info = requests, info
 
     def exec(self, code: str):
-        return self.page.evaluate("(code) => localocr.exec(code)", code)
+        return worker_exec(self.page, code)
 
 
 @pytest.fixture(scope="module", params=["isolated", "not-isolated"])

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tools.browser import poll, route_models, serving, wait_ready
+from tools.browser import poll, route_models, serving, wait_ready, worker_exec
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
@@ -336,7 +336,7 @@ def test_a_crashed_worker_is_shown_and_restarted(app):
     n0 = page.evaluate("localocrApp.items.length")
     # The next detector run starts a timer whose callback raises outside any call: the worker dies
     # (as it would on an out-of-memory abort) while that image is being read.
-    page.evaluate("""localocr.exec(`
+    worker_exec(page, """
 import asyncio
 from js import setTimeout
 from pyodide.ffi import create_once_callable
@@ -349,7 +349,7 @@ async def _dying(feeds):
     await asyncio.sleep(30)
     return await _run(feeds)
 _session.run_async = _dying
-1`)""")
+1""")
     add_files(page, [("doomed.png", "image/png", PAGES[4])])
     assert settled(page, n0 + 1)[n0][1:3] == ["error", "worker_crashed"]
     assert "restarted" in page.text_content("#result-error")

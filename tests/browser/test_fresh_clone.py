@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.browser import open_app, wait_ready
+from tools.browser import open_app, wait_ready, worker_exec
 
 ROOT = Path(__file__).resolve().parents[2]
 SETUP_TIMEOUT = 900  # s: a new venv installs numpy/Pillow/onnxruntime (from pip's cache when warm)
@@ -52,7 +52,7 @@ def test_fresh_clone_make_run_serves_a_working_app(tmp_path, browser):
         try:
             info = wait_ready(page)
             assert info["pyodide"] == "0.27.7" and info["crossOriginIsolated"] is True
-            assert page.evaluate("localocr.exec('import localocr, numpy; localocr.__version__')")
+            assert worker_exec(page, "import localocr, numpy; localocr.__version__")
             assert all(u.startswith(url) for u in requests), requests
         finally:
             context.close()

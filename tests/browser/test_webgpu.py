@@ -18,7 +18,7 @@ import pytest
 
 from pathlib import Path
 
-from tools.browser import CHROMIUM, CHROMIUM_ARGS, poll, route_models, serving, wait_ready
+from tools.browser import CHROMIUM, CHROMIUM_ARGS, poll, route_models, serving, wait_ready, worker_exec
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 
@@ -112,14 +112,24 @@ def test_wasm_app_reads_and_says_what_ran(gpu_page):
     assert_same(got, cpython_page(data))
 
 
-GPU_READ_JS = """async ([b64, patch]) => {
+GPU_START_JS = """async () => {
     const { createOCR } = await import("./localocr.js");
     const ocr = globalThis.gpuOCR ||= createOCR({ backend: "webgpu", allowSoftwareWebGPU: true });
-    const info = await ocr.ready;
-    if (patch) { await ocr.prepare(); await ocr.exec(patch); }
-    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-    return { info, page: await ocr.read(bytes) };
+    await ocr.prepare();
+    return ocr.ready;
 }"""
+
+GPU_READ_JS = """async (b64) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    return { info: await globalThis.gpuOCR.ready, page: await globalThis.gpuOCR.read(bytes) };
+}"""
+
+
+def gpu_read(page, b64, patch=None):
+    page.evaluate(GPU_START_JS)
+    if patch:
+        worker_exec(page, patch, which=-1)      # the WebGPU instance's worker: the last one started
+    return page.evaluate(GPU_READ_JS, b64)
 
 # Makes the detector's WebGPU session fail its next run (as a lost device would).
 FAIL_WEBGPU = """
@@ -136,13 +146,13 @@ def test_webgpu_path_reads_as_cpython_and_falls_back_to_wasm(gpu_page):
     data = page_png()
     expected = cpython_page(data)
     b64 = base64.b64encode(data).decode()
-    got = page.evaluate(GPU_READ_JS, [b64, None])
+    got = gpu_read(page, b64)
     assert got["info"]["backend"] == "webgpu", got["info"]
     assert got["page"]["backend"] == "webgpu"
     assert_same(got["page"], expected)
     assert any(u.endswith("/vendor/ort-webgpu/ort-wasm-simd-threaded.asyncify.wasm") for u in requests)
 
-    got = page.evaluate(GPU_READ_JS, [b64, FAIL_WEBGPU])
+    got = gpu_read(page, b64, FAIL_WEBGPU)
     assert got["page"]["backend"] == "wasm"
     detail = got["page"]["backend_detail"]
     assert "WebGPU failed" in detail and "injected WebGPU failure" in detail and "WASM took over" in detail, detail
