@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "browser")]  # serve.py, tools/, the browser harness
 try:
-    from tools.browser import chromium, open_app, serving, wait_ready  # noqa: E402
+    from tools.browser import chromium, open_app, serving, wait_ready, worker_exec  # noqa: E402
 except ImportError:  # older layout
     from harness import chromium, open_app, serving, wait_ready  # noqa: E402
 
@@ -50,7 +50,7 @@ def measure(paths: list[Path], code: str = CODE) -> dict:
                     try:
                         info = wait_ready(page)
                         run = f"MODEL = {base64.b64encode(p.read_bytes()).decode()!r}\n" + code
-                        ms = page.evaluate("(code) => localocr.exec(code)", run)
+                        ms = worker_exec(page, run)
                     finally:
                         context.close()
                     res.setdefault(p.name, {})[mode] = {"threads": info["threads"], "ms_1024": round(float(ms), 1)}
