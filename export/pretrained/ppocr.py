@@ -22,6 +22,7 @@ import zipfile
 import numpy as np
 
 from export.charset import ALPHABET
+from tools.runtime import sha256_file as sha256
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CACHE = os.path.join(ROOT, ".cache", "pretrained")
@@ -44,14 +45,6 @@ FEATURES = 384
 HEIGHT = 48
 DOWNSAMPLE = 8
 MEAN, STD = 0.5, 0.5                      # per channel, on the 0..1 scale
-
-
-def sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def wheel_path() -> str:
