@@ -474,13 +474,13 @@ def _frame(im, k: int, max_pixels: int):
 
 def read_document_steps(ocr, source, pages=None, *, keep_text=False, name="", password=None, on_page=None):
     """Generator stage behind OCR.read_document: source -> Document (see the module docstring)."""
-    from .image import _open, source_bytes
+    from .image import open_image, source_bytes
     data = source_bytes(source)
     if not name and isinstance(source, str):
         name = source
     if is_pdf(data):
         return (yield from _pdf_steps(ocr, data, pages, keep_text, name, password, on_page))
-    im = _open(data)
+    im = open_image(data)
     frames = getattr(im, "n_frames", 1) if im.format in FRAME_KINDS and im.format != "MPO" else 1
     if frames == 1:
         parse_pages(pages, 1)          # "2" for a one-page image is an error, as for a PDF

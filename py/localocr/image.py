@@ -422,3 +422,16 @@ def source_bytes(src) -> bytes:
     """The bytes of a path, bytes-like or binary file object, with clear errors (documents read
     their pages from these)."""
     return _read_bytes(src)
+
+
+def open_image(data: bytes) -> Image.Image:
+    """`Image.open` of `data` behind the decoding boundary (a document's pages are decoded from it):
+    the same formats and the same LocalOCRError codes as `decode_image`."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return _open(data)
+        except LocalOCRError:
+            raise
+        except _DECODER_ERRORS as e:
+            raise decode_failure(e, magic_format(data[:16])) from None
