@@ -16,12 +16,14 @@
 // (disableFontFace: no FontFace, so no font-src), the standard fonts and the JPEG 2000 / JBIG2 /
 // ICC decoders (wasm) come from vendor/pdfjs/.
 
+import { scriptURL } from "./trusted-types.js";
 let loaded = null;
 
 async function pdfjsOf(base) {
   if (!loaded) {
     loaded = import(new URL("vendor/pdfjs/pdf.min.mjs", base).href).then((lib) => {
-      lib.GlobalWorkerOptions.workerPort = new Worker(new URL("vendor/pdfjs/pdf.worker.min.mjs", base),
+      // a TrustedScriptURL: the app runs under `require-trusted-types-for 'script'` (trusted-types.js)
+      lib.GlobalWorkerOptions.workerPort = new Worker(scriptURL(new URL("vendor/pdfjs/pdf.worker.min.mjs", base)),
         { type: "module", name: "localocr-pdfjs" });
       return lib;
     });
