@@ -91,15 +91,8 @@ def expand_inputs(args) -> Inputs:
 
 def read_bytes(path: str) -> bytes:
     """A file's bytes, or a LocalOCRError (it becomes the input's error row)."""
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except FileNotFoundError:
-        raise LocalOCRError(f"No such file: {path}", "not_found") from None
-    except IsADirectoryError:
-        raise LocalOCRError(f"{path} is a folder, not an image file.", "not_an_image") from None
-    except OSError as e:
-        raise LocalOCRError(f"{path} could not be read ({e.strerror or e}).", "unreadable") from None
+    from .image import source_bytes
+    return source_bytes(path)
 
 
 # ---------------------------------------------------------------- pages and rows

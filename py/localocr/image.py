@@ -317,8 +317,9 @@ def _fit(im: Image.Image, max_pixels: int, notes: list | None = None) -> Image.I
     return out
 
 
-def _read_bytes(src) -> bytes:
-    """The bytes of a path, bytes-like or binary file object."""
+def source_bytes(src) -> bytes:
+    """The bytes of a path, bytes-like or binary file object, with clear errors (images, documents
+    and batch inputs are all read through it)."""
     if isinstance(src, (str, os.PathLike)):
         try:
             with open(src, "rb") as f:
@@ -392,7 +393,7 @@ def _decode(src, max_pixels: int, luma_jpeg: bool, max_input_pixels: int) -> Dec
             im.load()          # a lazily opened file: decode it now, with our error messages
             size = im.size
         else:
-            data = _read_bytes(src)
+            data = source_bytes(src)
             fmt = magic_format(data[:16])
             im = _open(data)
             fmt = im.format or fmt
@@ -416,12 +417,6 @@ def load_image(src, max_pixels: int = MAX_PIXELS, luma_jpeg: bool = True) -> Ima
 def to_grey(im: Image.Image) -> Image.Image:
     """"L" version of an "L"/"RGB" image (ITU-R 601 luma, Pillow's conversion)."""
     return im if im.mode == "L" else im.convert("L")
-
-
-def source_bytes(src) -> bytes:
-    """The bytes of a path, bytes-like or binary file object, with clear errors (documents read
-    their pages from these)."""
-    return _read_bytes(src)
 
 
 def open_image(data: bytes) -> Image.Image:
