@@ -17,6 +17,9 @@ FONT_PACKAGES := fonts-noto-core fonts-noto-mono fonts-liberation2 fonts-liberat
   fonts-freefont-ttf fonts-crosextra-carlito fonts-crosextra-caladea fonts-roboto fonts-open-sans \
   wamerican wbritish fonts-ocr-b fonts-dejavu-extra fonts-inconsolata fonts-firacode
 
+# (defined before setup-test names it: make expands a rule's prerequisites as it reads the rule)
+A11Y_NPM := tests/a11y/node_modules/.package-lock.json
+
 PACKAGE_SOURCES := $(shell find py/localocr -name '*.py' 2>/dev/null)
 
 .PHONY: run test setup setup-test runtime chromium fonts poppler bench-runtime site fuzz
@@ -60,7 +63,6 @@ web/vendor/runtime.json: tools/runtime.json tools/runtime.py tools/repack.py $(P
 
 # axe-core for the accessibility browser tests (tests/browser/test_a11y.py), from npm, pinned by
 # tests/a11y/package-lock.json (npm ci checks its integrity hash); served by the tests only, never in web/.
-A11Y_NPM := tests/a11y/node_modules/.package-lock.json
 $(A11Y_NPM): tests/a11y/package.json tests/a11y/package-lock.json
 	@command -v npm >/dev/null || { echo "make test needs npm (Node.js) for axe-core (tests/a11y)"; exit 1; }
 	cd tests/a11y && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error

@@ -326,7 +326,11 @@ def test_narrow_screen_and_dark_theme(app):
 def test_no_foreign_request_no_console_error_no_csp_violation(app):
     foreign = [u for u in app.requests if not u.startswith(app.base)]
     assert foreign == []
-    assert any(u.endswith("/models/detector.int8.onnx") for u in app.requests)
+    # the models boot.json names, and no probing for others (a 404 offline is a failed request)
+    boot = json.loads((WEB / "boot.json").read_text())
+    for path in boot["models"].values():
+        assert any(u.endswith("/" + path) for u in app.requests), path
+    assert not any(u.endswith("/models/detector.int8.onnx") for u in app.requests)
     assert app.console == []
     assert app.server.handler_class.csp_reports == []
 

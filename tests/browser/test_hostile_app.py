@@ -55,7 +55,8 @@ def test_the_app_shows_the_message_and_reads_the_next_image(booted):
     n0 = page.evaluate("localocrApp.items.length")
     add_files(page, bad + [("good.png", "image/png", PAGES[1])])
     states = settled(page, n0 + 4)[n0:]
-    assert [s[1:3] for s in states] == [["error", "too_large"], ["error", "truncated"], ["error", "pdf"],
+    # the app reads PDFs (whatever the file's name): this one is a PDF header with no pages
+    assert [s[1:3] for s in states] == [["error", "too_large"], ["error", "truncated"], ["error", "bad_pdf"],
                                         ["done", None]]
     for _, _, _, message in states[:3]:
         assert "Traceback" not in message and "\n" not in message
