@@ -63,7 +63,7 @@ def section(work: str = os.path.join(ROOT, "runs", "det", "export")) -> str:
         ]
     L += [
         "- **Contract**: input `image` float32 [1,3,H,W] RGB, H and W multiples of 32, `(x/255 - mean)/std` with the"
-        f" ImageNet mean/std in the metadata; output `prob` [1,1,H/2,W/2] (sigmoid in the graph), downsample 2,"
+        " ImageNet mean/std in the metadata; output `prob` [1,1,H/2,W/2] (sigmoid in the graph), downsample 2,"
         " granularity `line` (scene text: the word; plates: the plate).",
         f"- **Architecture** (`export/detector.py`): {rep['params']:,} parameters exported (the threshold head,"
         " training only, is dropped). Depthwise-separable backbone (stem 3x3/2 to 16 ch; stages 24/48/160/384"

@@ -68,7 +68,7 @@ def group_words_into_lines(words: list[np.ndarray]) -> list[np.ndarray]:
         else:
             best[0], best[1] = min(best[0], b[0]), min(best[1], b[1])
             best[2], best[3] = max(best[2], b[2]), max(best[3], b[3])
-    return [np.array([[l[0], l[1]], [l[2], l[1]], [l[2], l[3]], [l[0], l[3]]], np.float32) for l in lines]
+    return [np.array([[b[0], b[1]], [b[2], b[1]], [b[2], b[3]], [b[0], b[3]]], np.float32) for b in lines]
 
 
 def load_real(name: str, validation: bool) -> list[dict]:
@@ -259,7 +259,7 @@ def build_real(out: str = CACHE) -> None:
         os.makedirs(d, exist_ok=True)
         pages = load_real(name, validation=False)
         t0 = time.time()
-        for i, p in enumerate(pages):
+        for p in pages:
             dst = os.path.join(d, os.path.splitext(os.path.basename(p["path"]))[0] + ".npz")
             if os.path.exists(dst):
                 continue

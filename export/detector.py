@@ -106,7 +106,7 @@ class DBNet(nn.Module):
         for st in self.stages:
             y = st(y)
             feats.append(y)
-        lat = [l(f) for l, f in zip(self.lat, feats)]
+        lat = [conv(f) for conv, f in zip(self.lat, feats)]
         for i in range(len(lat) - 2, -1, -1):
             lat[i] = lat[i] + F.interpolate(lat[i + 1], scale_factor=2.0, mode="nearest")
         outs = [self.smooth[i](lat[i]) for i in range(len(lat))]

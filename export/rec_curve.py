@@ -27,7 +27,7 @@ def table(log_path: str) -> str:
             "| IIIT5K acc (ci alnum) | IC15 acc | plates exact | tapuscorpus CER | synth CER |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows(log_path):
-        g = lambda k, m: r.get(k, {}).get(m, float("nan"))  # noqa: E731
+        g = lambda k, m, r=r: r.get(k, {}).get(m, float("nan"))
         loss = f"{r['train_loss']:.3f}" if r["train_loss"] is not None else "-"
         lines.append(
             f"| {r['time'][11:16]} | {r['step']} | {r['seen']} | {loss} "

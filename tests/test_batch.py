@@ -4,7 +4,6 @@ import io
 import json
 
 import pytest
-from PIL import Image
 
 from localocr import batch as B
 from localocr import cli

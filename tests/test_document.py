@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from localocr import LocalOCRError, OCR, cli, document
+from localocr import LocalOCRError, cli, document
 from localocr.document import Document, PageFacts, PageImage, PageSource, choose_dpi, parse_pages
 from localocr.result import Block, Line, Page, Word
 

@@ -45,7 +45,7 @@ def png_chunks(data: bytes):
 
 def fix_png_crcs(data: bytearray) -> None:
     """Recompute every chunk's CRC, so that a mutation reaches the decoder instead of the CRC check."""
-    for i, n, kind in png_chunks(bytes(data)):
+    for i, n, _kind in png_chunks(bytes(data)):
         data[i + 8 + n:i + 12 + n] = struct.pack(">I", zlib.crc32(bytes(data[i + 4:i + 8 + n])))
 
 

@@ -21,7 +21,7 @@ def test_reads_metadata_and_io_of_fake_models():
 
 
 def test_matches_onnx_library():
-    onnx = pytest.importorskip("onnx")
+    pytest.importorskip("onnx")
     from onnx import TensorProto, helper, numpy_helper
     import numpy as np
     w = numpy_helper.from_array(np.ones((3,), np.float32), "weight")

@@ -18,7 +18,6 @@ torch = pytest.importorskip("torch")
 ort = pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
 
-from export import charset  # noqa: E402
 from export.charset import ALPHABET, clean_label, decode_greedy, encode  # noqa: E402
 from export.recognizer import CONFIG, CRNN, export_onnx, metadata, normalise  # noqa: E402
 from export.shards import CASE_FOLD, read_shard, write_shard  # noqa: E402

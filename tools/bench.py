@@ -566,7 +566,7 @@ def web_bench(site: Path, images: list[Path], cold_rounds: int, reads: int, log,
                 res[name]["texts"].setdefault(key, out["text"])
             if (k + 1) % 10 == 0 or k + 1 == reads:
                 log(f"  reads {k + 1}/{reads} (load {load_avg()[0]})")
-        for name, (ctx, page, _) in open_pages.items():
+        for name, (_ctx, page, _) in open_pages.items():
             res[name]["heap_after_bytes"] = _worker_heap(page)
             res[name]["heap_after_reads"] = reads
         for ctx, _, _ in open_pages.values():
@@ -596,7 +596,7 @@ def web_bench(site: Path, images: list[Path], cold_rounds: int, reads: int, log,
             "heap_after_reads": r.get("heap_after_reads"),
         }
     ref = out["engines"]["tesseract.js"]["per_image_ms"]
-    for name, e in out["engines"].items():
+    for e in out["engines"].values():
         ratios = {k: v / ref[k] for k, v in e["per_image_ms"].items() if ref.get(k)}
         e["ratio_vs_tesseract_js"] = ratios
         e["ratio_median"] = statistics.median(ratios.values()) if ratios else None
@@ -785,7 +785,7 @@ def chart_svg(rows: list[dict], width: int = 640, height: int = 400) -> str:
     svg.append(f'<text transform="translate(16 {top + ph / 2}) rotate(-90)" text-anchor="middle">'
                f'e2e word F1 (pages) / accuracy (crops)</text>')
     by_set: dict = {}
-    for engine, name, s, a in pts:
+    for _engine, name, s, a in pts:
         by_set.setdefault(name, []).append((x_of(s), y_of(a)))
     for xy in by_set.values():      # a thin line joins the engines' points of one set
         if len(xy) > 1:

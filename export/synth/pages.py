@@ -250,7 +250,7 @@ def _document(rng, track_ink=False) -> Canvas:
                 grid = rng.random() < 0.6
                 rows = int(rng.integers(2, 8))
                 rh = int(size * rng.uniform(1.5, 2.2))
-                for r in range(rows):
+                for _row in range(rows):
                     if y + rh > H - margin:
                         break
                     for c in range(ncell):

@@ -35,6 +35,7 @@ import sys
 import traceback
 
 from .document import EXPORT_FORMATS as FORMATS
+from .document import Document
 from .errors import LocalOCRError, internal_errors
 
 EXT = {"text": "txt", "json": "json", "hocr": "hocr", "alto": "alto.xml", "page": "page.xml", "pdf": "pdf"}
@@ -69,9 +70,12 @@ def _render(doc, fmt: str, single_image: bool, fields=None):
 
 
 def _write(path: str, data) -> None:
-    mode = "wb" if isinstance(data, bytes) else "w"
-    with open(path, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as f:
-        f.write(data)
+    if isinstance(data, bytes):
+        with open(path, "wb") as f:
+            f.write(data)
+    else:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(data)
 
 
 def _is_folder(path: str) -> bool:
@@ -148,7 +152,8 @@ def main(argv=None) -> int:
     if args.out:
         os.makedirs(args.out, exist_ok=True)
     failed = 0
-    collected = []          # --output, or several JSON results on standard output
+    documents: list[Document] = []   # --output: the documents read, combined into one file
+    results: list[dict] = []         # several JSON results (or errors) on standard output
     for src in args.images:
         name = "stdin" if src == "-" else src
         try:
@@ -167,13 +172,13 @@ def main(argv=None) -> int:
                     stem = os.path.splitext(os.path.basename(name))[0] or "image"
                     _write(os.path.join(args.out, f"{stem}.{EXT['json']}"), _json(entry))
                 elif len(args.images) > 1 and not args.output:   # (one combined --output file: stderr says it)
-                    collected.append(entry)
+                    results.append(entry)
                 elif not args.output:
                     sys.stdout.write(_json(entry))
             continue
         single = doc.kind == "image"
         if args.output:
-            collected.append(doc)
+            documents.append(doc)
         elif args.out:
             stem = os.path.splitext(os.path.basename(name))[0] or "image"
             out = _render(doc, args.format, single, args.fields)
@@ -184,7 +189,7 @@ def main(argv=None) -> int:
             else:
                 _write(os.path.join(args.out, f"{stem}.{EXT[args.format]}"), out)
         elif args.format == "json" and len(args.images) > 1:
-            collected.append({"image": name, "page" if single else "document": json.loads(_render(doc, "json", single, args.fields))})
+            results.append({"image": name, "page" if single else "document": json.loads(_render(doc, "json", single, args.fields))})
         else:
             if len(args.images) > 1:
                 sys.stdout.write(f"==> {name} <==\n")
@@ -199,17 +204,17 @@ def main(argv=None) -> int:
                 sys.stdout.buffer.write(out)
             else:
                 sys.stdout.write("".join(out) if isinstance(out, list) else out)
-    if args.output and collected:
-        doc = collected[0] if len(collected) == 1 else combine(collected, os.path.basename(args.output))
-        out = _render(doc, args.format, len(collected) == 1 and doc.kind == "image", args.fields)
+    if args.output and documents:
+        doc = documents[0] if len(documents) == 1 else combine(documents, os.path.basename(args.output))
+        out = _render(doc, args.format, len(documents) == 1 and doc.kind == "image", args.fields)
         if isinstance(out, list):
             if len(out) > 1:
                 print("localocr: PAGE XML holds one page per file; use --out DIR for several pages", file=sys.stderr)
                 return 2
             out = out[0]
         _write(args.output, out)
-    elif collected:
-        sys.stdout.write(_json(collected))
+    elif results:
+        sys.stdout.write(_json(results))
     return 1 if failed else 0
 
 

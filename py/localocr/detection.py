@@ -143,7 +143,7 @@ def resize_input(image, scale: float, multiple: int = 32) -> ResizedInput:
     else:
         # Pillow's bilinear resize widens its kernel when shrinking (antialiased);
         # reducing_gap 2: a cheap integer reduce first for big shrinks, same look
-        im = image.resize((nw, nh), Image.BILINEAR, reducing_gap=2.0 if scale < 0.5 else None)
+        im = image.resize((nw, nh), Image.Resampling.BILINEAR, reducing_gap=2.0 if scale < 0.5 else None)
     return ResizedInput(im, (nw / w, nh / h), -(-nh // multiple) * multiple, -(-nw // multiple) * multiple)
 
 
@@ -349,8 +349,8 @@ def boxes_from_prob(prob: np.ndarray, threshold: float = 0.3, box_threshold: flo
     Quads are float32 (4, 2), clockwise from the reading top-left.
     """
     prob = np.asarray(prob)
-    prob = prob.reshape(prob.shape[-2:])
-    h, w = prob.shape
+    h, w = prob.shape[-2], prob.shape[-1]
+    prob = prob.reshape(h, w)
     mask = prob > threshold
     row, start, end = threshold_runs(mask)
     if len(row) == 0:

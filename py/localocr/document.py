@@ -28,6 +28,7 @@ import math
 import os
 from dataclasses import dataclass, field
 from statistics import median
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
@@ -36,6 +37,9 @@ from . import __version__
 from .errors import LocalOCRError
 from .pdfwrite import PdfPage, PdfWord, write_pdf
 from .result import Page, _bbox, hocr_document, hocr_page
+
+if TYPE_CHECKING:
+    from PIL import Image    # imported where pages are decoded: not at start-up
 
 # Page limits: a document is read page by page (memory stays flat), but a long one takes minutes
 # (~0.2-0.5 s a page on CPython, more in a browser): past this, choose pages explicitly.
@@ -60,7 +64,7 @@ class PageImage:
     width: int
     height: int
     mode: str                       # "L" or "RGB"
-    pil: object = None              # PIL.Image, encoded on demand
+    pil: Image.Image | None = None  # encoded on demand
     jpeg: bytes | None = None
 
     @classmethod
@@ -500,7 +504,7 @@ def read_document_steps(ocr, source, pages=None, *, keep_text=False, name="", pa
         out.append(page)
         if on_page:
             on_page(page, i, len(numbers))
-    return Document(out, name=name, kind=FRAME_KINDS[im.format], page_count=frames)
+    return Document(out, name=name, kind=FRAME_KINDS[str(im.format)], page_count=frames)   # frames > 1: a format of FRAME_KINDS
 
 
 def combine(documents: list[Document], name: str = "") -> Document:

@@ -38,17 +38,16 @@ def crop_quad(image: Image.Image, quad, out_height: int | None = None,
     q = as_quad(quad)
     w, h = quad_size(q)
     w_px, h_px = max(1, int(round(w))), max(1, int(round(h)))
-    # Image.QUAD maps the output rectangle onto the source corners given as
+    # Image.Transform.QUAD maps the output rectangle onto the source corners given as
     # upper-left, lower-left, lower-right, upper-right.
-    data = (q[0, 0], q[0, 1], q[3, 0], q[3, 1], q[2, 0], q[2, 1], q[1, 0], q[1, 1])
-    data = tuple(float(v) for v in data)
+    data = tuple(float(v) for v in (q[0, 0], q[0, 1], q[3, 0], q[3, 1], q[2, 0], q[2, 1], q[1, 0], q[1, 1]))
     if out_height is None:
-        return image.transform((w_px, h_px), Image.QUAD, data, resample=Image.BILINEAR)
+        return image.transform((w_px, h_px), Image.Transform.QUAD, data, resample=Image.Resampling.BILINEAR)
     out_w = max(1, int(round(w * out_height / max(h, 1e-6))))
     if max_width is not None:
         out_w = min(out_w, max_width)
     if h_px <= 2 * out_height:
         # close to the target scale: one bilinear transform straight to size
-        return image.transform((out_w, out_height), Image.QUAD, data, resample=Image.BILINEAR)
-    crop = image.transform((w_px, h_px), Image.QUAD, data, resample=Image.BILINEAR)
-    return crop.resize((out_w, out_height), Image.BILINEAR, reducing_gap=2.0)
+        return image.transform((out_w, out_height), Image.Transform.QUAD, data, resample=Image.Resampling.BILINEAR)
+    crop = image.transform((w_px, h_px), Image.Transform.QUAD, data, resample=Image.Resampling.BILINEAR)
+    return crop.resize((out_w, out_height), Image.Resampling.BILINEAR, reducing_gap=2.0)

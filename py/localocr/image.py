@@ -160,7 +160,7 @@ def decode_failure(e: BaseException, fmt: str | None) -> LocalOCRError:
     """What a decoder raised (anything) -> the LocalOCRError a person reads."""
     if isinstance(e, LocalOCRError):
         return e
-    fmt = {"WEBP": "WebP", "MPO": "JPEG"}.get(fmt, fmt)
+    fmt = {"WEBP": "WebP", "MPO": "JPEG"}.get(fmt or "", fmt)
     what = f"{fmt} image" if fmt else "image"
     if isinstance(e, Image.DecompressionBombError):
         m = re.search(r"\((\d+) pixels\)", str(e))

@@ -127,7 +127,7 @@ def _regions(segs, h, depth=0):
     if big:
         return [r for band in _bands(segs, big) for r in _regions(band, h, depth + 1)]
     # a header above two columns: the row gap under which columns appear
-    for g, y in sorted(gaps, reverse=True):
+    for _gap, y in sorted(gaps, reverse=True):
         top, bottom = _bands(segs, [y])
         if _split_columns(top, h) or _split_columns(bottom, h):
             return _regions(top, h, depth + 1) + _regions(bottom, h, depth + 1)
@@ -136,7 +136,7 @@ def _regions(segs, h, depth=0):
 
 def _bands(segs, cuts):
     cuts = sorted(cuts)
-    out = [[] for _ in range(len(cuts) + 1)]
+    out: list[list] = [[] for _ in range(len(cuts) + 1)]
     for s in segs:
         out[int(np.searchsorted(cuts, s.cy))].append(s)
     return [b for b in out if b]
@@ -144,7 +144,7 @@ def _bands(segs, cuts):
 
 def _rows(segs):
     """Group segments into rows (top to bottom), each sorted left to right."""
-    rows = []
+    rows: list[list] = []
     for s in sorted(segs, key=lambda s: (s.cy, s.x0)):
         best, best_ov = None, 0.0
         for r in rows[-3:]:       # rows are built top-down: only the last few can still take s

@@ -48,7 +48,8 @@ def convex_hull(points) -> np.ndarray:
     def cross(o, a, b):
         return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
 
-    lower, upper = [], []
+    lower: list = []
+    upper: list = []
     for q in p:
         while len(lower) >= 2 and cross(lower[-2], lower[-1], q) <= 0:
             lower.pop()

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any, Generic, Literal, TypeVar, overload
 
 from . import modelmeta as mm
+from .backends.base import Session
 from .errors import LocalOCRError
 from .onnxmeta import ModelInfo, read_model_info
 
@@ -166,22 +168,29 @@ def recognizer_spec(meta: dict, info: ModelInfo | None = None, input_names=None,
         reread_max=_number(meta, mm.REREAD_MAX, name, int, 0))
 
 
+S = TypeVar("S", DetectorSpec, RecognizerSpec)
+
+
 @dataclass
-class Model:
+class Model(Generic[S]):
     """A session with its checked spec."""
-    session: object
-    spec: object
+    session: Session
+    spec: S
     name: str
 
 
-def load_model(backend, model, kind: str, name: str | None = None) -> Model:
+@overload
+def load_model(backend, model, kind: Literal["detector"], name: str | None = None) -> Model[DetectorSpec]: ...
+@overload
+def load_model(backend, model, kind: Literal["recognizer"], name: str | None = None) -> Model[RecognizerSpec]: ...
+def load_model(backend, model, kind: str, name: str | None = None) -> Model[Any]:
     """Load a model for `kind` ("detector" | "recognizer").
 
     `model`: a path, the ONNX bytes, or an already created Session (whose
     `metadata`, `input_names`, `output_names` are then checked).
     """
     name = name or kind
-    check = detector_spec if kind == "detector" else recognizer_spec
+    check: Any = detector_spec if kind == "detector" else recognizer_spec
     if hasattr(model, "run") or hasattr(model, "run_async"):
         sess = model
         spec = check(dict(getattr(sess, "metadata", {}) or {}), None,

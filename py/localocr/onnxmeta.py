@@ -16,6 +16,7 @@ Fields read (onnx.proto3):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from .errors import LocalOCRError
 
@@ -41,7 +42,7 @@ def _varint(buf: memoryview, pos: int) -> tuple[int, int]:
             raise _Truncated()
 
 
-def fields(buf) -> list[tuple[int, int, object]]:
+def fields(buf) -> list[tuple[int, int, Any]]:   # value: int (varint, fixed) or bytes (length-delimited)
     """Top-level fields of one message: [(field number, wire type, value)].
 
     value: int for varint/fixed, a memoryview for length-delimited fields.

@@ -109,7 +109,10 @@ class PdfSource:
         if len(text) != n:            # characters outside the BMP: take them one by one
             text = "".join(tp.get_text_range(i, 1) or " " for i in range(n))
         s = dpi / 72.0
-        lines, words, word, box = [], [], [], None
+        lines: list = []
+        words: list = []
+        word: list = []
+        box = None
 
         def end_word():
             nonlocal word, box

@@ -28,7 +28,7 @@ from .errors import LocalOCRError, internal_errors
 from .geometry import as_quad
 from .image import MAX_PIXELS, Note, decode_image, load_image, to_grey
 from .layout import build_blocks
-from .models import load_model
+from .models import Model, RecognizerSpec, load_model
 from .recognition import recognize_steps
 from .result import Page, Word
 
@@ -294,7 +294,7 @@ class OCR:
                                      else bundled_model("recognizer", models), "recognizer")
         if accurate is None and recognizer is None:
             accurate = _optional_model(ACCURATE, models)
-        self.accurate = None
+        self.accurate: Model[RecognizerSpec] | None = None
         if accurate is not None and accurate is not False:
             self.accurate = load_model(backend, accurate, "recognizer", ACCURATE)
             if self.accurate.spec.role != "accurate":

@@ -35,6 +35,7 @@ import logging
 import os
 import sys
 import time
+from typing import TextIO
 
 from . import batch as B
 from .errors import LocalOCRError
@@ -121,7 +122,7 @@ class LocalOCRPredictor:
         return to_table(rows)
 
 
-def model_files(models=None, ship: bool = False) -> dict:
+def model_files(models=None, ship: bool = False) -> dict[str, bytes | str | bool]:
     """The models for the actors, resolved here as `OCR` would resolve them (the bundled ones, or
     the `models` folder's: detector, recognizer, and the accurate tier if there is one), as
     `OCR` keyword arguments: absolute paths, or with `ship` their bytes, so that actors on other
@@ -129,7 +130,7 @@ def model_files(models=None, ship: bool = False) -> dict:
     from .pipeline import ACCURATE, _optional_model, bundled_model
     files = {kind: bundled_model(kind, models).resolve() for kind in ("detector", "recognizer")}
     accurate = _optional_model(ACCURATE, models)
-    out = {k: f.read_bytes() if ship else str(f) for k, f in files.items()}
+    out: dict[str, bytes | str | bool] = {k: f.read_bytes() if ship else str(f) for k, f in files.items()}
     out["accurate"] = False if accurate is None else (accurate.read_bytes() if ship else str(accurate.resolve()))
     return out
 
@@ -146,14 +147,14 @@ def _pool(ray, concurrency):
     return ray.data.ActorPoolStrategy(size=concurrency)
 
 
-def read(ds, *, concurrency: int = 1, batch_size: int = DEFAULT_BATCH_SIZE, threads: int = 1,
+def read(ds, *, concurrency: int | tuple[int, int] = 1, batch_size: int = DEFAULT_BATCH_SIZE, threads: int = 1,
          models=None, min_confidence: float = 0.0, fields: str | None = None, path_column: str = "path",
          bytes_column: str = "bytes", ship_models: bool | None = None):
     """OCR every input of a Ray Dataset -> a Dataset of rows (`row_schema()`), lazily.
 
     `ds` has a `path` column (each actor reads the file) and optionally a
     `bytes` column (e.g. `ray.data.read_binary_files(..., include_paths=True)`).
-    `concurrency` actors of `threads` CPUs each; `batch_size` inputs per call.
+    `concurrency` actors (or a (min, max) pool) of `threads` CPUs each; `batch_size` inputs per call.
     `ship_models`: send the model bytes to the actors rather than their paths
     (default: when the cluster has several machines).
     """
@@ -247,7 +248,7 @@ class JsonlWriter:
 
     def __init__(self, out_dir: str):
         self.path = os.path.join(out_dir, f"rows-{_stamp()}.jsonl")
-        self._f = None
+        self._f: TextIO | None = None
 
     def write(self, table) -> None:
         if self._f is None:                  # no file for a run that writes nothing
@@ -268,7 +269,8 @@ class ParquetWriter:
     def __init__(self, out_dir: str, rows_per_file: int = 2000):
         self.out_dir, self.rows_per_file = out_dir, rows_per_file
         self.base = f"rows-{_stamp()}"
-        self._tables, self._rows, self._n = [], 0, 0
+        self._tables: list = []
+        self._rows, self._n = 0, 0
 
     def write(self, table) -> None:
         self._tables.append(table)

@@ -160,7 +160,9 @@ def buckets(widths, ratio: float = BUCKET_RATIO, slack: int = BUCKET_SLACK,
             max_columns: int = MAX_BATCH_COLUMNS, max_batch: int = MAX_BATCH) -> list[list[int]]:
     """Group crop indices into batches of similar width (sorted by width)."""
     order = np.argsort(np.asarray(widths), kind="stable")
-    out, cur, first = [], [], 0
+    out: list[list[int]] = []
+    cur: list[int] = []
+    first = 0
     for i in order:
         w = int(widths[i])
         if cur and (w > first * ratio + slack or (len(cur) + 1) * w > max_columns or len(cur) >= max_batch):
@@ -279,7 +281,7 @@ class LineRead:
     text: str
     confidence: float
     words: list = field(default_factory=list)
-    char_conf: np.ndarray = None
+    char_conf: np.ndarray | None = None
     flipped: bool = False
     reread: bool = False                   # read again by the accurate tier (its reading is this one)
 
@@ -445,7 +447,7 @@ def split_words(dec: Decoded, quad, content_width: int, offset: int, downsample:
         if x1 <= x0:
             x1 = min(float(content_width), x0 + pitch)
         v0, v1 = 0.0, 1.0
-        if clusters is not None:
+        if clusters is not None and ink is not None:
             # the ink clusters this word overlaps, not past its neighbours' first estimates
             lo = est[k - 1][1] if k else 0.0
             hi = est[k + 1][0] if k + 1 < len(groups) else float(content_width)
@@ -457,7 +459,7 @@ def split_words(dec: Decoded, quad, content_width: int, offset: int, downsample:
                 band = _band(ink[:, int(x0):int(np.ceil(x1))].mean(axis=1))
                 if band is not None:
                     v0, v1 = band[0] / rows, band[1] / rows
-        elif ink_cols is not None:
+        elif ink_cols is not None and band_margin is not None:
             v0, v1 = _word_rows(ink_cols, int(x0), int(np.ceil(x1)), band_margin)
         u0, u1 = x0 / content_width, x1 / content_width
         words.append(Word("".join(chars[i] for i in sel), sub_quad(quad, u0, u1, v0, v1),

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tools.browser import open_app, poll, route_models, serving, wait_ready
+from tools.browser import open_app, poll, serving, wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"

@@ -111,7 +111,7 @@ class FakeDetector:
         self.metadata = metadata
         self.input_names, self.output_names = [mm.DETECTOR_INPUT], [mm.DETECTOR_OUTPUT]
         self.join = join          # px: letters closer than this merge into one line
-        self.calls = []
+        self.calls: list = []
 
     def run(self, feeds):
         x = np.asarray(feeds[mm.DETECTOR_INPUT], np.float32)
@@ -139,7 +139,7 @@ class FakeRecognizer:
         self.input_names, self.output_names = [mm.RECOGNIZER_INPUT], [mm.RECOGNIZER_OUTPUT]
         self.alphabet = metadata[mm.ALPHABET]
         self.mark, self.space_steps = mark, space_steps
-        self.calls = []
+        self.calls: list = []
 
     def run(self, feeds):
         x = np.asarray(feeds[mm.RECOGNIZER_INPUT], np.float32)
@@ -148,7 +148,7 @@ class FakeRecognizer:
         assert c == 1 and h == int(self.metadata[mm.HEIGHT]) and w % ds == 0, x.shape
         self.calls.append(x.shape)
         grey = _grey01(x, self.metadata)
-        ink = (grey < 0.5).any(axis=1).reshape(n, w // ds, ds).any(axis=2)      # [N, T]
+        ink = np.asarray((grey < 0.5).any(axis=1).reshape(n, w // ds, ds).any(axis=2))      # [N, T]
         t = w // ds
         classes = len(self.alphabet) + 1
         # 0.9 for the chosen class, the rest spread: log-probabilities like a softmax output

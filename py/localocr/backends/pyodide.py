@@ -110,7 +110,7 @@ def _to_numpy(tensor) -> np.ndarray:
     dtype = OUT_DTYPES.get(tensor.type)
     if dtype is None:
         raise LocalOCRError(f"unsupported output type {tensor.type}", "bad_model")
-    out = np.empty(tuple(int(d) for d in tensor.dims), dtype=dtype)
+    out: np.ndarray = np.empty(tuple(int(d) for d in tensor.dims), dtype=dtype)
     if out.size:
         tensor.data.assign_to(out)  # one copy: JS typed array -> numpy memory
     tensor.dispose()

@@ -472,7 +472,7 @@ def find_mrz(page):
         h = (np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1])) / 2
         info.append((float(c @ n), float(c @ d), h, ln, q))
     info.sort(key=lambda t: t[0])
-    rows = []
+    rows: list[list] = []
     for item in info:
         if rows and abs(item[0] - rows[-1][-1][0]) < 0.5 * min(item[2], rows[-1][-1][2]):
             rows[-1].append(item)
