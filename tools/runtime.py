@@ -32,6 +32,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from tools.files import sha256_file, write_if_changed
+
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = ROOT / "tools" / "runtime.json"
 VENDOR = ROOT / "web" / "vendor"
@@ -66,14 +68,6 @@ def load_manifest(path: Path = MANIFEST) -> dict:
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _download(source: dict, dest_dir: Path) -> None:
@@ -173,15 +167,6 @@ def served(manifest: dict, cache: Path | None = None) -> dict[str, bytes]:
     return files
 
 
-def _write_if_changed(path: Path, data: bytes) -> None:
-    if path.exists() and path.stat().st_size == len(data) and path.read_bytes() == data:
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-
-
 def compressed_variants(data: bytes, cache: Path | None = None, store: bool = True) -> dict[str, bytes]:
     """{'.br': ..., '.gz': ...} for the encodings that save at least 5%, cached by content sha256
     (`store` False: not cached, for a file that changes on every edit)."""
@@ -219,22 +204,22 @@ def compressed_variants(data: bytes, cache: Path | None = None, store: bool = Tr
 def write_with_variants(path: Path, data: bytes, cache: Path | None = None, store: bool = True) -> None:
     """Write `data` to path plus its .br/.gz siblings; remove stale siblings that no longer pay.
     `store`: keep the compressed forms in the sha256 cache (see `compressed_variants`)."""
-    _write_if_changed(path, data)
+    write_if_changed(path, data)
     variants = compressed_variants(data, cache, store) if path.suffix in COMPRESSIBLE and len(data) > 1024 else {}
     for ext in (".br", ".gz"):
         sib = path.with_name(path.name + ext)
         if ext in variants:
-            _write_if_changed(sib, variants[ext])
+            write_if_changed(sib, variants[ext])
         elif sib.exists():
             sib.unlink()
 
 
 def package_version() -> str:
-    """The localocr version, read from py/localocr/__init__.py without importing it."""
-    for line in (PACKAGE_SRC / "__init__.py").read_text().splitlines():
+    """The localocr version, read from py/localocr/version.py without importing the package."""
+    for line in (PACKAGE_SRC / "version.py").read_text().splitlines():
         if line.startswith("__version__"):
             return line.split("=", 1)[1].strip().strip("\"'")
-    raise SetupError("py/localocr/__init__.py has no __version__")
+    raise SetupError("py/localocr/version.py has no __version__")
 
 
 def build_wheel(src: Path = PACKAGE_SRC) -> tuple[str, bytes]:
@@ -274,7 +259,7 @@ def install(vendor: Path = VENDOR, cache: Path | None = None, manifest: dict | N
     # The worker learns the wheel's name (it carries the version) from this small index.
     index = {"localocr_wheel": f"py/{name}",
              "sources": {key: src["spec"] for key, src in manifest["sources"].items()}}
-    _write_if_changed(vendor / "runtime.json", (json.dumps(index, indent=1) + "\n").encode())
+    write_if_changed(vendor / "runtime.json", (json.dumps(index, indent=1) + "\n").encode())
     compress_models(vendor.parent / "models", cache)
     sizes = {dest: len(data) for dest, data in files.items()}
     sizes[f"py/{name}"] = size

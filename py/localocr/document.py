@@ -33,10 +33,10 @@ from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 
-from . import __version__
 from .errors import LocalOCRError
 from .pdfwrite import PdfPage, PdfWord, write_pdf
 from .result import Page, _bbox, hocr_document, hocr_page
+from .version import __version__
 
 if TYPE_CHECKING:
     from PIL import Image    # imported where pages are decoded: not at start-up

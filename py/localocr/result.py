@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import __version__
+from .version import __version__
 
 SCHEMA_VERSION = 1
 
