@@ -59,8 +59,7 @@ STAGES = {   # reported stage: the page.timings keys (seconds) it sums
 
 
 def contract_models() -> dict:
-    sys.path.insert(0, str(ROOT / "tests"))
-    from test_onnxruntime_backend import detector_bytes, recognizer_bytes
+    from tools.contract_models import detector_bytes, recognizer_bytes
 
     return {"detector.int8.onnx": detector_bytes(), "recognizer.int8.onnx": recognizer_bytes()}
 

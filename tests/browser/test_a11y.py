@@ -1,6 +1,6 @@
 """Accessibility of the app and of <local-ocr> (issue 23), in headless Chromium.
 
-One app page is booted (contract-shaped tiny models, tests/test_onnxruntime_backend.py) and walked
+One app page is booted (contract-shaped tiny models, tools/contract_models.py) and walked
 through every state: loading (the models' download held back), empty, result, error, dark theme,
 more contrast, 320 px and 640 px (a 1280 px window at 200% zoom). In each, axe-core (npm, pinned
 by tests/a11y/package-lock.json, served from the app's own origin in these tests only) must report

@@ -1,7 +1,7 @@
 """The web app (web/index.html, app.js, view.js, inputs.js) end to end in headless Chromium.
 
 Two pages are booted per run (a boot costs seconds on this machine's busy cores):
-  - `app`: the contract-shaped tiny models of tests/test_onnxruntime_backend.py, routed in for
+  - `app`: the contract-shaped tiny models of tools/contract_models.py, routed in for
     models/*.onnx, so every UI path is tested with or without trained weights: drop, paste, picker,
     a queue of 5, copy-all, downloads, bad files, a crashed worker, the CSP, the origin, the console;
     its results are compared with CPython's pipeline on the same models.
@@ -156,7 +156,7 @@ def boot(browser, base, server, models=None, loading_shot=None):
 
 
 def contract_models():
-    from test_onnxruntime_backend import detector_bytes, recognizer_bytes
+    from tools.contract_models import detector_bytes, recognizer_bytes
 
     det, rec = detector_bytes(), recognizer_bytes()
     return {"detector.int8.onnx": det, "recognizer.int8.onnx": rec}

@@ -25,7 +25,7 @@ OPTIONS = {"models": {"detector": "test-models/detector.onnx", "recognizer": "te
 
 
 def models():
-    from test_onnxruntime_backend import detector_bytes, recognizer_bytes
+    from tools.contract_models import detector_bytes, recognizer_bytes
 
     return {"detector": detector_bytes(), "recognizer": recognizer_bytes()}
 

@@ -4,7 +4,7 @@ output served by a plain static server (serve.py's handler): installability, off
 changes nothing), the embed example under its own strict CSP (at the root with isolation, under
 /tools/ocr/ without), and the ES module API.
 
-The models are the tiny contract-shaped graphs of tests/test_onnxruntime_backend.py, so the expected
+The models are the tiny contract-shaped graphs of tools/contract_models.py, so the expected
 text comes from CPython onnxruntime on the same image."""
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ IMAGES = {"a": ((20, 30, (5,)), (20, 100, (3,))), "b": ((30, 40, (2, 4)),)}
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """(host root, build dir = root/tools/ocr, {name: (png bytes, expected text)})."""
-    from test_onnxruntime_backend import detector_bytes, recognizer_bytes
+    from tools.contract_models import detector_bytes, recognizer_bytes
 
     from localocr import OCR
     from localocr.backends.onnxruntime import OnnxRuntimeBackend

@@ -27,7 +27,7 @@ BOX_TOLERANCE = 1.0
 
 
 def contract_models() -> dict:
-    from test_onnxruntime_backend import detector_bytes, recognizer_bytes
+    from tools.contract_models import detector_bytes, recognizer_bytes
 
     return {"detector.int8.onnx": detector_bytes(), "recognizer.int8.onnx": recognizer_bytes()}
 

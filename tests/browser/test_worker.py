@@ -217,7 +217,7 @@ def test_read_in_the_worker_gives_the_same_page_as_cpython(app):
     The models are the tiny contract-shaped graphs of the onnxruntime backend tests."""
     import io
 
-    from test_onnxruntime_backend import detector_bytes, recognizer_bytes
+    from tools.contract_models import detector_bytes, recognizer_bytes
     from pipeline_fakes import page_with_words
 
     from localocr import OCR
