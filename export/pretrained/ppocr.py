@@ -22,7 +22,7 @@ import zipfile
 import numpy as np
 
 from export.charset import ALPHABET
-from tools.runtime import sha256_file as sha256
+from tools.files import sha256_file as sha256
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CACHE = os.path.join(ROOT, ".cache", "pretrained")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar, overload
 
 from . import modelmeta as mm
@@ -23,6 +24,21 @@ from .onnxmeta import ModelInfo, read_model_info
 DEFAULT_THRESHOLD = 0.3
 DEFAULT_BOX_THRESHOLD = 0.5
 DEFAULT_UNCLIP_RATIO = 1.5
+
+# A kind's model file in a models folder, in order of preference: the int8 one (smaller, the web
+# app's), else fp32. Written only here: OCR's bundled models, boot.json and the service worker's
+# precache list (tools/boot.py, tools/precache.py) follow it, and the browser worker loads the file
+# boot.json names.
+MODEL_FILE_NAMES = ("{kind}.int8.onnx", "{kind}.onnx")
+
+
+def model_file(folder: Path | str, kind: str) -> Path | None:
+    """The file `kind` ("detector", "recognizer", "accurate") loads from `folder`, or None."""
+    for pattern in MODEL_FILE_NAMES:
+        path = Path(folder) / pattern.format(kind=kind)
+        if path.is_file():
+            return path
+    return None
 
 
 def _bad(name: str, what: str) -> LocalOCRError:

@@ -28,7 +28,7 @@ from .errors import LocalOCRError, internal_errors
 from .geometry import as_quad
 from .image import MAX_PIXELS, Note, decode_image, load_image, to_grey
 from .layout import build_blocks
-from .models import Model, RecognizerSpec, load_model
+from .models import Model, RecognizerSpec, load_model, model_file
 from .recognition import recognize_steps
 from .result import Page, Word
 
@@ -67,11 +67,11 @@ def models_dir(path=None) -> Path:
 
 
 def bundled_model(kind: str, folder=None) -> Path:
-    """`<kind>.int8.onnx` if present (the small one the web app uses), else `<kind>.onnx`."""
+    """The model file of `kind` in the models folder (models.MODEL_FILE_NAMES: int8 first)."""
     d = models_dir(folder)
-    for name in (f"{kind}.int8.onnx", f"{kind}.onnx"):
-        if (d / name).is_file():
-            return d / name
+    found = model_file(d, kind)
+    if found is not None:
+        return found
     raise LocalOCRError(f"No {kind} model found in {d} (expected {kind}.int8.onnx or {kind}.onnx); "
                         f"pass one, or set {ENV_MODELS}.", "no_model")
 
