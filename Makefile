@@ -100,14 +100,14 @@ DET_SYNTH ?= 2400
 DET_CKPT  ?= $(DET_RUN)/last.pt
 # Pre-render synthetic pages and pre-compute real-page DB targets into .cache/det/ (uint8 shards).
 det-data: setup-test
-	$(PY) export/det_data.py --real --synth $(DET_SYNTH)
+	$(PY) -m export.det_data --real --synth $(DET_SYNTH)
 # Train (resumes from $(DET_RUN)/last.pt); one CPU thread, the recognizer trains on the other core.
 DET_TRAIN_FLAGS ?= --threads 1 --total-steps 5000
 det-train: det-data
-	$(PY) export/train_det.py --run $(DET_RUN) $(DET_TRAIN_FLAGS)
+	$(PY) -m export.train_det --run $(DET_RUN) $(DET_TRAIN_FLAGS)
 # Re-export the latest checkpoint into web/models (fp32; int8 only if as fast and within 1 point).
 det-export: setup-test
-	$(PY) export/export_det.py --ckpt $(DET_CKPT) --out web/models
+	$(PY) -m export.export_det --ckpt $(DET_CKPT) --out web/models
 
 # ---- recognizer (issue 5): shards -> training -> export. See web/models/README.md "Recognizer".
 .PHONY: rec-data rec-train rec-export
@@ -134,7 +134,7 @@ rec-gpu-pack: setup-test
 	$(PY) -m export.rec_data pack --out .cache/rec-gpu
 # What the one-command GPU job (export/gpu_det_job.sh) carries: real train pages, fonts, words.
 det-gpu-pack: setup-test
-	$(PY) export/det_data.py --pack .cache/det_gpu
+	$(PY) -m export.det_data --pack .cache/det_gpu
 
 # ---- accurate recognizer tier (issue 15): PP-OCRv6 small's backbone (rapidocr 3.10.0 wheel, Apache-2.0)
 # + our BiLSTM head. See web/models/README.md "Accurate recognizer tier".

@@ -1,6 +1,6 @@
 """Write the "Detector" section of web/models/README.md from measured results.
 
-    python export/det_card.py      (export_det.py runs it after each export)
+    python -m export.det_card      (export_det.py runs it after each export)
 
 Reads runs/det/export/report.json (export, speed, detection-only metrics), runs/det/log.jsonl
 (learning curve) and, when present, runs/det/export/localocr_eval_{fp32,int8}.json (the
@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import json
 import os
-import sys
+
+from export import detector as D
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import detector as D  # noqa: E402
 
 BEGIN, END = "<!-- detector:begin -->", "<!-- detector:end -->"
 SETS = ("funsd_train", "sroie_train", "ic15_train", "openalpr_plates")
-DATA = os.environ.get("LOCALOCR_DATA", "/work/shared/data")
+DATA = os.environ.get("LOCALOCR_DATA", os.path.join(os.path.dirname(ROOT), "shared", "data"))
 
 
 def _curve(log_path: str) -> list[str]:

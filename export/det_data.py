@@ -1,7 +1,7 @@
 """Detector training data: ground truth loading, DB targets, on-disk shards, random crops.
 
 Pages (synthetic and real) are pre-computed once into uint8 shards under .cache/det/
-(`python export/det_data.py --synth N`): per page the RGB image and, at 1/2 resolution
+(`python -m export.det_data --synth N`): per page the RGB image and, at 1/2 resolution
 (the model's output resolution), the DB targets:
   gt     1 inside the *shrunk* text polygon (the probability-map target)
   mask   1 where the loss counts (0 inside ignore regions and outside a plate's margin)
@@ -17,18 +17,16 @@ import argparse
 import glob
 import json
 import os
-import sys
 import time
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from localocr.splits import is_validation  # noqa: E402
+from localocr.splits import is_validation
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DATA = os.environ.get("LOCALOCR_DATA", "/work/shared/data")
+DATA = os.environ.get("LOCALOCR_DATA", os.path.join(os.path.dirname(ROOT), "shared", "data"))
 CACHE = os.path.join(ROOT, ".cache", "det")
 REAL_SETS = ("funsd_train", "sroie_train", "ic15_train", "openalpr_plates")
 
@@ -270,7 +268,7 @@ def build_real(out: str = CACHE) -> None:
 
 def _synth_one(args) -> None:
     i, seed, d = args
-    from synth.pages import render_page
+    from export.synth.pages import render_page
     dst = os.path.join(d, f"{i:06d}.npz")
     if os.path.exists(dst):
         return
@@ -323,7 +321,7 @@ def write_pack(path: str) -> None:
     with open(os.path.join(path, "pages.pkl"), "wb") as f:
         pickle.dump(items, f, protocol=4)
     # the renderer's fonts and word list travel too (the GPU machine has no font packages)
-    from synth.pages import FONTS
+    from export.synth.pages import FONTS
     os.makedirs(os.path.join(path, "fonts"), exist_ok=True)
     small = [f for f in FONTS if os.path.getsize(f) <= PACK_FONT_BYTES]
     for fp in small[:: max(1, len(small) // PACK_FONTS)]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-import detector as D
+from export import detector as D
 
 
 def _fallback_boxes(prob: np.ndarray, downsample: int, threshold: float, box_threshold: float,

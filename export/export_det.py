@@ -1,6 +1,6 @@
 """Export a detector checkpoint to ONNX, quantize, check parity, measure speed and accuracy.
 
-    python export/export_det.py [--ckpt runs/det/last.pt] [--out web/models] [--eval-pages 0]
+    python -m export.export_det [--ckpt runs/det/last.pt] [--out web/models] [--eval-pages 0]
 
 Writes <out>/detector.onnx (fp32, metadata from detector.metadata(), post-processing tuned
 on training pages) and, only when the static QDQ int8 model is at least as fast as fp32 at
@@ -16,16 +16,14 @@ import argparse
 import json
 import os
 import shutil
-import sys
 import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import det_data  # noqa: E402
-import det_eval  # noqa: E402
-import detector as D  # noqa: E402
+from export import det_data
+from export import det_eval
+from export import detector as D
 
 VAL_SETS = ("funsd_train", "sroie_train", "ic15_train", "openalpr_plates")
 MAX_INT8_DROP = 0.01  # the issue's bound: int8 costs <= 1 point of hmean
@@ -229,7 +227,7 @@ def main(argv=None) -> dict:
         # the web app runs the same file in onnxruntime-web (WASM); int8 must not be slower there either
         try:
             from pathlib import Path
-            import bench_det_wasm
+            from export import bench_det_wasm
             w = bench_det_wasm.measure([Path(fp32), Path(st)])
             rep["wasm_ms_1024"] = w
             one = "not isolated"  # single-threaded WASM: the case every host gets
@@ -242,7 +240,7 @@ def main(argv=None) -> dict:
     os.makedirs(a.out, exist_ok=True)
     # shipped: the fp32 graph with its weights stored as fp16 (half the download; onnxruntime folds
     # the Casts at session build, so it computes in fp32 as fast; see export/fp16_weights.py)
-    import fp16_weights
+    from export import fp16_weights
     rep["fp16_weights"] = fp16_weights.convert(fp32, os.path.join(a.out, "detector.onnx"))
     int8_out = os.path.join(a.out, "detector.int8.onnx")
     if rep["ship_int8"]:
@@ -254,7 +252,7 @@ def main(argv=None) -> dict:
         json.dump(rep, f, indent=1)
     print(json.dumps({k: v for k, v in rep.items() if k not in variants}), flush=True)
     if os.path.abspath(a.out) == os.path.join(det_data.ROOT, "web", "models"):
-        import det_card  # the shipped files changed: refresh their model card section
+        from export import det_card  # the shipped files changed: refresh their model card section
         det_card.write(os.path.join(a.out, "README.md"), a.work)
     return rep
 

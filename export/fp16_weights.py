@@ -1,6 +1,6 @@
 """Store an ONNX model's float32 weights as float16, keeping every computation in float32.
 
-    python export/fp16_weights.py SRC.onnx DST.onnx [--check PAGES]
+    python -m export.fp16_weights SRC.onnx DST.onnx [--check PAGES]
 
 `fp16_weights(model)` replaces each float32 initializer of at least `MIN_ELEMENTS` values by a
 float16 initializer plus a `Cast(to=FLOAT)` node that produces the original name, so the graph,

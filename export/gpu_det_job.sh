@@ -20,9 +20,9 @@ CACHE=/tmp/det_cache RUN=/tmp/det_run
 mkdir -p "$RUN"
 [ -f runs/det/last.pt ] && cp runs/det/last.pt "$RUN/last.pt"
 (nvidia-smi -L || true) | tee "$OUT/gpu.txt"
-$PY export/det_data.py --from-pack .cache/det_gpu --synth "$SYNTH" --procs "$N" --out "$CACHE" 2>&1 | tee "$OUT/data.log"
+$PY -m export.det_data --from-pack .cache/det_gpu --synth "$SYNTH" --procs "$N" --out "$CACHE" 2>&1 | tee "$OUT/data.log"
 set +e
-$PY export/train_det.py --run "$RUN" --data "$CACHE" --device "${DEVICE:-cuda}" --minutes "$MINUTES" --threads 4 \
+$PY -m export.train_det --run "$RUN" --data "$CACHE" --device "${DEVICE:-cuda}" --minutes "$MINUTES" --threads 4 \
   --batch 32 --workers $((N - 2)) --lr 2e-3 --warmup 100 --restart-schedule --total-steps "${STEPS:-6000}" \
   --ckpt-min 2 --log-steps 50 2>&1 | tee "$OUT/train.log"
 rc=${PIPESTATUS[0]}

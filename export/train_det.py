@@ -1,6 +1,6 @@
 """Train the detector (CPU or GPU, same code), resumable, logged, seeded.
 
-    python export/train_det.py --run runs/det [--device cuda] [--minutes 9] [--threads 1]
+    python -m export.train_det --run runs/det [--device cuda] [--minutes 9] [--threads 1]
 
 Every `--ckpt-min` minutes writes <run>/last.pt (model, optimiser, step, sampler RNG) and,
 after each validation, <run>/best.pt when the mean validation hmean improves. Logs one
@@ -15,17 +15,15 @@ import argparse
 import json
 import math
 import os
-import sys
 import time
 
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import det_data  # noqa: E402
-import det_eval  # noqa: E402
-import detector as D  # noqa: E402
+from export import det_data
+from export import det_eval
+from export import detector as D
 
 VAL_SETS = ("funsd_train", "sroie_train", "ic15_train", "openalpr_plates")
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 
 import numpy as np
 import pytest
@@ -16,12 +15,11 @@ torch = pytest.importorskip("torch")
 ort = pytest.importorskip("onnxruntime")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "export"))
 
-import det_data  # noqa: E402
-import detector as D  # noqa: E402
+from export import det_data  # noqa: E402
+from export import detector as D  # noqa: E402
 from localocr import modelmeta as mm  # noqa: E402
-from synth.pages import render_page  # noqa: E402
+from export.synth.pages import render_page  # noqa: E402
 
 torch.set_num_threads(1)
 MODELS = os.path.join(ROOT, "web", "models")

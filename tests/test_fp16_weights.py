@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 
 import numpy as np
 import onnx
@@ -12,9 +11,8 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "export"))
 
-import fp16_weights as F  # noqa: E402
+from export import fp16_weights as F  # noqa: E402
 
 
 def conv_model(scale: float = 1.0) -> onnx.ModelProto:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WEB = ROOT / "web"
-DEFAULT_IMAGE = Path("/work/shared/data/sroie_train/images/001.jpg")
+DEFAULT_IMAGE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sroie_train" / "images" / "001.jpg"
 
 
 def main(argv: list[str] | None = None) -> int:
