@@ -93,6 +93,8 @@ export interface Fields {
 /** What read() resolves to: the page JSON, with page.fields when read with `fields`. */
 export interface Page extends PageJSON {
   fields?: Fields;
+  /** with read's `render`: the page as the CLI's --format text, json and hocr write it */
+  exports?: { text: string; json: string; hocr: string };
 }
 
 export type ExportFormat = "text" | "json" | "hocr" | "alto" | "page" | "pdf";
