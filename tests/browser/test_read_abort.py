@@ -21,11 +21,12 @@ IMAGE = """window.__image = (text = "HELLO 42") => {
 }"""
 
 # The worker's pipeline, watched: each read that starts (read_steps), each detector run (slowed by
-# _delay seconds) and each recognizer run, in order, into _log.
+# _delay seconds) and each recognizer run (slowed by _rdelay), in order, into _log.
 WATCH = """
 import asyncio
 _log = []
 _delay = 0.0
+_rdelay = 0.0
 _orig = (_ocr.read_steps, _ocr.detector.session.run_async, _ocr.recognizer.session.run_async)
 
 def _steps(image):
@@ -39,6 +40,7 @@ async def _detect(feeds):
 
 async def _recognize(feeds):
     _log.append("recognize")
+    await asyncio.sleep(_rdelay)
     return await _orig[2](feeds)
 
 _ocr.read_steps = _steps
@@ -168,3 +170,23 @@ def test_an_abort_stops_the_read_in_the_worker_and_the_others_go_on(page, watche
         return [page.text, text, (await localocr.read(__image("WORLD 7"))).text];
     }""")
     assert got[0].strip() and got[0] == got[2] == got[1].rstrip("\n"), got
+
+
+def test_a_kept_read_aborted_late_is_not_kept(page, watched):
+    """Aborted during its last model run, a read with keep may finish in the worker and be kept there:
+    localocr.js lets it go (forget), so that nothing is held for a page the caller never received."""
+    watched("_rdelay = 2.0\n1")
+    page.evaluate("""() => {
+        const c = new AbortController();
+        window.__late = { c, p: localocr.read(__image(), { signal: c.signal, keep: true }).then(() => "read", (e) => e.code) };
+    }""")
+    deadline = time.monotonic() + 120
+    while "recognize" not in watched("_log"):
+        assert time.monotonic() < deadline, watched("_log")
+        time.sleep(0.1)
+    assert page.evaluate("() => { window.__late.c.abort(); return window.__late.p; }") == "aborted"
+    # what the worker kept for export, once it has answered and the forget behind it has run (a read
+    # queued now runs after both)
+    watched("_rdelay = 0.0\n1")
+    assert page.evaluate("localocr.read(__image()).then((p) => p.text)").strip()
+    assert watched("[k for k in _docs if k.startswith('page-')]") == []
