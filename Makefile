@@ -19,6 +19,7 @@ FONT_PACKAGES := fonts-noto-core fonts-noto-mono fonts-liberation2 fonts-liberat
 
 # (defined before setup-test names it: make expands a rule's prerequisites as it reads the rule)
 A11Y_NPM := tests/a11y/node_modules/.package-lock.json
+TYPES_NPM := tests/types/node_modules/.package-lock.json
 
 PACKAGE_SOURCES := $(shell find py/localocr -name '*.py' 2>/dev/null)
 
@@ -38,7 +39,7 @@ FUZZ_EXAMPLES ?= 5000
 fuzz: setup-test
 	LOCALOCR_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/test_fuzz.py -q -p no:warnings
 
-setup-test: setup chromium fonts poppler $(VENV)/.stamp-test $(A11Y_NPM)
+setup-test: setup chromium fonts poppler $(VENV)/.stamp-test $(A11Y_NPM) $(TYPES_NPM)
 
 # The app needs only numpy, Pillow and onnxruntime (pyproject's dependencies); brotli compresses the
 # runtime for the wire once, at set-up.
@@ -66,6 +67,13 @@ web/vendor/runtime.json: tools/runtime.json tools/runtime.py tools/repack.py $(P
 $(A11Y_NPM): tests/a11y/package.json tests/a11y/package-lock.json
 	@command -v npm >/dev/null || { echo "make test needs npm (Node.js) for axe-core (tests/a11y)"; exit 1; }
 	cd tests/a11y && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+# TypeScript's compiler for the type tests of web/localocr.d.ts (tests/test_types.py), from npm, pinned
+# by tests/types/package-lock.json, as axe-core above; never in web/.
+$(TYPES_NPM): tests/types/package.json tests/types/package-lock.json
+	@command -v npm >/dev/null || { echo "make test needs npm (Node.js) for typescript (tests/types)"; exit 1; }
+	cd tests/types && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser).

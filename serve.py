@@ -247,6 +247,38 @@ def headers_file(isolation: bool = True) -> str:
     return "\n".join(lines)
 
 
+# The built folder as an npm package (README "The JS API"): `npm install ./build/site` (or its `npm pack`
+# tarball) puts it in node_modules/localocr, to be served from the page's origin as it is; its exports
+# give bundlers and TypeScript the API (localocr.js, typed by localocr.d.ts) and the element.
+PACKAGE_EXPORTS = {
+    ".": {"types": "./localocr.d.ts", "default": "./localocr.js"},
+    "./element": {"types": "./local-ocr-element.d.ts", "default": "./local-ocr-element.js"},
+    "./local-ocr.css": "./local-ocr.css",
+    "./page.schema.json": "./page.schema.json",
+    "./package.json": "./package.json",
+}
+
+
+def package_json(dest: Path, version: str) -> dict:
+    """package.json of the built folder `dest`: version is the Python package's, files every top-level
+    entry that --build wrote (worker.js loads vendor/ and models/ beside it, so all of it ships)."""
+    files = sorted(p.name + ("/" if p.is_dir() else "") for p in dest.iterdir() if p.name != "package.json")
+    return {
+        "name": "localocr",
+        "version": version,
+        "description": "OCR on the user's device, in the browser: the ES module API, the <local-ocr> element, "
+                       "the app, and the runtime and models they load from the folder they are served from.",
+        "license": "Apache-2.0",
+        # the folder is served as it is (vendor/ and models/ are tens of MB): installed, never published
+        "private": True,
+        "type": "module",
+        "exports": PACKAGE_EXPORTS,
+        "types": "./localocr.d.ts",
+        "sideEffects": ["./local-ocr-element.js"],
+        "files": files,
+    }
+
+
 # App files copied by --build (the runtime and models are copied as whole folders).
 SITE_SKIP = {".br", ".gz"}
 
@@ -274,6 +306,8 @@ def build_site(dest: Path, directory: Path = WEB) -> int:
     from tools import precache   # the service worker's file list, for the files as copied
 
     precache.write(dest)
+    # last: its files list names what is there (package.json is not precached: tools/precache.py)
+    (dest / "package.json").write_text(json.dumps(package_json(dest, runtime.package_version()), indent=2) + "\n")
     return total
 
 

@@ -3,8 +3,11 @@
 import json
 import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import numpy as np
+import pytest
+from pipeline_fakes import fake_ocr, page_with_words  # noqa: F401 (a fixture)
 
 from localocr.result import Block, Line, Page, Word
 
@@ -81,3 +84,58 @@ def test_hocr_textangle_for_rotated_lines():
     quad = np.array([[0, 10], [10, 0], [12, 2], [2, 12]], np.float32)   # rising at 45 degrees
     p = Page(20, 20, [Block([Line([Word("a", quad, 1.0)], quad, 1.0)], quad)])
     assert "textangle 45.0" in p.to_hocr()
+
+
+# ---- the page JSON's schema, written down once (web/page.schema.json): to_dict() meets it exactly
+
+SCHEMA_PATH = Path(__file__).resolve().parents[1] / "web" / "page.schema.json"
+
+
+def schema_validator(definition: str | None = None):
+    import jsonschema
+
+    schema = json.loads(SCHEMA_PATH.read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    if definition is not None:
+        schema = {**schema, "$ref": f"#/$defs/{definition}"}
+        schema.pop("unevaluatedProperties")
+    return jsonschema.Draft202012Validator(schema)
+
+
+def test_to_dict_meets_the_schema(fake_ocr):
+    from localocr.document import Document
+    from localocr.image import Note
+    from localocr.result import SCHEMA_VERSION
+
+    page = sample_page()
+    page.notes.append(Note("reduced", "smaller"))
+    im, _ = page_with_words()
+    read = fake_ocr.read(im)
+    assert read.words                                  # a real pipeline page, not an empty one
+    for d in (page.to_dict(), Page(10, 10).to_dict(), read.to_dict()):
+        schema_validator().validate(json.loads(json.dumps(d)))
+    doc = Document([read, sample_page()], name="two", kind="tiff")
+    schema_validator("Document").validate(json.loads(json.dumps(doc.to_dict())))
+    assert json.loads(SCHEMA_PATH.read_text())["$defs"]["PageBody"]["properties"]["version"]["const"] == SCHEMA_VERSION
+
+
+def test_the_schema_refuses_a_page_that_drifted():
+    """A key added to (or dropped from) to_dict() without the schema fails the test above."""
+    import jsonschema
+
+    validator = schema_validator()
+    d = sample_page().to_dict()
+    bad = [
+        {**d, "language": "en"},                                              # a new key
+        {k: v for k, v in d.items() if k != "notes"},                         # a key gone
+        json.loads(json.dumps(d).replace('"confidence": 0.8', '"confidence": 1.8')),
+    ]
+    bad.append(json.loads(json.dumps(d)))
+    bad[-1]["blocks"][0]["lines"][0]["words"][0]["bbox"] = [0, 0, 1, 1]          # deep inside
+    for b in bad:
+        with pytest.raises(jsonschema.ValidationError):
+            validator.validate(b)
+    page_json = {**d, "source": {"page_number": 1, "dpi": 72.0, "text_layer": "none"}}
+    with pytest.raises(jsonschema.ValidationError):
+        validator.validate(page_json)                  # a Page has no source ...
+    schema_validator("DocumentPage").validate(page_json)   # ... a Document's page has

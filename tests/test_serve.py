@@ -137,11 +137,18 @@ def test_csp_reports_are_collected(server):
     assert json.loads(get(server, serve.CSP_REPORT_PATH)[1]) == [report]
 
 
-def test_static_build_has_app_runtime_and_headers(tmp_path):
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """One `serve.py --build` for the tests of the built folder."""
     if not (ROOT / "web" / "vendor" / "runtime.json").exists():
         pytest.fail("web/vendor is not set up: run `make test`")
-    out = tmp_path / "site"
+    out = tmp_path_factory.mktemp("build") / "site"
     serve.build_site(out)
+    return out
+
+
+def test_static_build_has_app_runtime_and_headers(built):
+    out = built
     for name in ("index.html", "localocr.js", "worker.js", "app.js", "vendor/runtime.json",
                  "vendor/ort/ort-wasm-simd-threaded.wasm", "vendor/pyodide/pyodide.asm.wasm"):
         assert (out / name).is_file(), name
@@ -156,3 +163,69 @@ def test_static_build_has_app_runtime_and_headers(tmp_path):
     finally:
         s.shutdown()
         s.server_close()
+
+
+def _targets(exports) -> list[str]:
+    if isinstance(exports, str):
+        return [exports]
+    return [t for v in exports.values() for t in _targets(v)]
+
+
+def test_the_built_folder_is_an_npm_package(built, tmp_path):
+    """package.json of the build: the package's version, ES modules, exports (with types) and files that
+    exist; `npm pack` takes it offline; an app that installed it resolves "localocr" and
+    "localocr/element" to the modules (node) and to their types (tsc, tests/types' TypeScript)."""
+    import shutil
+    import subprocess
+
+    from tools import runtime
+
+    import localocr
+
+    pkg = json.loads((built / "package.json").read_text())
+    assert pkg["name"] == "localocr" and pkg["type"] == "module"
+    assert pkg["version"] == runtime.package_version() == localocr.__version__
+    assert pkg["exports"]["."] == {"types": "./localocr.d.ts", "default": "./localocr.js"}
+    assert pkg["exports"]["./element"]["default"] == "./local-ocr-element.js"
+    for target in [*_targets(pkg["exports"]), pkg["types"], *pkg["sideEffects"]]:
+        assert target.startswith("./") and (built / target).is_file(), target
+    top = {p.name + ("/" if p.is_dir() else "") for p in built.iterdir()} - {"package.json"}
+    assert set(pkg["files"]) == top                          # every file the site needs ships, nothing else
+    assert "page.schema.json" not in (built / "precache.js").read_text()   # for developers, not the app
+    npm = shutil.which("npm")
+    assert npm, "the package test needs npm (Node.js), as make test does"
+    packed = subprocess.run([npm, "pack", "--dry-run", "--json", "--offline", "--ignore-scripts"], cwd=built,
+                            capture_output=True, text=True, timeout=600)
+    assert packed.returncode == 0, packed.stderr
+    listed = {f["path"] for f in json.loads(packed.stdout)[0]["files"]}
+    for name in ("package.json", "localocr.js", "localocr.d.ts", "local-ocr-element.js", "worker.js", "boot.json",
+                 "vendor/runtime.json", "vendor/ort/ort-wasm-simd-threaded.wasm", "page.schema.json"):
+        assert name in listed, name
+    assert {f for f in listed if f.startswith("models/") and f.endswith(".onnx")}
+    # an app with the folder installed (npm links a folder into node_modules; here, by hand, offline)
+    app = tmp_path / "app"
+    (app / "node_modules").mkdir(parents=True)
+    (app / "node_modules" / "localocr").symlink_to(built, target_is_directory=True)
+    (app / "package.json").write_text('{"name": "app", "private": true, "type": "module"}')
+    node = subprocess.run(["node", "--input-type=module", "-e",
+                           'console.log(JSON.stringify([import.meta.resolve("localocr"), '
+                           'import.meta.resolve("localocr/element"), import.meta.resolve("localocr/page.schema.json")]))'],
+                          cwd=app, capture_output=True, text=True, timeout=60)
+    assert node.returncode == 0, node.stderr
+    resolved = [Path(u.removeprefix("file://")).resolve() for u in json.loads(node.stdout)]
+    assert resolved == [(built / n).resolve() for n in ("localocr.js", "local-ocr-element.js", "page.schema.json")]
+    tsc = ROOT / "tests" / "types" / "node_modules" / ".bin" / "tsc"
+    assert tsc.exists(), "tests/types/node_modules is not set up: run `make test`"
+    (app / "main.ts").write_text(
+        'import { createOCR, type Page } from "localocr";\n'
+        'import type { LocalOCRElement } from "localocr/element";\n'
+        'export async function read(file: File, el: LocalOCRElement): Promise<string> {\n'
+        '  const page: Page = await createOCR({ backend: "wasm" }).read(file, { signal: AbortSignal.timeout(1000) });\n'
+        '  return page.blocks.map((b) => b.lines.length).join() + (el.result ? el.result.text : "");\n'
+        '}\n'
+        '// @ts-expect-error: the types come with the package: a wrong option is refused\n'
+        'createOCR({ backnd: "wasm" });\n')
+    checked = subprocess.run([str(tsc), "--noEmit", "--strict", "--target", "es2022", "--module", "esnext",
+                              "--moduleResolution", "bundler", "--lib", "es2022,dom", "main.ts"],
+                             cwd=app, capture_output=True, text=True, timeout=300)
+    assert checked.returncode == 0, checked.stdout + checked.stderr

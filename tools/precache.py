@@ -38,6 +38,9 @@ SW = "sw.js"
 # which the browser fetches itself (never from a cache).
 SHELL_TYPES = {".html", ".js", ".mjs", ".css", ".webmanifest", ".png", ".svg", ".ico", ".json"}
 SKIP_SUFFIXES = {".br", ".gz", ".tmp"}
+# For developers, not for the app: the page JSON's schema and the built folder's npm package.json
+# (localocr.d.ts and the other .d.ts are not of a shell type).
+NOT_APP = ("page.schema.json", "package.json")
 # onnxruntime-web's WebGPU build (27 MB) is fetched only where a real WebGPU adapter exists
 # (web/worker.js): precaching it would make every WASM-only visitor download it. Offline, such a
 # device runs WASM and says why. pdf.js (vendor/pdfjs/, 2.9 MB) is loaded only when a PDF is
@@ -52,7 +55,7 @@ def sha256_of(path: Path) -> str:
 def listed_files(directory: Path) -> list[Path]:
     """The files the app needs offline (see the module docstring), sorted."""
     out = [p for p in directory.iterdir()
-           if p.is_file() and p.suffix in SHELL_TYPES and p.name not in (NAME, SW) and not p.name.startswith(".")]
+           if p.is_file() and p.suffix in SHELL_TYPES and p.name not in (NAME, SW, *NOT_APP) and not p.name.startswith(".")]
     for sub in ("icons", "vendor"):
         if (directory / sub).is_dir():
             out += [p for p in (directory / sub).rglob("*")

@@ -35,6 +35,14 @@
 // dies, every pending call rejects with code "worker_crashed" and the next call starts a fresh worker.
 // `terminate()` stops the worker at once; pending and later calls reject with code "terminated".
 // `prepare()` loads the models ahead of the first read (the app calls it at start).
+// `read(image, {signal})`: an AbortSignal (AbortController, AbortSignal.timeout(ms)) that cancels this
+// read: it rejects at once with an Error of code "aborted" (name "AbortError", the signal's reason as
+// its cause); one not yet sent to the worker is never sent, one in the worker stops at its next stage
+// (before the detector, between its runs, before each recognizer batch). Other reads go on.
+// read's options are checked like createOCR's (by name; a misspelt key or a wrong type rejects with a
+// TypeError of code "bad_option"): signal, fields, keep, models, and the app's tag (echoed in this
+// read's progress events), render (page.exports: the text, json and hOCR renderings) and name.
+// Types: localocr.d.ts beside this file; the page JSON's schema: page.schema.json.
 // `read(image, {fields: "receipt" | "mrz" | "auto"})` also gives page.fields, the key fields of a
 // receipt or an ID document's MRZ (py/localocr/fields); `fields(page, kind)` computes them again for
 // a page read before, for another kind, without reading the image again.
@@ -56,6 +64,8 @@ import { scriptURL } from "./trusted-types.js";
 const OPTIONS = ["base", "backend", "numThreads", "models", "onProgress", "allowSoftwareWebGPU", "heapLimitMB"];
 const HEAP_LIMIT_MB = 512;   // a page leaves ~100-300 MiB (make bench: 291 MiB after 50 images)
 const BACKENDS = ["auto", "wasm", "webgpu"];
+const READ_OPTIONS = ["signal", "fields", "keep", "models", "tag", "render", "name"];
+const FIELDS = ["receipt", "mrz", "auto"];
 
 function fail(message, code, Type = Error) {
   return Object.assign(new Type(message), { code });
@@ -67,18 +77,24 @@ function describe(value) {
   return (value.constructor && value.constructor.name) || "object";
 }
 
-function checkOptions(options) {
+// Options by name only: an object of known keys, else a TypeError (code "bad_option") that names the key.
+function named(where, options, known, example) {
   if (options === undefined) return {};
-  if (options === null || typeof options !== "object" || Array.isArray(options) || options instanceof URL) {
-    throw fail(`createOCR takes its options by name, e.g. createOCR({ base: "/tools/ocr/" }); got ${describe(options)}`,
-      "bad_option", TypeError);
+  if (options === null || typeof options !== "object" || Array.isArray(options) || options instanceof URL ||
+      (typeof AbortSignal !== "undefined" && options instanceof AbortSignal)) {
+    throw fail(`${where} takes its options by name, e.g. ${example}; got ${describe(options)}`, "bad_option", TypeError);
   }
   for (const key of Object.keys(options)) {
-    if (!OPTIONS.includes(key)) {
-      throw fail(`createOCR: unknown option "${key}" (known: ${OPTIONS.join(", ")})`, "bad_option", TypeError);
+    if (!known.includes(key)) {
+      throw fail(`${where}: unknown option "${key}" (known: ${known.join(", ")})`, "bad_option", TypeError);
     }
   }
-  const { backend = "auto", numThreads, onProgress, heapLimitMB } = options;
+  return options;
+}
+
+function checkOptions(options) {
+  named("createOCR", options, OPTIONS, 'createOCR({ base: "/tools/ocr/" })');
+  const { backend = "auto", numThreads, onProgress, heapLimitMB } = options || {};
   if (heapLimitMB !== undefined && !(typeof heapLimitMB === "number" && heapLimitMB > 0)) {
     throw fail(`createOCR: heapLimitMB must be a positive number; got ${JSON.stringify(heapLimitMB)}`, "bad_option", TypeError);
   }
@@ -91,7 +107,35 @@ function checkOptions(options) {
   if (onProgress !== undefined && typeof onProgress !== "function") {
     throw fail(`createOCR: onProgress must be a function; got ${describe(onProgress)}`, "bad_option", TypeError);
   }
-  return options;
+  return options || {};
+}
+
+// read()'s options (see the top): by name, each of its type.
+function checkReadOptions(options) {
+  const { signal, fields, keep, models, render, name } = named("read", options, READ_OPTIONS, "read(image, { signal })");
+  const wrong = (key, what, value) => fail(`read: ${key} must be ${what}; got ${describe(value)}` +
+    (typeof value === "string" ? ` ${JSON.stringify(value)}` : ""), "bad_option", TypeError);
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw wrong("signal", "an AbortSignal (new AbortController().signal)", signal);
+  if (fields !== undefined && fields !== null && !FIELDS.includes(fields)) throw wrong("fields", `one of ${FIELDS.join(", ")}`, fields);
+  for (const [key, value] of [["keep", keep], ["render", render]]) {
+    if (value !== undefined && typeof value !== "boolean") throw wrong(key, "true or false", value);
+  }
+  if (name !== undefined && typeof name !== "string") throw wrong("name", "a string", name);
+  if (models !== undefined && (models === null || typeof models !== "object" || Array.isArray(models))) {
+    throw wrong("models", "an object {detector, recognizer, accurate?} of model URLs", models);
+  }
+  return options || {};
+}
+
+// The rejection of a read whose signal was aborted: code "aborted", named like the DOM's AbortError
+// (what fetch() rejects with), the signal's reason as its cause.
+function abortError(signal) {
+  const reason = signal.reason;
+  const why = reason instanceof Error ? reason.message : reason === undefined ? "" : String(reason);
+  const error = fail(`read: aborted${why ? ` (${why})` : ""}`, "aborted");
+  error.name = "AbortError";
+  error.cause = reason;
+  return error;
 }
 
 // The folder URL: relative to the page, with a trailing slash, on the page's own origin.
@@ -206,14 +250,22 @@ export function createOCR(options) {
     call({ cmd: "prepare", options: { models } }).catch(() => {});   // the pipeline, before the next read
   }
 
-  function call(message, transfer = []) {
+  // sent(id): told the id of the call as it is sent (read() aborts it by that id)
+  function call(message, transfer = [], sent = null) {
     if (terminated) return Promise.reject(fail("this localocr instance was terminated; call createOCR() again", "terminated"));
     if (!worker) start();
     const id = nextId++;
     return new Promise((resolve, reject) => {
-      pending.set(id, { resolve, reject });
+      pending.set(id, { resolve, reject, worker });
       worker.postMessage({ ...message, id }, transfer);
+      if (sent) sent(id);
     });
+  }
+
+  // Ask the worker that has call `id` to stop it at its next stage (it answers with code "aborted").
+  function abortCall(id) {
+    const c = pending.get(id);
+    if (c) c.worker.postMessage({ cmd: "abort", id });
   }
 
   // A PDF: pages drawn here by pdf.js (web/pdfpages.js), at the resolution the worker's Python
@@ -263,20 +315,47 @@ export function createOCR(options) {
       if (!worker) start();
       return readyPromise;
     },
-    async read(image, readOptions = {}) {
+    async read(image, readOptions) {
+      const { signal, keep, ...rest } = checkReadOptions(readOptions);
       if (image === undefined || image === null) {
         throw fail(`read: needs an image (File, Blob, ImageBitmap, canvas, ...); got ${describe(image)}`, "bad_input", TypeError);
       }
+      if (signal && signal.aborted) throw abortError(signal);          // nothing is sent
       const buffer = await bytesOf(image);
       if (isPdf(buffer)) {
         throw fail("read: this is a PDF; read() gives one page: use readDocument(file) to read its pages", "pdf");
       }
-      const { keep, ...rest } = readOptions;
+      if (signal && signal.aborted) throw abortError(signal);
       const key = keep ? `page-${nextId++}` : undefined;
       if (key) keptKeys.add(key);
-      const job = queue.then(() => call({ cmd: "read", image: buffer, options: { models, ...rest, keep: key } }, [buffer]));
+      let sentId = null;
+      // Aborted while waiting its turn: never sent. Sent: the worker stops it at its next stage; the
+      // queue goes on once the worker has answered (Python there reads one image at a time).
+      const job = queue.then(() => {
+        if (signal && signal.aborted) throw abortError(signal);
+        return call({ cmd: "read", image: buffer, options: { models, ...rest, keep: key } }, [buffer], (id) => { sentId = id; });
+      });
       queue = job.catch(() => {});
-      return key ? withExport(await job, key) : job;
+      if (!signal) return key ? withExport(await job, key) : job;
+      let onAbort;
+      const aborted = new Promise((_, reject) => {
+        onAbort = () => {
+          reject(abortError(signal));
+          if (sentId !== null) abortCall(sentId);
+          if (key) {          // a page the worker kept before it saw the abort is let go
+            keptKeys.delete(key);
+            const forget = queue.then(() => call({ cmd: "forget", key }));
+            queue = forget.catch(() => {});
+          }
+        };
+        signal.addEventListener("abort", onAbort, { once: true });
+      });
+      try {
+        const page = await Promise.race([job, aborted]);
+        return key ? withExport(page, key) : page;
+      } finally {
+        signal.removeEventListener("abort", onAbort);
+      }
     },
     async readDocument(source, docOptions = {}) {
       if (source === undefined || source === null) {

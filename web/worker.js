@@ -23,6 +23,9 @@
 //                                                                   page (a list, one per page) | pdf (bytes)
 //                   {id, cmd: "forget", key}                       drop a kept document
 //                   {id, cmd: "prepare", options}                   fetch the models and build the pipeline now
+//                   {cmd: "abort", id}                              stop read `id` at its next stage (before the
+//                       detector, between its runs, before each recognizer batch): it answers with an
+//                       error of code "aborted"; a read already answered is not affected
 //   worker -> page  {type: "progress", stage, message, bytes}      while loading (bytes = body bytes so far)
 //                   {type: "ready", info}                          runtime versions, threads, timings (ms)
 //                   {type: "result", id, value, heap} | {type: "error", id, error: {message, code}, heap}
@@ -503,12 +506,24 @@ del _detector, _recognizer, _accurate
   ocrModels = key;
 }
 
-async function readImage(image, options) {
+// Reads being run, and those of them the page aborted ({cmd: "abort"}): the ids.
+const reading = new Set();
+const abortedReads = new Set();
+
+function abortedError() {
+  return Object.assign(new Error("The read was aborted."), { code: "aborted" });
+}
+
+// aborted(): whether the page aborted this read; checked before it starts and at each stage (_reporting).
+async function readImage(image, options, aborted = () => false) {
+  if (aborted()) throw abortedError();
   await prepareOCR(options);
+  if (aborted()) throw abortedError();
   const ns = namespace();
   const tag = options.tag === undefined ? null : options.tag;
   ns.set("_image", new Uint8Array(image));
   ns.set("_report", (step, lines) => postMessage({ type: "progress", stage: "image", tag, step, lines }));
+  ns.set("_aborted", aborted);
   ns.set("_render", options.render ? String(options.name || "") : null);
   ns.set("_fields", options.fields ? String(options.fields) : null);
   if (options.keep !== undefined) await docsPython();
@@ -516,17 +531,21 @@ async function readImage(image, options) {
   ns.set("_source", options.source ? JSON.stringify(options.source) : null);
   ns.set("_document", options.document ? JSON.stringify(options.document) : null);
   // A LocalOCRError (bad image, bad model) comes back as its message and code, not a traceback.
-  // _reporting passes the pipeline's own steps through unchanged, telling the page which model runs.
+  // _reporting passes the pipeline's own steps through unchanged, telling the page which model runs;
+  // before each model run it asks whether the page aborted the read, and stops it there if so.
   const out = await execPython(`
 import json
 from localocr import LocalOCRError, modelmeta
 from localocr.pipeline import run_async
 
-def _reporting(gen, detector, report):
+def _reporting(gen, detector, report, aborted):
     lines = 0
     try:
         step = next(gen)
         while True:
+            if aborted():
+                gen.close()
+                raise LocalOCRError("The read was aborted.", "aborted")
             if step[0] is detector:
                 report("detect", 0)
             else:
@@ -537,7 +556,7 @@ def _reporting(gen, detector, report):
         return stop.value
 
 try:
-    _page = await run_async(_reporting(_ocr.read_steps(_image.to_bytes()), _ocr.detector.session, _report))
+    _page = await run_async(_reporting(_ocr.read_steps(_image.to_bytes()), _ocr.detector.session, _report, _aborted))
     _out = {"page": _page.to_dict()}
     _d = dict(_out["page"])
     if _fields is not None:
@@ -561,7 +580,7 @@ except Exception as err:
     from localocr.errors import internal_error
     traceback.print_exc()
     _out = {"error": str(internal_error(err)), "code": "internal"}
-del _image, _report, _render, _fields, _keep, _source, _document
+del _image, _report, _aborted, _render, _fields, _keep, _source, _document
 _out
 `);
   if (out.error) throw Object.assign(new Error(out.error), { code: out.code });
@@ -734,11 +753,16 @@ self.onmessage = async ({ data }) => {
     return;
   }
   const { id } = data;
+  if (data.cmd === "abort") {                     // at once, while the read it names awaits a model run
+    if (reading.has(id)) abortedReads.add(id);
+    return;
+  }
+  if (data.cmd === "read") reading.add(id);
   try {
     if (!ready) throw new Error("worker not initialised");
     await ready;
     let value;
-    if (data.cmd === "read") value = await measured("read", () => readImage(data.image, data.options || {}));
+    if (data.cmd === "read") value = await measured("read", () => readImage(data.image, data.options || {}, () => abortedReads.has(id)));
     else if (data.cmd === "fields") value = await pageFields(data.page, data.kind);
     else if (data.cmd === "read_document") value = await readDocument(data.image, data.options || {});
     else if (data.cmd === "pages") value = await pageNumbers(data.spec, data.count);
@@ -755,5 +779,8 @@ self.onmessage = async ({ data }) => {
     if (e && e.pyodide_fatal_error) {
       postMessage({ type: "fatal", error: errorOf(e) });
     }
+  } finally {
+    reading.delete(id);
+    abortedReads.delete(id);
   }
 };

@@ -12,6 +12,7 @@ Codes are stable: front ends (the CLI's JSON, the worker, the app) branch on the
 | `bad_image` | an image file whose header or data is damaged, or that uses a variant not supported |
 | `too_large` | more pixels than `image.MAX_INPUT_PIXELS`, or a decompression bomb |
 | `no_model`, `bad_model` | the models are missing or do not meet their contract |
+| `aborted` | the browser's read() whose AbortSignal was aborted (the worker stops between stages) |
 | `internal` | anything else: a bug in localocr; the message is generic, the cause is chained |
 """
 

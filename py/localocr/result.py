@@ -4,23 +4,10 @@ Quads are four (x, y) corners in the original image's pixels (after EXIF
 orientation), clockwise from the text's reading top-left. Confidences are in
 [0, 1].
 
-JSON schema of `Page.to_dict()` (version 1):
-
-    {
-      "version": 1,
-      "width": int, "height": int,          # image size in pixels
-      "backend": str, "backend_detail": str,
-      "timings": {stage: seconds, ...},     # decode, detect_*, recognize_*, layout, total
-      "text": str,                          # Page.text
-      "notes": [{"code": str, "message": str}],  # what was done to the input (e.g. "reduced")
-      "blocks": [{
-        "quad": [[x, y] * 4], "confidence": float,
-        "lines": [{
-          "text": str, "quad": [[x, y] * 4], "confidence": float,
-          "words": [{"text": str, "quad": [[x, y] * 4], "confidence": float}]
-        }]
-      }]
-    }
+`Page.to_dict()` is the page JSON, version 1 (SCHEMA_VERSION): its schema is written down once, in
+web/page.schema.json (JSON Schema; `Document.to_dict()` is its "Document"), which tests/test_result.py
+validates to_dict() against and web/localocr.d.ts types for the browser (tests/test_types.py checks
+that the two agree).
 
 Coordinates are rounded to 0.1 px, confidences to 4 decimals.
 """
