@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from localocr import cli
 from localocr.fields.receipt import extract_receipt
 from test_fields_mrz import page_of
@@ -106,7 +105,8 @@ def test_cli_fields_needs_json(capsys):
     assert e.value.code == 2
 
 
-needs_sroie = pytest.mark.skipif(not (SROIE / "images" / "001.jpg").is_file(), reason="../shared/data/sroie_train is absent")
+needs_sroie = pytest.mark.skipif(not (SROIE / "images" / "001.jpg").is_file(),
+                                 reason="../shared/data/sroie_train is absent")
 
 
 @needs_sroie
@@ -134,9 +134,10 @@ def test_a_synthetic_id_document_end_to_end():
     pytest.importorskip("PIL.ImageFont")
     if not Path("/usr/share/fonts/opentype/ocr-b/OCRB.otf").is_file():
         pytest.skip("fonts-ocr-b is not installed (make test installs it)")
-    from export.synth.id_docs import render_document
     from localocr.fields.mrz import FIELD_NAMES
     from localocr.pipeline import OCR
+
+    from export.synth.id_docs import render_document
 
     ocr = OCR()
     for seed, fmt in ((3, "TD3"), (4, "TD1")):
@@ -158,3 +159,22 @@ def test_fields_of_a_page_json_read_before():
     again = Page.from_dict(json.loads(json.dumps(d)))
     assert again.to_dict() == d
     assert again.fields("auto") == page.fields("receipt")
+
+
+@pytest.mark.parametrize("rows, total", [
+    # the amount to be paid after a rounding adjustment, though "paid" also names the cash tendered
+    (["SHOP SDN BHD", "TOTAL : 25.44", "ROUNDING ADJUSTMENT: 0.01", "AMOUNT TO BE PAID : 25.45",
+      "CASH RECEIVED 25.50", "CHANGE 0.05"], "25.45"),
+    # the TOTAL row of the tax table under the receipt's total sums the tax
+    (["SHOP SDN BHD", "TOTAL (RM) : 8.00", "GASH : 8.00", "GST SUMMARY", "TAX CODE % AMOUNT GST",
+      "SR 6 7.55 0.45", "TOTAL : 7.55 0.45"], "8.00"),
+    # TOTAL misread by one letter
+    (["SHOP SDN BHD", "SUBT OIAL: 231.00", "PROMOTION 14.00", "TOHAL INCLUSIVE GST. 217.00", "POINTS 247.00"],
+     "217.00"),
+    # a net amount, and the cash received is no total
+    (["SHOP SDN BHD", "DISCOUNT 14.00", "NET AMT : 136.00", "RECEIVED 150.00"], "136.00"),
+    # a currency printed against the next amount is not the first one's
+    (["SHOP SDN BHD", "Total 4.00 RM4.00", "CASH RM5.00", "CHANGE RM1.00"], "RM4.00"),
+])
+def test_total_keywords_tables_and_misreadings(rows, total):
+    assert extract_receipt(page_of(rows))["total"]["value"] == total

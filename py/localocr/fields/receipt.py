@@ -166,13 +166,19 @@ def extract_date(lines: list[Text]):
 CURRENCY = ("RM", "MYR", "$", "US$", "USD", "S$", "SGD", "€", "EUR", "£", "GBP", "¥", "CHF", "FR", "KR", "ZŁ", "PLN",
             "RP", "₹", "RS", "CAD", "AUD")
 _CUR = "|".join(re.escape(c) for c in sorted(CURRENCY, key=len, reverse=True))
-AMOUNT = re.compile(rf"(?:({_CUR})\s?)?(-)?(\d{{1,3}}(?:[,.']\d{{3}})+|\d+)([.,])(\d{{2}})(?![\d%])(?:\s?({_CUR}))?",
-                    re.I)
+# a currency after the amount ("5,00 EUR") is not the one that starts the next amount ("4.00 RM4.00")
+AMOUNT = re.compile(rf"(?:({_CUR})\s?)?(-)?(\d{{1,3}}(?:[,.']\d{{3}})+|\d+)([.,])(\d{{2}})(?![\d%])"
+                    rf"(?:\s?({_CUR})(?!\s?\d))?", re.I)
 
 TOTAL_KEYWORDS = re.compile(
     r"GRAND\s*TOTAL|NETT?\s*TOTAL|TOTAL\s*(?:AMOUNT|AMT|DUE|PAYABLE|SALES|INCL|TTC|\(RM\)|RM)|AMOUNT\s*DUE|"
     r"BALANCE\s*DUE|AMT\s*DUE|\bDUE\b|TOTAL\s*TO\s*PAY|ROUNDED\s*TOTAL|TOTAL\s*ROUNDED|JUMLAH|SUMME|GESAMT|BETRAG|MONTANT|"
-    r"IMPORTE|TOTALE|TOTAAL|\bTOTAL\b|\bTOTA[LI1]\b|\bNETT\b|\bAMOUNT\b", re.I)
+    r"IMPORTE|TOTALE|TOTAAL|\bTOTAL\b|NETT?\s*(?:AMT|AMOUNT)|\bNETT\b|\bAMOUNT\b|TO\s*BE\s*PAID|AMOUNT\s*TO\s*PAY|"
+    # TOTAL with one character misread (TOLAL, TOHAL, T0TAL)
+    r"\b(?:[A-Z0-9]OTAL|T[A-Z0-9]TAL|TO[A-Z0-9]AL|TOT[A-Z0-9]L|TOTA[A-Z0-9])\b", re.I)
+STRONG_TOTAL = re.compile(r"GRAND|NETT?\b|NET\s*AMT|DUE|PAYABLE|INCL|ROUNDED|TTC|SUMME|GESAMT|JUMLAH", re.I)
+# what was to be paid, not what was tendered
+TO_PAY = re.compile(r"TO\s*BE\s*PAID|TO\s*PAY\b|AMOUNT\s*PAYABLE", re.I)
 # lines that carry a total keyword but another sum
 NOT_TOTAL = re.compile(
     r"SUB\s*-?\s*TOTAL|SUBTOTAL|SUD\s*TOTAL|TOTAL\s*(?:QTY|QUANTITY|ITEM|ITEMS|NO|PCS|UNIT|GST|TAX|VAT|EXCL|"
@@ -180,9 +186,19 @@ NOT_TOTAL = re.compile(
     r"\bQTY\b|\bTAX\b|\bVAT\b|EXCL|CHANGE|TENDER|\bCASH\b|ROUNDING|ROUND\s*ADJ|ADJ\b|DISCOUNT|"
     r"\bPAID\b|CREDIT|VISA|MASTER|CARD|POINTS|SAVED", re.I)
 SUBTOTAL = re.compile(r"SUB\s*-?\s*TOTAL", re.I)
-CASH = re.compile(r"\bCASH\b|TENDER|TUNAI|\bPAID\b|BAYAR|PAYMENT|BAR\b|ESPECES|ESPÈCES|EFECTIVO", re.I)
+CASH = re.compile(r"\bCASH\b|TENDER|RECEIVED|TUNAI|\bPAID\b|BAYAR|PAYMENT|BAR\b|ESPECES|ESPÈCES|EFECTIVO", re.I)
 CHANGE = re.compile(r"CHANGE|BAKI|RÜCKGELD|RENDU|MONNAIE|CAMBIO|KEMBALI", re.I)
 ROUNDING = re.compile(r"ROUND", re.I)
+# a tax table's header: the TOTAL rows under it sum the tax, not the receipt (GST SUMMARY, TAX CODE ...)
+TAX_TABLE = re.compile(r"(GST|TAX|VAT|SST)\s*(SUMMARY|SUMM|CODE|ANALYSIS)|MWST|TVA\s*%", re.I)
+
+
+def _is_cash(text: str) -> bool:
+    return bool(CASH.search(text)) and not TO_PAY.search(text)
+
+
+def _not_total(text: str) -> bool:
+    return bool(NOT_TOTAL.search(text)) and not TO_PAY.search(text)
 
 
 def _number(m: re.Match) -> float:
@@ -205,12 +221,13 @@ def find_amounts(t: Text):
 def _total_candidates(lines: list[Text]):
     """(score, line, amount) for amounts on or after total-keyword lines."""
     out = []
+    table = next((t.index for t in lines if TAX_TABLE.search(t.text)), None)
     for i, t in enumerate(lines):
         k = TOTAL_KEYWORDS.search(t.text)
-        if not k or NOT_TOTAL.search(t.text):
+        if not k or _not_total(t.text) or (table is not None and t.index > table and out):
             continue
         amounts = [a for a in find_amounts(t) if a[0] >= k.start()]
-        strong = bool(re.search(r"GRAND|NETT?\b|DUE|PAYABLE|INCL|ROUNDED|TTC|SUMME|GESAMT|JUMLAH", t.text, re.I))
+        strong = bool(STRONG_TOTAL.search(t.text) or TO_PAY.search(t.text))
         if amounts:
             out.append((2 + strong, t, amounts[-1]))
         elif i + 1 < len(lines):
@@ -249,7 +266,7 @@ def _rounded(all_amounts, t, a):
             return t, a
         for u, b in all_amounts:
             if t.index <= u.index <= t.index + ROUNDED_WITHIN and abs(b[2] - target) < 1e-9 \
-                    and not CASH.search(u.text) and not CHANGE.search(u.text):
+                    and not _is_cash(u.text) and not CHANGE.search(u.text):
                 return u, b
     return t, a
 
@@ -275,7 +292,7 @@ def extract_total(lines: list[Text]):
     if best is None or (confirmed and round(best[2][2], 2) not in confirmed):
         # an amount confirmed by cash - change wins over an unconfirmed keyword line
         pool = [(t, a) for t, a in all_amounts if round(a[2], 2) in confirmed and a[2] > 0
-                and not CASH.search(t.text) and not CHANGE.search(t.text)]
+                and not _is_cash(t.text) and not CHANGE.search(t.text)]
         if pool:
             t, a = max(pool, key=lambda p: (TOTAL_KEYWORDS.search(p[0].text) is not None, p[0].index))
             best = (None, t, a)
@@ -287,7 +304,7 @@ def extract_total(lines: list[Text]):
     if best is None:
         n = len(lines)
         pool = [(t, a) for t, a in all_amounts if t.index >= n // 3 and a[2] > 0
-                and not CASH.search(t.text) and not CHANGE.search(t.text) and not NOT_TOTAL.search(t.text)]
+                and not _is_cash(t.text) and not CHANGE.search(t.text) and not _not_total(t.text)]
         if not pool:
             return None
         t, a = max(pool, key=lambda p: (p[1][2], p[0].index))
