@@ -178,3 +178,19 @@ def test_fields_of_a_page_json_read_before():
 ])
 def test_total_keywords_tables_and_misreadings(rows, total):
     assert extract_receipt(page_of(rows))["total"]["value"] == total
+
+
+@pytest.mark.parametrize("head, company", [
+    ("SUPER SEVEN CASH & CARRY SBN 3HD", "SUPER SEVEN CASH & CARRY SDN BHD"),     # legal suffix misread
+    ("BEMIED (SP) SON. BHD.", "BEMIED (SP) SDN. BHD."),
+    ("HAXINCONE RESOURCES SGN BHd", "HAXINCONE RESOURCES SDN BHD"),
+    ("BEMED (SP) SDN. BHZ", "BEMED (SP) SDN. BHD"),
+    ("99 SPEED MART 5/B", "99 SPEED MART S/B"),
+    ("EIGHT OUNCE COFFEE CO. THE GARDENS MALL", "EIGHT OUNCE COFFEE CO."),        # the mall after the name
+    ("AEON CO. (M) BHD.", "AEON CO. (M) BHD."),
+    ("CHECKERS HYPERMARKET SDN BHD (JALAN KLANG LAMA)", "CHECKERS HYPERMARKET SDN BHD (JALAN KLANG LAMA)"),
+    ("SONNY BHZ TRADING", "SONNY BHZ TRADING"),                                   # only at the end of a name
+])
+def test_company_legal_suffixes(head, company):
+    f = extract_receipt(page_of([head, "NO 1, JALAN BESAR,", "45600 BATANG BERJUNTAI", "TEL: 03-1234 5678"]))
+    assert f["company"]["value"] == company

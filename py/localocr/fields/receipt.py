@@ -378,12 +378,32 @@ POSTCODE = re.compile(r"(?<!\d)\d{5}(?!\d)")
 _TRAILING_REG = re.compile(r"\s*[\(\[][^()\[\]]*\d[^()\[\]]*[\)\]]?\s*$|\s+\S*\d{3,}\S*-\S*\s*$|[\s,;:]+$")
 
 
+# Malaysian legal suffixes as the recognizer misreads them: SON/SGN/SBN BHD, 3HD, BHZ, 5/B, S/D. Only at
+# the end of a name, where nothing else can stand.
+_SDN_BHD = re.compile(r"\b[S5][O0DGB8]N(\.?)\s+[B83]H[DOZ0](\.?)\s*$", re.I)
+_BHD_END = re.compile(r"\b(SDN\.?\s+)[B83]H[OZ0](\.?)\s*$|\b(SDN\.?\s+)3HD(\.?)\s*$", re.I)
+_SB_END = re.compile(r"(?<=\s)[S5]/[B8D]\.?\s*$", re.I)
+
+
+def _legal_suffix(name: str) -> str:
+    name = _SDN_BHD.sub(lambda m: f"SDN{m.group(1)} BHD{m.group(2)}", name)
+    name = _BHD_END.sub(lambda m: f"{m.group(1) or m.group(3)}BHD{m.group(2) or m.group(4) or ''}", name)
+    return _SB_END.sub("S/B", name)
+
+
 def _company_name(text: str) -> str:
     name = re.split(r"\s(?:FKA|F\.K\.A\.?|\(?FORMERLY)\b", _BRACKET_REG.sub(" ", text), flags=re.I)[0]
     prev = None
     while prev != name:
         prev, name = name, _TRAILING_REG.sub("", name)
-    return re.sub(r"\s+", " ", name).strip()
+    name = _legal_suffix(re.sub(r"\s+", " ", name).strip())
+    # a mall or branch printed after the legal suffix on the same line ("... COFFEE CO. THE GARDENS MALL"):
+    # not part of the name; a bracket after it is ("... SDN BHD (JALAN KLANG LAMA)")
+    legal = list(LEGAL.finditer(name))
+    tail = name[legal[-1].end():].strip() if legal else ""
+    if re.search(r"\w", tail) and not tail.startswith(("(", "[")):
+        name = name[:legal[-1].end()]
+    return name.strip()
 
 
 def _company(head):
