@@ -194,3 +194,24 @@ def test_total_keywords_tables_and_misreadings(rows, total):
 def test_company_legal_suffixes(head, company):
     f = extract_receipt(page_of([head, "NO 1, JALAN BESAR,", "45600 BATANG BERJUNTAI", "TEL: 03-1234 5678"]))
     assert f["company"]["value"] == company
+
+
+@pytest.mark.parametrize("rows, address", [
+    # a street and a town read in lower case are still the address
+    (["GARDENIA BAKERIES (KL) SDN BHD (139386 X)", "Lot 3, Jalan Pelabur 23/1,", "40300 Shah Alam, Selangor.",
+      "Tel: 03- 55423228"], "Lot 3, Jalan Pelabur 23/1, 40300 Shah Alam, Selangor."),
+    # after the postcode: a town, then the state
+    (["SINNATHAMBY HOLDINGS", "SDN. BHD.", "249336-T", "NO.17, 18 & 41, JALAN BESAR,", "39100 BRINCHANG,",
+      "CAMERON HIGHLANDS,", "PAHANG", "GST Reg.: 002120876032"],
+     "NO.17, 18 & 41, JALAN BESAR, 39100 BRINCHANG, CAMERON HIGHLANDS, PAHANG"),
+    # a telephone number on the postcode's line
+    (["MOONLIGHT CAKE HOUSE SDN BHD", "NO.1, JALAN PERMAS 10/5, BANDAR BARU PERMAS JAYA",
+      "81750 JOHOR BAHRU, JOHOR. TEL NO.: 07-387 3322", "WWW.MOONLIGHTCAKE.COM"],
+     "NO.1, JALAN PERMAS 10/5, BANDAR BARU PERMAS JAYA 81750 JOHOR BAHRU, JOHOR."),
+    # a registration number after "ROC:", and a lot number of five digits that is no postcode
+    (["OGN GROUP SDN BHD", "Roc: 1026984-X", "LOT P.T. 33198, BATU 4", "JALAN KAPAR, MUKIM KAPAR",
+      "42100 KLANG, SELANGOR", "GST ID. NO : 000181747712"],
+     "LOT P.T. 33198, BATU 4 JALAN KAPAR, MUKIM KAPAR 42100 KLANG, SELANGOR"),
+])
+def test_address_lines(rows, address):
+    assert extract_receipt(page_of(rows))["address"]["value"] == address

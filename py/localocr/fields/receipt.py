@@ -335,7 +335,8 @@ STOP = re.compile(r"\bTEL\b|\bTEL\s*[:.]|TEL[:.]|PHONE|\bFAX\b|\bH/?P\b|\bMOBILE
                   r"\bUST\b|\bSIRET\b|\bTVA\b|\bNIF\b|\bCIF\b|\bABN\b|OPENING|OPEN\s*DAILY|\bHOURS\b|\bMEMBER",
                   re.I)
 # a registration number printed under or beside the company: (123456-X), JM0325956-1, 1227035
-REG_NUMBER = re.compile(r"^\W*(CO\.?\s*(REG\.?)?\s*(NO)?\.?\s*:?)?\s*\(?[A-Z]{0,3}\d{4,}[-\s]?[A-Z0-9]?\)?\W*$", re.I)
+REG_NUMBER = re.compile(r"^\W*(CO\.?\s*(REG\.?)?\s*(NO)?\.?\s*:?|ROC\s*:?)?"
+                        r"\s*\(?[A-Z]{0,3}\d{4,}[-\s]?[A-Z0-9]?\)?\W*$", re.I)
 _BRACKET_REG = re.compile(r"\s*[\(\[]\s*(CO\.?\s*(REG\.?)?\s*(NO)?\.?\s*:?)?\s*\d{3,}[-\s]*[A-Z0-9]?\s*[\)\]]\s*", re.I)
 HEADER_LINES = 10          # the header block: at most this many lines from the top
 ADDRESS_LINES = 5          # an address takes at most this many lines
@@ -374,7 +375,8 @@ ADDRESS_START = re.compile(r"^\W*(NO\b|NO\.|LOT\b|UNIT\b|LEVEL\b|BLOCK\b|BLK\b|G
                            r"TAMAN\b|KM\b|WISMA\b|MENARA\b|PLAZA\b|BANGUNAN\b|KOMPLEKS\b|RUE\b|STRASSE|CALLE\b|"
                            r"VIA\b|AVENUE\b|STREET\b|ROAD\b|SUITE\b|FLOOR\b|GROUND\b|PT\b)", re.I)
 ADDRESS_SKIP = 3           # lines between the company and its address that are not part of it
-POSTCODE = re.compile(r"(?<!\d)\d{5}(?!\d)")
+# a 5-digit postcode; not a lot or house number of as many digits ("LOT P.T. 33198", "LOT 37636")
+POSTCODE = re.compile(r"(?<!\d)(?<!LOT )(?<!P\.T\. )(?<!PT )(?<!PTD )(?<!NO )(?<!NO\.)\d{5}(?!\d)", re.I)
 _TRAILING_REG = re.compile(r"\s*[\(\[][^()\[\]]*\d[^()\[\]]*[\)\]]?\s*$|\s+\S*\d{3,}\S*-\S*\s*$|[\s,;:]+$")
 
 
@@ -441,9 +443,21 @@ def _address_line(t: Text) -> bool:
                 or REG_NUMBER.match(t.text) or FOOTER.search(t.text))
 
 
+def _address_noise(t: Text) -> bool:
+    """_is_noise, except that a street or postcode line may be printed (or read) in lower case."""
+    if _letters(t.text) < 3:
+        return True
+    return _is_noise(t) and not ADDRESS_START.match(t.text) and not POSTCODE.search(t.text)
+
+
+AFTER_POSTCODE = 2         # lines after the postcode's: a town, then a state ("CAMERON HIGHLANDS," / "PAHANG")
+
+
 def _address(rest):
+    """[(line, start, end), ...]: the address's lines, the last one cut before a telephone number
+    printed on the same line ("81750 JOHOR BAHRU, JOHOR. TEL NO.: 07-387 3322")."""
     window = rest[:ADDRESS_SKIP + 1]
-    start = next((i for i, t in enumerate(window) if _address_line(t) and not _is_noise(t)
+    start = next((i for i, t in enumerate(window) if _address_line(t) and not _address_noise(t)
                   and not _BRACKET_REG.fullmatch(t.text)), None)
     if start is None:
         return []
@@ -455,18 +469,28 @@ def _address(rest):
             if ADDRESS_START.match(window[j].text) and not POSTCODE.match(window[j].text):
                 start = j
                 break
-    parts = []
+    parts: list = []
+    after = 0
     for t in rest[start:start + ADDRESS_LINES]:
         if not _address_line(t) and not (parts and BRANCH.match(t.text)):
+            stop = STOP.search(t.text)
+            head = t.text[:stop.start()].rstrip(" :;-") if stop else ""
+            if head and (POSTCODE.search(head) or REGIONS.search(head)) and _letters(head) >= 3 \
+                    and not TITLES.search(head) and not find_dates(Text(head, [], t.index)):
+                parts.append((t, 0, len(head)))
             break
-        if parts and POSTCODE.search(parts[-1].text):
-            # after the postcode: a state line, or a branch line, nothing more
+        if parts and (after or POSTCODE.search(parts[-1][0].text)):
+            # after the postcode: a town and a state, or a branch line, nothing more
             if BRANCH.match(t.text) or REGIONS.fullmatch(t.text.strip()):
-                parts.append(t)
-            elif not REGIONS.search(parts[-1].text) and not re.search(r"\d", t.text) and len(t.text.split()) <= 4:
-                parts.append(t)
+                parts.append((t, 0, len(t.text)))
+                break
+            if after < AFTER_POSTCODE and not REGIONS.search(parts[-1][0].text) and not re.search(r"\d", t.text) \
+                    and len(t.text.split()) <= 4:
+                parts.append((t, 0, len(t.text)))
+                after += 1
+                continue
             break
-        parts.append(t)
+        parts.append((t, 0, len(t.text)))
     return parts
 
 
@@ -479,8 +503,7 @@ def extract_header(lines: list[Text]):
     addr = _address(rest + lines[HEADER_LINES:HEADER_LINES + ADDRESS_LINES])
     address = None
     if addr:
-        address = _field(" ".join(_BRACKET_REG.sub(" ", p.text).strip() for p in addr),
-                         [(p, 0, len(p.text)) for p in addr])
+        address = _field(" ".join(_BRACKET_REG.sub(" ", t.text[a:b]).strip() for t, a, b in addr), addr)
     return company, address
 
 
