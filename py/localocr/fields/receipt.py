@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from dataclasses import dataclass
+from typing import Any, Optional
 
 from .common import make_field, mean_confidence
 
@@ -114,7 +115,7 @@ def parse_date(kind: str, m: re.Match) -> str | None:
 
 def find_dates(t: Text):
     """(start, end, iso[, text]) of each date in a line; text where a misread month name was put right."""
-    out = []
+    out: list[tuple] = []
     for kind, rx in DATE_PATTERNS:
         for m in rx.finditer(t.text):
             iso = parse_date(kind, m)
@@ -142,8 +143,8 @@ def _month_lookalike(token: str):
     token = token.upper()
     if token in MONTHS or token.isdigit():
         return None
-    fits = {token[:i] + _MONTH_LOOKALIKES[c] + token[i + 1:] for i, c in enumerate(token) if c in _MONTH_LOOKALIKES}
-    fits = [f for f in fits if f in MONTHS]
+    fits = sorted({token[:i] + _MONTH_LOOKALIKES[c] + token[i + 1:] for i, c in enumerate(token)
+                   if c in _MONTH_LOOKALIKES} & set(MONTHS))
     return fits[0] if len(fits) == 1 else None
 
 
@@ -207,9 +208,13 @@ def _number(m: re.Match) -> float:
     return -value if m.group(2) else value
 
 
-def find_amounts(t: Text):
-    """(start, end, value, currency, printed) of each amount in a line."""
-    out = []
+# (start, end, value, currency, printed, start of the number): an amount found in a line
+Amount = tuple[int, int, float, Optional[str], str, int]
+
+
+def find_amounts(t: Text) -> list[Amount]:
+    """(start, end, value, currency, printed, start of the number) of each amount in a line."""
+    out: list[Amount] = []
     for m in AMOUNT.finditer(t.text):
         cur = m.group(1) or m.group(6)
         start = m.start(2) if m.group(2) else m.start(3)
@@ -220,7 +225,7 @@ def find_amounts(t: Text):
 
 def _total_candidates(lines: list[Text]):
     """(score, line, amount) for amounts on or after total-keyword lines."""
-    out = []
+    out: list[tuple[int, Text, Amount]] = []
     table = next((t.index for t in lines if TAX_TABLE.search(t.text)), None)
     for i, t in enumerate(lines):
         k = TOTAL_KEYWORDS.search(t.text)
@@ -283,7 +288,7 @@ def extract_total(lines: list[Text]):
                 confirmed.add(round(abs(c) - abs(ch), 2))
     rounding = [v for v in _keyword_amounts(lines, ROUNDING) if abs(v) < 0.10]
     rounded = {round(s[2][2] + r, 2) for s in cands for r in rounding if r}
-    best = None
+    best: tuple[Any, Text, Amount] | None = None
     for score, t, a in cands:
         key = (score + 3 * (round(a[2], 2) in confirmed) + 2 * (round(a[2], 2) in rounded and any(rounding)),
                t.index, a[2])
@@ -453,7 +458,7 @@ def _address_noise(t: Text) -> bool:
 AFTER_POSTCODE = 2         # lines after the postcode's: a town, then a state ("CAMERON HIGHLANDS," / "PAHANG")
 
 
-def _address(rest):
+def _address(rest: list[Text]) -> list[tuple[Text, int, int]]:
     """[(line, start, end), ...]: the address's lines, the last one cut before a telephone number
     printed on the same line ("81750 JOHOR BAHRU, JOHOR. TEL NO.: 07-387 3322")."""
     window = rest[:ADDRESS_SKIP + 1]
@@ -469,7 +474,7 @@ def _address(rest):
             if ADDRESS_START.match(window[j].text) and not POSTCODE.match(window[j].text):
                 start = j
                 break
-    parts: list = []
+    parts: list[tuple[Text, int, int]] = []
     after = 0
     for t in rest[start:start + ADDRESS_LINES]:
         if not _address_line(t) and not (parts and BRANCH.match(t.text)):
