@@ -190,6 +190,9 @@ def test_total_keywords_tables_and_misreadings(rows, total):
     ("AEON CO. (M) BHD.", "AEON CO. (M) BHD."),
     ("CHECKERS HYPERMARKET SDN BHD (JALAN KLANG LAMA)", "CHECKERS HYPERMARKET SDN BHD (JALAN KLANG LAMA)"),
     ("SONNY BHZ TRADING", "SONNY BHZ TRADING"),                                   # only at the end of a name
+    ("BEMED (SP) SDN.", "BEMED (SP) SDN. BHD."),                                  # BHD lost after SDN
+    ("GARDENIA BAKERIES (KL SDN BHD", "GARDENIA BAKERIES (KL) SDN BHD"),          # a bracket left open
+    ("MOONLIGHT CAKE HOUSE SDN DHD 80Z7Z5-U", "MOONLIGHT CAKE HOUSE SDN BHD"),    # a misread reg. number
 ])
 def test_company_legal_suffixes(head, company):
     f = extract_receipt(page_of([head, "NO 1, JALAN BESAR,", "45600 BATANG BERJUNTAI", "TEL: 03-1234 5678"]))
@@ -215,3 +218,10 @@ def test_company_legal_suffixes(head, company):
 ])
 def test_address_lines(rows, address):
     assert extract_receipt(page_of(rows))["address"]["value"] == address
+
+
+def test_a_bracketed_note_under_the_name_is_neither_name_nor_address():
+    f = extract_receipt(page_of(["TONYMOLY VIVA CITY", "(TONYMOLY SHOP (95874))", "UNIT L1-044B, VIVACITY MEGAMALL,",
+                                 "JALAN WAN ALWI,", "93350 KUCHING, SARAWAK.", "GST ID : 000349356032"]))
+    assert f["company"]["value"] == "TONYMOLY VIVA CITY"
+    assert f["address"]["value"] == "UNIT L1-044B, VIVACITY MEGAMALL, JALAN WAN ALWI, 93350 KUCHING, SARAWAK."

@@ -382,12 +382,15 @@ ADDRESS_START = re.compile(r"^\W*(NO\b|NO\.|LOT\b|UNIT\b|LEVEL\b|BLOCK\b|BLK\b|G
 ADDRESS_SKIP = 3           # lines between the company and its address that are not part of it
 # a 5-digit postcode; not a lot or house number of as many digits ("LOT P.T. 33198", "LOT 37636")
 POSTCODE = re.compile(r"(?<!\d)(?<!LOT )(?<!P\.T\. )(?<!PT )(?<!PTD )(?<!NO )(?<!NO\.)\d{5}(?!\d)", re.I)
-_TRAILING_REG = re.compile(r"\s*[\(\[][^()\[\]]*\d[^()\[\]]*[\)\]]?\s*$|\s+\S*\d{3,}\S*-\S*\s*$|[\s,;:]+$")
+# a registration number after the name, also with digits misread as letters ("80Z7Z5-U")
+_TRAILING_REG = re.compile(r"\s*[\(\[][^()\[\]]*\d[^()\[\]]*[\)\]]?\s*$|\s+\S*\d{3,}\S*-\S*\s*$|"
+                           r"\s+(?=(?:[^\s\d]*\d){3})[A-Z0-9]{5,}-[A-Z0-9]\s*$|[\s,;:]+$")
 
 
 # Malaysian legal suffixes as the recognizer misreads them: SON/SGN/SBN BHD, 3HD, BHZ, 5/B, S/D. Only at
 # the end of a name, where nothing else can stand.
-_SDN_BHD = re.compile(r"\b[S5][O0DGB8]N(\.?)\s+[B83]H[DOZ0](\.?)\s*$", re.I)
+_SDN_BHD = re.compile(r"\b[S5][O0DGB8]N(\.?)\s+[B83D]H[DOZ0](\.?)\s*$", re.I)
+_SDN_END = re.compile(r"\bSDN(\.?)\s*$", re.I)     # "BEMED (SP) SDN.": SDN is always followed by BHD
 _BHD_END = re.compile(r"\b(SDN\.?\s+)[B83]H[OZ0](\.?)\s*$|\b(SDN\.?\s+)3HD(\.?)\s*$", re.I)
 _SB_END = re.compile(r"(?<=\s)[S5]/[B8D]\.?\s*$", re.I)
 
@@ -395,6 +398,9 @@ _SB_END = re.compile(r"(?<=\s)[S5]/[B8D]\.?\s*$", re.I)
 def _legal_suffix(name: str) -> str:
     name = _SDN_BHD.sub(lambda m: f"SDN{m.group(1)} BHD{m.group(2)}", name)
     name = _BHD_END.sub(lambda m: f"{m.group(1) or m.group(3)}BHD{m.group(2) or m.group(4) or ''}", name)
+    name = _SDN_END.sub(lambda m: f"SDN{m.group(1)} BHD{m.group(1)}", name)
+    # a bracket left open before the legal suffix: "GARDENIA BAKERIES (KL SDN BHD"
+    name = re.sub(r"\((\w+)(?=\s+(?:SDN|BHD|S/B)\b)", r"(\1)", name, flags=re.I)
     return _SB_END.sub("S/B", name)
 
 
@@ -413,8 +419,14 @@ def _company_name(text: str) -> str:
     return name.strip()
 
 
+def _bracket_note(t: Text) -> bool:
+    """A wholly bracketed line without a legal suffix: a note under the name ("(TONYMOLY SHOP (95874))")."""
+    return bool(re.fullmatch(r"\s*\(.*\)\s*", t.text)) and not LEGAL.search(t.text)
+
+
 def _company(head):
-    at = next((i for i, t in enumerate(head) if _company_line(t) and COMPANY_WORDS.search(t.text)), None)
+    at = next((i for i, t in enumerate(head) if _company_line(t) and COMPANY_WORDS.search(t.text)
+               and not _bracket_note(t)), None)
     if at is None:
         at = next((i for i, t in enumerate(head) if _company_line(t) and _letters(t.text) >= 5), None)
     if at is None:
@@ -429,7 +441,8 @@ def _company(head):
     while not LEGAL.search(" ".join(p.text for p in parts)) and len(parts) < COMPANY_PARTS:
         nxt = parts[-1].index + 1
         cand = next((t for t in head if t.index == nxt), None)
-        if cand is None or not _company_line(cand) or not (LEGAL.search(cand.text) or COMPANY_WORDS.search(cand.text)):
+        if cand is None or not _company_line(cand) or not (LEGAL.search(cand.text) or COMPANY_WORDS.search(cand.text)) \
+                or _bracket_note(cand):
             break
         parts.append(cand)
     return parts, head[head.index(parts[-1]) + 1:]
@@ -463,7 +476,7 @@ def _address(rest: list[Text]) -> list[tuple[Text, int, int]]:
     printed on the same line ("81750 JOHOR BAHRU, JOHOR. TEL NO.: 07-387 3322")."""
     window = rest[:ADDRESS_SKIP + 1]
     start = next((i for i, t in enumerate(window) if _address_line(t) and not _address_noise(t)
-                  and not _BRACKET_REG.fullmatch(t.text)), None)
+                  and not _BRACKET_REG.fullmatch(t.text) and not _bracket_note(t)), None)
     if start is None:
         return []
     # a branch or mall name between the company and its street: skip it for the first line with a number
