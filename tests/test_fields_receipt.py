@@ -225,3 +225,18 @@ def test_a_bracketed_note_under_the_name_is_neither_name_nor_address():
                                  "JALAN WAN ALWI,", "93350 KUCHING, SARAWAK.", "GST ID : 000349356032"]))
     assert f["company"]["value"] == "TONYMOLY VIVA CITY"
     assert f["address"]["value"] == "UNIT L1-044B, VIVACITY MEGAMALL, JALAN WAN ALWI, 93350 KUCHING, SARAWAK."
+
+
+def test_a_short_line_before_the_registration_number_continues_the_name():
+    f = extract_receipt(page_of(["RESTAURANT JIAWEI", "JIAWEI HOUSE", "002693074-K", "13, JLN TASIK UTAMA 8",
+                                 "MEDAN NIAGA DAMAI SG BESI", "57000 KL", "INVOICE"]))
+    assert f["company"]["value"] == "RESTAURANT JIAWEI JIAWEI HOUSE"
+    assert f["address"]["value"] == "13, JLN TASIK UTAMA 8 MEDAN NIAGA DAMAI SG BESI 57000 KL"
+
+
+def test_an_address_after_its_label():
+    f = extract_receipt(page_of(["HAI-O RAYA BHD (169199-V", "KEPONG OUTLET", "TEL / FAX : 03-62636977",
+                                 "GST ID NO: 001600892928", "HQ ADD: LOT 11995, BATU 2, JALAN KAPAR",
+                                 "41400 KLANG, SELANGOR", "DATE: 15/12/2016 10:24:42"]))
+    assert f["address"]["value"] == "LOT 11995, BATU 2, JALAN KAPAR 41400 KLANG, SELANGOR"
+    assert len(f["address"]["quads"]) == 6 + 3

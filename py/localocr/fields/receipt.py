@@ -441,8 +441,13 @@ def _company(head):
     while not LEGAL.search(" ".join(p.text for p in parts)) and len(parts) < COMPANY_PARTS:
         nxt = parts[-1].index + 1
         cand = next((t for t in head if t.index == nxt), None)
-        if cand is None or not _company_line(cand) or not (LEGAL.search(cand.text) or COMPANY_WORDS.search(cand.text)) \
-                or _bracket_note(cand):
+        after = next((t for t in head if t.index == nxt + 1), None)
+        # "RESTAURANT JIAWEI" / "JIAWEI HOUSE" / "002693074-K": a short line between the name and its
+        # registration number continues the name
+        continues = cand is not None and after is not None and REG_NUMBER.match(after.text) \
+            and len(cand.text.split()) <= 3 and not re.search(r"\d", cand.text)
+        if cand is None or not _company_line(cand) or _bracket_note(cand) \
+                or not (LEGAL.search(cand.text) or COMPANY_WORDS.search(cand.text) or continues):
             break
         parts.append(cand)
     return parts, head[head.index(parts[-1]) + 1:]
@@ -468,6 +473,8 @@ def _address_noise(t: Text) -> bool:
     return _is_noise(t) and not ADDRESS_START.match(t.text) and not POSTCODE.search(t.text)
 
 
+ADDRESS_LABEL = re.compile(r"^\W*(?:HQ\s*|HEAD\s*OFFICE\s*)?(?:ADD|ADDR|ADDRESS|ALAMAT|ADRESSE|ANSCHRIFT|DIRECCI[OÓ]N)"
+                           r"\s*[:.]\s*", re.I)
 AFTER_POSTCODE = 2         # lines after the postcode's: a town, then a state ("CAMERON HIGHLANDS," / "PAHANG")
 
 
@@ -518,7 +525,16 @@ def extract_header(lines: list[Text]):
     if not parts:
         return None, None
     company = _field(_company_name(" ".join(p.text for p in parts)), [(p, 0, len(p.text)) for p in parts])
-    addr = _address(rest + lines[HEADER_LINES:HEADER_LINES + ADDRESS_LINES])
+    after = rest + lines[HEADER_LINES:HEADER_LINES + ADDRESS_LINES]
+    # an address printed after a label ("HQ ADD: LOT 11995, ..."): from there, without the label
+    labelled = next((i for i, t in enumerate(after) if ADDRESS_LABEL.match(t.text)), None)
+    if labelled is not None:
+        addr = _address(after[labelled:])
+        label = ADDRESS_LABEL.match(after[labelled].text)
+        if addr and label and addr[0][0] is after[labelled]:
+            addr[0] = (addr[0][0], label.end(), addr[0][2])
+    else:
+        addr = _address(after)
     address = None
     if addr:
         address = _field(" ".join(_BRACKET_REG.sub(" ", t.text[a:b]).strip() for t, a, b in addr), addr)
