@@ -240,3 +240,13 @@ def test_an_address_after_its_label():
                                  "41400 KLANG, SELANGOR", "DATE: 15/12/2016 10:24:42"]))
     assert f["address"]["value"] == "LOT 11995, BATU 2, JALAN KAPAR 41400 KLANG, SELANGOR"
     assert len(f["address"]["quads"]) == 6 + 3
+
+
+def test_the_oracle_finds_a_label_on_one_line_or_over_consecutive_lines():
+    from tools.eval_fields import on_page
+
+    lines = ["27, JALAN DEDAP 13,", "TAMAN  JOHOR JAYA,", "81100 JOHOR BAHRU", "TOTAL RM 60.30"]
+    assert on_page("27, JALAN DEDAP 13, TAMAN JOHOR JAYA, 81100 JOHOR BAHRU", lines)
+    assert on_page("60.30", lines) and on_page("", lines)
+    assert not on_page("27, JALAN DEDAP 13, 81100 JOHOR BAHRU", lines)      # not consecutive
+    assert not on_page("27, JALAN DEDAP 13, TAMAN JOHOR JAYA, 81100 JOHOR BAHRU", lines, join=2)
