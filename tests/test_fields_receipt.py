@@ -250,3 +250,12 @@ def test_the_oracle_finds_a_label_on_one_line_or_over_consecutive_lines():
     assert on_page("60.30", lines) and on_page("", lines)
     assert not on_page("27, JALAN DEDAP 13, 81100 JOHOR BAHRU", lines)      # not consecutive
     assert not on_page("27, JALAN DEDAP 13, TAMAN JOHOR JAYA, 81100 JOHOR BAHRU", lines, join=2)
+
+
+def test_a_header_read_in_its_printed_case_is_no_noise():
+    f = extract_receipt(page_of(["Gerbang Alaf Restaurants Sdn Bhd", "Level 6, Bangunan TH, Damansara Uptown3",
+                                 "No.3, Jalan SS21/39, 47400 Petaling Jaya", "TEL 03-1234 5678"]))
+    assert f["company"]["value"] == "Gerbang Alaf Restaurants Sdn Bhd"
+    assert f["address"]["value"] == "Level 6, Bangunan TH, Damansara Uptown3 No.3, Jalan SS21/39, 47400 Petaling Jaya"
+    # a note in lower case above the name still is
+    assert extract_receipt(page_of(["tan woon yann", "SHOP SDN BHD"]))["company"]["value"] == "SHOP SDN BHD"

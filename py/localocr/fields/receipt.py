@@ -352,12 +352,13 @@ def _letters(s: str) -> int:
 
 
 def _is_noise(t: Text) -> bool:
-    """Too few letters to be a name, or mostly lower case (a handwritten note, a logo read as text)."""
-    letters = _letters(t.text)
-    if letters < 3:
+    """Too few letters to be a name, or mostly words in lower case (a handwritten note, a logo read as
+    text); a name read in its printed case ("Gerbang Alaf Restaurants Sdn Bhd") is none."""
+    if _letters(t.text) < 3:
         return True
-    lower = sum(ch.islower() for ch in t.text)
-    return lower / letters > 0.6
+    words = [w for w in t.text.split() if _letters(w)]
+    lower = sum(all(not ch.isupper() for ch in w) for w in words)
+    return lower / len(words) > 0.5
 
 
 # a receipt's closing words, which a layout may put first (a footer beside the header)
@@ -390,15 +391,17 @@ _TRAILING_REG = re.compile(r"\s*[\(\[][^()\[\]]*\d[^()\[\]]*[\)\]]?\s*$|\s+\S*\d
 # Malaysian legal suffixes as the recognizer misreads them: SON/SGN/SBN BHD, 3HD, BHZ, 5/B, S/D. Only at
 # the end of a name, where nothing else can stand.
 _SDN_BHD = re.compile(r"\b[S5][O0DGB8]N(\.?)\s+[B83D]H[DOZ0](\.?)\s*$", re.I)
-_SDN_END = re.compile(r"\bSDN(\.?)\s*$", re.I)     # "BEMED (SP) SDN.": SDN is always followed by BHD
+_SDN_END = re.compile(r"\b(SDN)(\.?)\s*$", re.I)     # "BEMED (SP) SDN.": SDN is always followed by BHD
 _BHD_END = re.compile(r"\b(SDN\.?\s+)[B83]H[OZ0](\.?)\s*$|\b(SDN\.?\s+)3HD(\.?)\s*$", re.I)
 _SB_END = re.compile(r"(?<=\s)[S5]/[B8D]\.?\s*$", re.I)
 
 
 def _legal_suffix(name: str) -> str:
-    name = _SDN_BHD.sub(lambda m: f"SDN{m.group(1)} BHD{m.group(2)}", name)
+    name = _SDN_BHD.sub(lambda m: m.group(0) if re.match(r"SDN\.?\s+BHD", m.group(0), re.I)
+                        else f"SDN{m.group(1)} BHD{m.group(2)}", name)
     name = _BHD_END.sub(lambda m: f"{m.group(1) or m.group(3)}BHD{m.group(2) or m.group(4) or ''}", name)
-    name = _SDN_END.sub(lambda m: f"SDN{m.group(1)} BHD{m.group(1)}", name)
+    name = _SDN_END.sub(lambda m: f"{m.group(1)}{m.group(2)} {'BHD' if m.group(1).isupper() else 'Bhd'}{m.group(2)}",
+                        name)
     # a bracket left open before the legal suffix: "GARDENIA BAKERIES (KL SDN BHD"
     name = re.sub(r"\((\w+)(?=\s+(?:SDN|BHD|S/B)\b)", r"(\1)", name, flags=re.I)
     return _SB_END.sub("S/B", name)
