@@ -226,10 +226,12 @@ def find_amounts(t: Text) -> list[Amount]:
 def _total_candidates(lines: list[Text]):
     """(score, line, amount) for amounts on or after total-keyword lines."""
     out: list[tuple[int, Text, Amount]] = []
-    table = next((t.index for t in lines if TAX_TABLE.search(t.text)), None)
+    in_table = False      # under a tax table's header that follows a total (not an item table's TAXCODE column)
     for i, t in enumerate(lines):
+        if out and TAX_TABLE.search(t.text):
+            in_table = True
         k = TOTAL_KEYWORDS.search(t.text)
-        if not k or _not_total(t.text) or (table is not None and t.index > table and out):
+        if not k or _not_total(t.text) or in_table:
             continue
         amounts = [a for a in find_amounts(t) if a[0] >= k.start()]
         strong = bool(STRONG_TOTAL.search(t.text) or TO_PAY.search(t.text))
