@@ -168,6 +168,9 @@ def test_fields_of_a_page_json_read_before():
     # the TOTAL row of the tax table under the receipt's total sums the tax
     (["SHOP SDN BHD", "TOTAL (RM) : 8.00", "GASH : 8.00", "GST SUMMARY", "TAX CODE % AMOUNT GST",
       "SR 6 7.55 0.45", "TOTAL : 7.55 0.45"], "8.00"),
+    # ... but an item table's TAXCODE column above the totals is no tax table
+    (["SHOP SDN BHD", "DESC QTY PRICE AMOUNT TAXCODE", "A 1 10.00 SR", "TOTAL AMOUNT 10.00", "GST 6% 0.60",
+      "TOTAL PAYABLE 10.60", "CASH 20.00"], "10.60"),
     # TOTAL misread by one letter
     (["SHOP SDN BHD", "SUBT OIAL: 231.00", "PROMOTION 14.00", "TOHAL INCLUSIVE GST. 217.00", "POINTS 247.00"],
      "217.00"),
