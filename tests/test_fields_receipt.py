@@ -218,6 +218,10 @@ def test_company_legal_suffixes(head, company):
     (["OGN GROUP SDN BHD", "Roc: 1026984-X", "LOT P.T. 33198, BATU 4", "JALAN KAPAR, MUKIM KAPAR",
       "42100 KLANG, SELANGOR", "GST ID. NO : 000181747712"],
      "LOT P.T. 33198, BATU 4 JALAN KAPAR, MUKIM KAPAR 42100 KLANG, SELANGOR"),
+    # a branch name with a number in it before the street
+    (["NANDO'S CHICKENLAND MALAYSIA SDN BHD", "NANDO'S 1 MONT KIARA", "UNIT G-13, GROUND FLOOR, NO.1 JLN KIARA,",
+      "MONT KIARA 50480 KUALA LUMPUR", "TEL 03-1234 5678"],
+     "UNIT G-13, GROUND FLOOR, NO.1 JLN KIARA, MONT KIARA 50480 KUALA LUMPUR"),
 ])
 def test_address_lines(rows, address):
     assert extract_receipt(page_of(rows))["address"]["value"] == address

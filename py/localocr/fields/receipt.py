@@ -492,7 +492,8 @@ def _address(rest: list[Text]) -> list[tuple[Text, int, int]]:
     if start is None:
         return []
     # a branch or mall name between the company and its street: skip it for the first line with a number
-    if not re.search(r"\d", rest[start].text) and not ADDRESS_START.match(rest[start].text):
+    if not ADDRESS_START.match(rest[start].text) and not POSTCODE.search(rest[start].text) \
+            and not re.search(r"\d\S*[,/]", rest[start].text):
         for j in range(start + 1, len(window)):
             if not _address_line(window[j]):
                 break
