@@ -266,3 +266,11 @@ def test_a_header_read_in_its_printed_case_is_no_noise():
     assert f["address"]["value"] == "Level 6, Bangunan TH, Damansara Uptown3 No.3, Jalan SS21/39, 47400 Petaling Jaya"
     # a note in lower case above the name still is
     assert extract_receipt(page_of(["tan woon yann", "SHOP SDN BHD"]))["company"]["value"] == "SHOP SDN BHD"
+
+
+def test_a_registration_number_in_brackets_on_the_name_line():
+    f = extract_receipt(page_of(["Dion Realties Sdn Bhd (Co. No:20154-T)", "(GST Registration No : 000850247680)",
+                                 "Menara Dion #02-03, Level 2,", "27, Jalan Sultan Ismail,", "50250 Kuala Lumpur.",
+                                 "Tel : +6 03 2026 6386"]))
+    assert f["company"]["value"] == "Dion Realties Sdn Bhd"
+    assert f["address"]["value"] == "Menara Dion #02-03, Level 2, 27, Jalan Sultan Ismail, 50250 Kuala Lumpur."

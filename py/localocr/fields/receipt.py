@@ -368,8 +368,9 @@ FOOTER = re.compile(r"THANK|GOODS\s*SOLD|RETURN|VISIT\s*US|COME\s*AGAIN|PLEASE|D
 
 
 def _company_line(t: Text) -> bool:
+    # "DION REALTIES SDN BHD (CO. NO:20154-T)": the bracketed registration number is no stop word
     return not _is_noise(t) and not TITLES.search(t.text) and not REG_NUMBER.match(t.text) \
-        and not STOP.search(t.text) and not find_dates(t) and not FOOTER.search(t.text)
+        and not STOP.search(_BRACKET_REG.sub(" ", t.text)) and not find_dates(t) and not FOOTER.search(t.text)
 
 
 LEGAL = re.compile(r"\bS(?:DN)?\.?\s*/?\s*B(?:HD)?\b\.?|\bBHD\b|\bBERHAD\b|\bCO\b\.|\bLTD\b|\bLIMITED\b|\bPLT\b|"
