@@ -10,16 +10,20 @@ by spaces). The rules, tuned on the train images of ../shared/data/sroie_train o
   after a date keyword or before a time; a misread month name such as MAV put right), checked as a
   calendar date; a line with a date keyword first, then the earliest on the page.
 - total: lines with a total keyword in several languages (TOTAL, GRAND TOTAL, AMOUNT DUE, NETT,
-  TOTAL TTC, SUMME, MONTANT, ...) and not a sub-total, quantity or tax line; the amount on that line
-  or the next, the lowest such line first; cash tendered minus change confirms a candidate, and a
-  total rounded to 0.05/0.10 printed just after replaces it; else a sub-total; else the largest
-  amount in the lower part of the page that is not cash or change.
+  AMOUNT TO BE PAID, TOTAL TTC, SUMME, MONTANT, ...; TOTAL with one character misread) and not a
+  sub-total, quantity or tax line, nor a TOTAL row of a tax table printed under the total; the
+  amount on that line or the next, the lowest such line first; cash tendered minus change confirms
+  a candidate, and a total rounded to 0.05/0.10 printed just after replaces it; else a sub-total;
+  else the largest amount in the lower part of the page that is not cash or change.
 - company: the first header line with a company word (SDN BHD, ENTERPRISE, TRADING, GMBH, SARL,
-  LTD, ...), joined with the line above or below where the name is broken over lines, else the
-  first header line that is neither a title (RECEIPT, TAX INVOICE), a footer nor a number;
-  registration numbers in brackets dropped.
+  LTD, ...), joined with the line above or below where the name is broken over lines (a short line
+  before the registration number too), else the first header line that is neither a title
+  (RECEIPT, TAX INVOICE), a footer, a bracketed note nor a number; registration numbers and a mall
+  after the legal suffix dropped; a Malaysian legal suffix as misread at the end put right
+  (SON BHD, SDN 3HD, BHZ, 5/B; SDN alone gets its BHD).
 - address: the header lines after the company (a branch name skipped) up to the first telephone,
-  tax, title or date line, or the line after the postcode where it names the state.
+  tax, title or date line (the part of a postcode line before its telephone number kept), then at
+  most a town and a state after the postcode; or the lines after an address label (HQ ADD:).
 """
 
 from __future__ import annotations
