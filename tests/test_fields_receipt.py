@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from localocr import cli
 from localocr.fields.receipt import extract_receipt
 from test_fields_mrz import page_of
@@ -106,7 +105,8 @@ def test_cli_fields_needs_json(capsys):
     assert e.value.code == 2
 
 
-needs_sroie = pytest.mark.skipif(not (SROIE / "images" / "001.jpg").is_file(), reason="../shared/data/sroie_train is absent")
+needs_sroie = pytest.mark.skipif(not (SROIE / "images" / "001.jpg").is_file(),
+                                 reason="../shared/data/sroie_train is absent")
 
 
 @needs_sroie
@@ -134,9 +134,10 @@ def test_a_synthetic_id_document_end_to_end():
     pytest.importorskip("PIL.ImageFont")
     if not Path("/usr/share/fonts/opentype/ocr-b/OCRB.otf").is_file():
         pytest.skip("fonts-ocr-b is not installed (make test installs it)")
-    from export.synth.id_docs import render_document
     from localocr.fields.mrz import FIELD_NAMES
     from localocr.pipeline import OCR
+
+    from export.synth.id_docs import render_document
 
     ocr = OCR()
     for seed, fmt in ((3, "TD3"), (4, "TD1")):
@@ -158,3 +159,118 @@ def test_fields_of_a_page_json_read_before():
     again = Page.from_dict(json.loads(json.dumps(d)))
     assert again.to_dict() == d
     assert again.fields("auto") == page.fields("receipt")
+
+
+@pytest.mark.parametrize("rows, total", [
+    # the amount to be paid after a rounding adjustment, though "paid" also names the cash tendered
+    (["SHOP SDN BHD", "TOTAL : 25.44", "ROUNDING ADJUSTMENT: 0.01", "AMOUNT TO BE PAID : 25.45",
+      "CASH RECEIVED 25.50", "CHANGE 0.05"], "25.45"),
+    # the TOTAL row of the tax table under the receipt's total sums the tax
+    (["SHOP SDN BHD", "TOTAL (RM) : 8.00", "GASH : 8.00", "GST SUMMARY", "TAX CODE % AMOUNT GST",
+      "SR 6 7.55 0.45", "TOTAL : 7.55 0.45"], "8.00"),
+    # ... but an item table's TAXCODE column above the totals is no tax table
+    (["SHOP SDN BHD", "DESC QTY PRICE AMOUNT TAXCODE", "A 1 10.00 SR", "TOTAL AMOUNT 10.00", "GST 6% 0.60",
+      "TOTAL PAYABLE 10.60", "CASH 20.00"], "10.60"),
+    # TOTAL misread by one letter
+    (["SHOP SDN BHD", "SUBT OIAL: 231.00", "PROMOTION 14.00", "TOHAL INCLUSIVE GST. 217.00", "POINTS 247.00"],
+     "217.00"),
+    # a net amount, and the cash received is no total
+    (["SHOP SDN BHD", "DISCOUNT 14.00", "NET AMT : 136.00", "RECEIVED 150.00"], "136.00"),
+    # a currency printed against the next amount is not the first one's
+    (["SHOP SDN BHD", "Total 4.00 RM4.00", "CASH RM5.00", "CHANGE RM1.00"], "RM4.00"),
+])
+def test_total_keywords_tables_and_misreadings(rows, total):
+    assert extract_receipt(page_of(rows))["total"]["value"] == total
+
+
+@pytest.mark.parametrize("head, company", [
+    ("SUPER SEVEN CASH & CARRY SBN 3HD", "SUPER SEVEN CASH & CARRY SDN BHD"),     # legal suffix misread
+    ("BEMIED (SP) SON. BHD.", "BEMIED (SP) SDN. BHD."),
+    ("HAXINCONE RESOURCES SGN BHd", "HAXINCONE RESOURCES SDN BHD"),
+    ("BEMED (SP) SDN. BHZ", "BEMED (SP) SDN. BHD"),
+    ("99 SPEED MART 5/B", "99 SPEED MART S/B"),
+    ("EIGHT OUNCE COFFEE CO. THE GARDENS MALL", "EIGHT OUNCE COFFEE CO."),        # the mall after the name
+    ("AEON CO. (M) BHD.", "AEON CO. (M) BHD."),
+    ("CHECKERS HYPERMARKET SDN BHD (JALAN KLANG LAMA)", "CHECKERS HYPERMARKET SDN BHD (JALAN KLANG LAMA)"),
+    ("SONNY BHZ TRADING", "SONNY BHZ TRADING"),                                   # only at the end of a name
+    ("BEMED (SP) SDN.", "BEMED (SP) SDN. BHD."),                                  # BHD lost after SDN
+    ("GARDENIA BAKERIES (KL SDN BHD", "GARDENIA BAKERIES (KL) SDN BHD"),          # a bracket left open
+    ("MOONLIGHT CAKE HOUSE SDN DHD 80Z7Z5-U", "MOONLIGHT CAKE HOUSE SDN BHD"),    # a misread reg. number
+])
+def test_company_legal_suffixes(head, company):
+    f = extract_receipt(page_of([head, "NO 1, JALAN BESAR,", "45600 BATANG BERJUNTAI", "TEL: 03-1234 5678"]))
+    assert f["company"]["value"] == company
+
+
+@pytest.mark.parametrize("rows, address", [
+    # a street and a town read in lower case are still the address
+    (["GARDENIA BAKERIES (KL) SDN BHD (139386 X)", "Lot 3, Jalan Pelabur 23/1,", "40300 Shah Alam, Selangor.",
+      "Tel: 03- 55423228"], "Lot 3, Jalan Pelabur 23/1, 40300 Shah Alam, Selangor."),
+    # after the postcode: a town, then the state
+    (["SINNATHAMBY HOLDINGS", "SDN. BHD.", "249336-T", "NO.17, 18 & 41, JALAN BESAR,", "39100 BRINCHANG,",
+      "CAMERON HIGHLANDS,", "PAHANG", "GST Reg.: 002120876032"],
+     "NO.17, 18 & 41, JALAN BESAR, 39100 BRINCHANG, CAMERON HIGHLANDS, PAHANG"),
+    # a telephone number on the postcode's line
+    (["MOONLIGHT CAKE HOUSE SDN BHD", "NO.1, JALAN PERMAS 10/5, BANDAR BARU PERMAS JAYA",
+      "81750 JOHOR BAHRU, JOHOR. TEL NO.: 07-387 3322", "WWW.MOONLIGHTCAKE.COM"],
+     "NO.1, JALAN PERMAS 10/5, BANDAR BARU PERMAS JAYA 81750 JOHOR BAHRU, JOHOR."),
+    # a registration number after "ROC:", and a lot number of five digits that is no postcode
+    (["OGN GROUP SDN BHD", "Roc: 1026984-X", "LOT P.T. 33198, BATU 4", "JALAN KAPAR, MUKIM KAPAR",
+      "42100 KLANG, SELANGOR", "GST ID. NO : 000181747712"],
+     "LOT P.T. 33198, BATU 4 JALAN KAPAR, MUKIM KAPAR 42100 KLANG, SELANGOR"),
+    # a branch name with a number in it before the street
+    (["NANDO'S CHICKENLAND MALAYSIA SDN BHD", "NANDO'S 1 MONT KIARA", "UNIT G-13, GROUND FLOOR, NO.1 JLN KIARA,",
+      "MONT KIARA 50480 KUALA LUMPUR", "TEL 03-1234 5678"],
+     "UNIT G-13, GROUND FLOOR, NO.1 JLN KIARA, MONT KIARA 50480 KUALA LUMPUR"),
+])
+def test_address_lines(rows, address):
+    assert extract_receipt(page_of(rows))["address"]["value"] == address
+
+
+def test_a_bracketed_note_under_the_name_is_neither_name_nor_address():
+    f = extract_receipt(page_of(["TONYMOLY VIVA CITY", "(TONYMOLY SHOP (95874))", "UNIT L1-044B, VIVACITY MEGAMALL,",
+                                 "JALAN WAN ALWI,", "93350 KUCHING, SARAWAK.", "GST ID : 000349356032"]))
+    assert f["company"]["value"] == "TONYMOLY VIVA CITY"
+    assert f["address"]["value"] == "UNIT L1-044B, VIVACITY MEGAMALL, JALAN WAN ALWI, 93350 KUCHING, SARAWAK."
+
+
+def test_a_short_line_before_the_registration_number_continues_the_name():
+    f = extract_receipt(page_of(["RESTAURANT JIAWEI", "JIAWEI HOUSE", "002693074-K", "13, JLN TASIK UTAMA 8",
+                                 "MEDAN NIAGA DAMAI SG BESI", "57000 KL", "INVOICE"]))
+    assert f["company"]["value"] == "RESTAURANT JIAWEI JIAWEI HOUSE"
+    assert f["address"]["value"] == "13, JLN TASIK UTAMA 8 MEDAN NIAGA DAMAI SG BESI 57000 KL"
+
+
+def test_an_address_after_its_label():
+    f = extract_receipt(page_of(["HAI-O RAYA BHD (169199-V", "KEPONG OUTLET", "TEL / FAX : 03-62636977",
+                                 "GST ID NO: 001600892928", "HQ ADD: LOT 11995, BATU 2, JALAN KAPAR",
+                                 "41400 KLANG, SELANGOR", "DATE: 15/12/2016 10:24:42"]))
+    assert f["address"]["value"] == "LOT 11995, BATU 2, JALAN KAPAR 41400 KLANG, SELANGOR"
+    assert len(f["address"]["quads"]) == 6 + 3
+
+
+def test_the_oracle_finds_a_label_on_one_line_or_over_consecutive_lines():
+    from tools.eval_fields import on_page
+
+    lines = ["27, JALAN DEDAP 13,", "TAMAN  JOHOR JAYA,", "81100 JOHOR BAHRU", "TOTAL RM 60.30"]
+    assert on_page("27, JALAN DEDAP 13, TAMAN JOHOR JAYA, 81100 JOHOR BAHRU", lines)
+    assert on_page("60.30", lines) and on_page("", lines)
+    assert not on_page("27, JALAN DEDAP 13, 81100 JOHOR BAHRU", lines)      # not consecutive
+    assert not on_page("27, JALAN DEDAP 13, TAMAN JOHOR JAYA, 81100 JOHOR BAHRU", lines, join=2)
+
+
+def test_a_header_read_in_its_printed_case_is_no_noise():
+    f = extract_receipt(page_of(["Gerbang Alaf Restaurants Sdn Bhd", "Level 6, Bangunan TH, Damansara Uptown3",
+                                 "No.3, Jalan SS21/39, 47400 Petaling Jaya", "TEL 03-1234 5678"]))
+    assert f["company"]["value"] == "Gerbang Alaf Restaurants Sdn Bhd"
+    assert f["address"]["value"] == "Level 6, Bangunan TH, Damansara Uptown3 No.3, Jalan SS21/39, 47400 Petaling Jaya"
+    # a note in lower case above the name still is
+    assert extract_receipt(page_of(["tan woon yann", "SHOP SDN BHD"]))["company"]["value"] == "SHOP SDN BHD"
+
+
+def test_a_registration_number_in_brackets_on_the_name_line():
+    f = extract_receipt(page_of(["Dion Realties Sdn Bhd (Co. No:20154-T)", "(GST Registration No : 000850247680)",
+                                 "Menara Dion #02-03, Level 2,", "27, Jalan Sultan Ismail,", "50250 Kuala Lumpur.",
+                                 "Tel : +6 03 2026 6386"]))
+    assert f["company"]["value"] == "Dion Realties Sdn Bhd"
+    assert f["address"]["value"] == "Menara Dion #02-03, Level 2, 27, Jalan Sultan Ismail, 50250 Kuala Lumpur."

@@ -10,16 +10,20 @@ by spaces). The rules, tuned on the train images of ../shared/data/sroie_train o
   after a date keyword or before a time; a misread month name such as MAV put right), checked as a
   calendar date; a line with a date keyword first, then the earliest on the page.
 - total: lines with a total keyword in several languages (TOTAL, GRAND TOTAL, AMOUNT DUE, NETT,
-  TOTAL TTC, SUMME, MONTANT, ...) and not a sub-total, quantity or tax line; the amount on that line
-  or the next, the lowest such line first; cash tendered minus change confirms a candidate, and a
-  total rounded to 0.05/0.10 printed just after replaces it; else a sub-total; else the largest
-  amount in the lower part of the page that is not cash or change.
+  AMOUNT TO BE PAID, TOTAL TTC, SUMME, MONTANT, ...; TOTAL with one character misread) and not a
+  sub-total, quantity or tax line, nor a TOTAL row of a tax table printed under the total; the
+  amount on that line or the next, the lowest such line first; cash tendered minus change confirms
+  a candidate, and a total rounded to 0.05/0.10 printed just after replaces it; else a sub-total;
+  else the largest amount in the lower part of the page that is not cash or change.
 - company: the first header line with a company word (SDN BHD, ENTERPRISE, TRADING, GMBH, SARL,
-  LTD, ...), joined with the line above or below where the name is broken over lines, else the
-  first header line that is neither a title (RECEIPT, TAX INVOICE), a footer nor a number;
-  registration numbers in brackets dropped.
+  LTD, ...), joined with the line above or below where the name is broken over lines (a short line
+  before the registration number too), else the first header line that is neither a title
+  (RECEIPT, TAX INVOICE), a footer, a bracketed note nor a number; registration numbers and a mall
+  after the legal suffix dropped; a Malaysian legal suffix as misread at the end put right
+  (SON BHD, SDN 3HD, BHZ, 5/B; SDN alone gets its BHD).
 - address: the header lines after the company (a branch name skipped) up to the first telephone,
-  tax, title or date line, or the line after the postcode where it names the state.
+  tax, title or date line (the part of a postcode line before its telephone number kept), then at
+  most a town and a state after the postcode; or the lines after an address label (HQ ADD:).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from dataclasses import dataclass
+from typing import Any, Optional
 
 from .common import make_field, mean_confidence
 
@@ -114,7 +119,7 @@ def parse_date(kind: str, m: re.Match) -> str | None:
 
 def find_dates(t: Text):
     """(start, end, iso[, text]) of each date in a line; text where a misread month name was put right."""
-    out = []
+    out: list[tuple] = []
     for kind, rx in DATE_PATTERNS:
         for m in rx.finditer(t.text):
             iso = parse_date(kind, m)
@@ -142,8 +147,8 @@ def _month_lookalike(token: str):
     token = token.upper()
     if token in MONTHS or token.isdigit():
         return None
-    fits = {token[:i] + _MONTH_LOOKALIKES[c] + token[i + 1:] for i, c in enumerate(token) if c in _MONTH_LOOKALIKES}
-    fits = [f for f in fits if f in MONTHS]
+    fits = sorted({token[:i] + _MONTH_LOOKALIKES[c] + token[i + 1:] for i, c in enumerate(token)
+                   if c in _MONTH_LOOKALIKES} & set(MONTHS))
     return fits[0] if len(fits) == 1 else None
 
 
@@ -166,13 +171,19 @@ def extract_date(lines: list[Text]):
 CURRENCY = ("RM", "MYR", "$", "US$", "USD", "S$", "SGD", "€", "EUR", "£", "GBP", "¥", "CHF", "FR", "KR", "ZŁ", "PLN",
             "RP", "₹", "RS", "CAD", "AUD")
 _CUR = "|".join(re.escape(c) for c in sorted(CURRENCY, key=len, reverse=True))
-AMOUNT = re.compile(rf"(?:({_CUR})\s?)?(-)?(\d{{1,3}}(?:[,.']\d{{3}})+|\d+)([.,])(\d{{2}})(?![\d%])(?:\s?({_CUR}))?",
-                    re.I)
+# a currency after the amount ("5,00 EUR") is not the one that starts the next amount ("4.00 RM4.00")
+AMOUNT = re.compile(rf"(?:({_CUR})\s?)?(-)?(\d{{1,3}}(?:[,.']\d{{3}})+|\d+)([.,])(\d{{2}})(?![\d%])"
+                    rf"(?:\s?({_CUR})(?!\s?\d))?", re.I)
 
 TOTAL_KEYWORDS = re.compile(
     r"GRAND\s*TOTAL|NETT?\s*TOTAL|TOTAL\s*(?:AMOUNT|AMT|DUE|PAYABLE|SALES|INCL|TTC|\(RM\)|RM)|AMOUNT\s*DUE|"
     r"BALANCE\s*DUE|AMT\s*DUE|\bDUE\b|TOTAL\s*TO\s*PAY|ROUNDED\s*TOTAL|TOTAL\s*ROUNDED|JUMLAH|SUMME|GESAMT|BETRAG|MONTANT|"
-    r"IMPORTE|TOTALE|TOTAAL|\bTOTAL\b|\bTOTA[LI1]\b|\bNETT\b|\bAMOUNT\b", re.I)
+    r"IMPORTE|TOTALE|TOTAAL|\bTOTAL\b|NETT?\s*(?:AMT|AMOUNT)|\bNETT\b|\bAMOUNT\b|TO\s*BE\s*PAID|AMOUNT\s*TO\s*PAY|"
+    # TOTAL with one character misread (TOLAL, TOHAL, T0TAL)
+    r"\b(?:[A-Z0-9]OTAL|T[A-Z0-9]TAL|TO[A-Z0-9]AL|TOT[A-Z0-9]L|TOTA[A-Z0-9])\b", re.I)
+STRONG_TOTAL = re.compile(r"GRAND|NETT?\b|NET\s*AMT|DUE|PAYABLE|INCL|ROUNDED|TTC|SUMME|GESAMT|JUMLAH", re.I)
+# what was to be paid, not what was tendered
+TO_PAY = re.compile(r"TO\s*BE\s*PAID|TO\s*PAY\b|AMOUNT\s*PAYABLE", re.I)
 # lines that carry a total keyword but another sum
 NOT_TOTAL = re.compile(
     r"SUB\s*-?\s*TOTAL|SUBTOTAL|SUD\s*TOTAL|TOTAL\s*(?:QTY|QUANTITY|ITEM|ITEMS|NO|PCS|UNIT|GST|TAX|VAT|EXCL|"
@@ -180,9 +191,19 @@ NOT_TOTAL = re.compile(
     r"\bQTY\b|\bTAX\b|\bVAT\b|EXCL|CHANGE|TENDER|\bCASH\b|ROUNDING|ROUND\s*ADJ|ADJ\b|DISCOUNT|"
     r"\bPAID\b|CREDIT|VISA|MASTER|CARD|POINTS|SAVED", re.I)
 SUBTOTAL = re.compile(r"SUB\s*-?\s*TOTAL", re.I)
-CASH = re.compile(r"\bCASH\b|TENDER|TUNAI|\bPAID\b|BAYAR|PAYMENT|BAR\b|ESPECES|ESPÈCES|EFECTIVO", re.I)
+CASH = re.compile(r"\bCASH\b|TENDER|RECEIVED|TUNAI|\bPAID\b|BAYAR|PAYMENT|BAR\b|ESPECES|ESPÈCES|EFECTIVO", re.I)
 CHANGE = re.compile(r"CHANGE|BAKI|RÜCKGELD|RENDU|MONNAIE|CAMBIO|KEMBALI", re.I)
 ROUNDING = re.compile(r"ROUND", re.I)
+# a tax table's header: the TOTAL rows under it sum the tax, not the receipt (GST SUMMARY, TAX CODE ...)
+TAX_TABLE = re.compile(r"(GST|TAX|VAT|SST)\s*(SUMMARY|SUMM|CODE|ANALYSIS)|MWST|TVA\s*%", re.I)
+
+
+def _is_cash(text: str) -> bool:
+    return bool(CASH.search(text)) and not TO_PAY.search(text)
+
+
+def _not_total(text: str) -> bool:
+    return bool(NOT_TOTAL.search(text)) and not TO_PAY.search(text)
 
 
 def _number(m: re.Match) -> float:
@@ -191,9 +212,13 @@ def _number(m: re.Match) -> float:
     return -value if m.group(2) else value
 
 
-def find_amounts(t: Text):
-    """(start, end, value, currency, printed) of each amount in a line."""
-    out = []
+# (start, end, value, currency, printed, start of the number): an amount found in a line
+Amount = tuple[int, int, float, Optional[str], str, int]
+
+
+def find_amounts(t: Text) -> list[Amount]:
+    """(start, end, value, currency, printed, start of the number) of each amount in a line."""
+    out: list[Amount] = []
     for m in AMOUNT.finditer(t.text):
         cur = m.group(1) or m.group(6)
         start = m.start(2) if m.group(2) else m.start(3)
@@ -204,13 +229,16 @@ def find_amounts(t: Text):
 
 def _total_candidates(lines: list[Text]):
     """(score, line, amount) for amounts on or after total-keyword lines."""
-    out = []
+    out: list[tuple[int, Text, Amount]] = []
+    in_table = False      # under a tax table's header that follows a total (not an item table's TAXCODE column)
     for i, t in enumerate(lines):
+        if out and TAX_TABLE.search(t.text):
+            in_table = True
         k = TOTAL_KEYWORDS.search(t.text)
-        if not k or NOT_TOTAL.search(t.text):
+        if not k or _not_total(t.text) or in_table:
             continue
         amounts = [a for a in find_amounts(t) if a[0] >= k.start()]
-        strong = bool(re.search(r"GRAND|NETT?\b|DUE|PAYABLE|INCL|ROUNDED|TTC|SUMME|GESAMT|JUMLAH", t.text, re.I))
+        strong = bool(STRONG_TOTAL.search(t.text) or TO_PAY.search(t.text))
         if amounts:
             out.append((2 + strong, t, amounts[-1]))
         elif i + 1 < len(lines):
@@ -249,7 +277,7 @@ def _rounded(all_amounts, t, a):
             return t, a
         for u, b in all_amounts:
             if t.index <= u.index <= t.index + ROUNDED_WITHIN and abs(b[2] - target) < 1e-9 \
-                    and not CASH.search(u.text) and not CHANGE.search(u.text):
+                    and not _is_cash(u.text) and not CHANGE.search(u.text):
                 return u, b
     return t, a
 
@@ -266,7 +294,7 @@ def extract_total(lines: list[Text]):
                 confirmed.add(round(abs(c) - abs(ch), 2))
     rounding = [v for v in _keyword_amounts(lines, ROUNDING) if abs(v) < 0.10]
     rounded = {round(s[2][2] + r, 2) for s in cands for r in rounding if r}
-    best = None
+    best: tuple[Any, Text, Amount] | None = None
     for score, t, a in cands:
         key = (score + 3 * (round(a[2], 2) in confirmed) + 2 * (round(a[2], 2) in rounded and any(rounding)),
                t.index, a[2])
@@ -275,7 +303,7 @@ def extract_total(lines: list[Text]):
     if best is None or (confirmed and round(best[2][2], 2) not in confirmed):
         # an amount confirmed by cash - change wins over an unconfirmed keyword line
         pool = [(t, a) for t, a in all_amounts if round(a[2], 2) in confirmed and a[2] > 0
-                and not CASH.search(t.text) and not CHANGE.search(t.text)]
+                and not _is_cash(t.text) and not CHANGE.search(t.text)]
         if pool:
             t, a = max(pool, key=lambda p: (TOTAL_KEYWORDS.search(p[0].text) is not None, p[0].index))
             best = (None, t, a)
@@ -287,7 +315,7 @@ def extract_total(lines: list[Text]):
     if best is None:
         n = len(lines)
         pool = [(t, a) for t, a in all_amounts if t.index >= n // 3 and a[2] > 0
-                and not CASH.search(t.text) and not CHANGE.search(t.text) and not NOT_TOTAL.search(t.text)]
+                and not _is_cash(t.text) and not CHANGE.search(t.text) and not _not_total(t.text)]
         if not pool:
             return None
         t, a = max(pool, key=lambda p: (p[1][2], p[0].index))
@@ -318,7 +346,8 @@ STOP = re.compile(r"\bTEL\b|\bTEL\s*[:.]|TEL[:.]|PHONE|\bFAX\b|\bH/?P\b|\bMOBILE
                   r"\bUST\b|\bSIRET\b|\bTVA\b|\bNIF\b|\bCIF\b|\bABN\b|OPENING|OPEN\s*DAILY|\bHOURS\b|\bMEMBER",
                   re.I)
 # a registration number printed under or beside the company: (123456-X), JM0325956-1, 1227035
-REG_NUMBER = re.compile(r"^\W*(CO\.?\s*(REG\.?)?\s*(NO)?\.?\s*:?)?\s*\(?[A-Z]{0,3}\d{4,}[-\s]?[A-Z0-9]?\)?\W*$", re.I)
+REG_NUMBER = re.compile(r"^\W*(CO\.?\s*(REG\.?)?\s*(NO)?\.?\s*:?|ROC\s*:?)?"
+                        r"\s*\(?[A-Z]{0,3}\d{4,}[-\s]?[A-Z0-9]?\)?\W*$", re.I)
 _BRACKET_REG = re.compile(r"\s*[\(\[]\s*(CO\.?\s*(REG\.?)?\s*(NO)?\.?\s*:?)?\s*\d{3,}[-\s]*[A-Z0-9]?\s*[\)\]]\s*", re.I)
 HEADER_LINES = 10          # the header block: at most this many lines from the top
 ADDRESS_LINES = 5          # an address takes at most this many lines
@@ -329,12 +358,13 @@ def _letters(s: str) -> int:
 
 
 def _is_noise(t: Text) -> bool:
-    """Too few letters to be a name, or mostly lower case (a handwritten note, a logo read as text)."""
-    letters = _letters(t.text)
-    if letters < 3:
+    """Too few letters to be a name, or mostly words in lower case (a handwritten note, a logo read as
+    text); a name read in its printed case ("Gerbang Alaf Restaurants Sdn Bhd") is none."""
+    if _letters(t.text) < 3:
         return True
-    lower = sum(ch.islower() for ch in t.text)
-    return lower / letters > 0.6
+    words = [w for w in t.text.split() if _letters(w)]
+    lower = sum(all(not ch.isupper() for ch in w) for w in words)
+    return lower / len(words) > 0.5
 
 
 # a receipt's closing words, which a layout may put first (a footer beside the header)
@@ -342,8 +372,9 @@ FOOTER = re.compile(r"THANK|GOODS\s*SOLD|RETURN|VISIT\s*US|COME\s*AGAIN|PLEASE|D
 
 
 def _company_line(t: Text) -> bool:
+    # "DION REALTIES SDN BHD (CO. NO:20154-T)": the bracketed registration number is no stop word
     return not _is_noise(t) and not TITLES.search(t.text) and not REG_NUMBER.match(t.text) \
-        and not STOP.search(t.text) and not find_dates(t) and not FOOTER.search(t.text)
+        and not STOP.search(_BRACKET_REG.sub(" ", t.text)) and not find_dates(t) and not FOOTER.search(t.text)
 
 
 LEGAL = re.compile(r"\bS(?:DN)?\.?\s*/?\s*B(?:HD)?\b\.?|\bBHD\b|\bBERHAD\b|\bCO\b\.|\bLTD\b|\bLIMITED\b|\bPLT\b|"
@@ -357,8 +388,30 @@ ADDRESS_START = re.compile(r"^\W*(NO\b|NO\.|LOT\b|UNIT\b|LEVEL\b|BLOCK\b|BLK\b|G
                            r"TAMAN\b|KM\b|WISMA\b|MENARA\b|PLAZA\b|BANGUNAN\b|KOMPLEKS\b|RUE\b|STRASSE|CALLE\b|"
                            r"VIA\b|AVENUE\b|STREET\b|ROAD\b|SUITE\b|FLOOR\b|GROUND\b|PT\b)", re.I)
 ADDRESS_SKIP = 3           # lines between the company and its address that are not part of it
-POSTCODE = re.compile(r"(?<!\d)\d{5}(?!\d)")
-_TRAILING_REG = re.compile(r"\s*[\(\[][^()\[\]]*\d[^()\[\]]*[\)\]]?\s*$|\s+\S*\d{3,}\S*-\S*\s*$|[\s,;:]+$")
+# a 5-digit postcode; not a lot or house number of as many digits ("LOT P.T. 33198", "LOT 37636")
+POSTCODE = re.compile(r"(?<!\d)(?<!LOT )(?<!P\.T\. )(?<!PT )(?<!PTD )(?<!NO )(?<!NO\.)\d{5}(?!\d)", re.I)
+# a registration number after the name, also with digits misread as letters ("80Z7Z5-U")
+_TRAILING_REG = re.compile(r"\s*[\(\[][^()\[\]]*\d[^()\[\]]*[\)\]]?\s*$|\s+\S*\d{3,}\S*-\S*\s*$|"
+                           r"\s+(?=(?:[^\s\d]*\d){3})[A-Z0-9]{5,}-[A-Z0-9]\s*$|[\s,;:]+$")
+
+
+# Malaysian legal suffixes as the recognizer misreads them: SON/SGN/SBN BHD, 3HD, BHZ, 5/B, S/D. Only at
+# the end of a name, where nothing else can stand.
+_SDN_BHD = re.compile(r"\b[S5][O0DGB8]N(\.?)\s+[B83D]H[DOZ0](\.?)\s*$", re.I)
+_SDN_END = re.compile(r"\b(SDN)(\.?)\s*$", re.I)     # "BEMED (SP) SDN.": SDN is always followed by BHD
+_BHD_END = re.compile(r"\b(SDN\.?\s+)[B83]H[OZ0](\.?)\s*$|\b(SDN\.?\s+)3HD(\.?)\s*$", re.I)
+_SB_END = re.compile(r"(?<=\s)[S5]/[B8D]\.?\s*$", re.I)
+
+
+def _legal_suffix(name: str) -> str:
+    name = _SDN_BHD.sub(lambda m: m.group(0) if re.match(r"SDN\.?\s+BHD", m.group(0), re.I)
+                        else f"SDN{m.group(1)} BHD{m.group(2)}", name)
+    name = _BHD_END.sub(lambda m: f"{m.group(1) or m.group(3)}BHD{m.group(2) or m.group(4) or ''}", name)
+    name = _SDN_END.sub(lambda m: f"{m.group(1)}{m.group(2)} {'BHD' if m.group(1).isupper() else 'Bhd'}{m.group(2)}",
+                        name)
+    # a bracket left open before the legal suffix: "GARDENIA BAKERIES (KL SDN BHD"
+    name = re.sub(r"\((\w+)(?=\s+(?:SDN|BHD|S/B)\b)", r"(\1)", name, flags=re.I)
+    return _SB_END.sub("S/B", name)
 
 
 def _company_name(text: str) -> str:
@@ -366,11 +419,24 @@ def _company_name(text: str) -> str:
     prev = None
     while prev != name:
         prev, name = name, _TRAILING_REG.sub("", name)
-    return re.sub(r"\s+", " ", name).strip()
+    name = _legal_suffix(re.sub(r"\s+", " ", name).strip())
+    # a mall or branch printed after the legal suffix on the same line ("... COFFEE CO. THE GARDENS MALL"):
+    # not part of the name; a bracket after it is ("... SDN BHD (JALAN KLANG LAMA)")
+    legal = list(LEGAL.finditer(name))
+    tail = name[legal[-1].end():].strip() if legal else ""
+    if re.search(r"\w", tail) and not tail.startswith(("(", "[")):
+        name = name[:legal[-1].end()]
+    return name.strip()
+
+
+def _bracket_note(t: Text) -> bool:
+    """A wholly bracketed line without a legal suffix: a note under the name ("(TONYMOLY SHOP (95874))")."""
+    return bool(re.fullmatch(r"\s*\(.*\)\s*", t.text)) and not LEGAL.search(t.text)
 
 
 def _company(head):
-    at = next((i for i, t in enumerate(head) if _company_line(t) and COMPANY_WORDS.search(t.text)), None)
+    at = next((i for i, t in enumerate(head) if _company_line(t) and COMPANY_WORDS.search(t.text)
+               and not _bracket_note(t)), None)
     if at is None:
         at = next((i for i, t in enumerate(head) if _company_line(t) and _letters(t.text) >= 5), None)
     if at is None:
@@ -385,7 +451,13 @@ def _company(head):
     while not LEGAL.search(" ".join(p.text for p in parts)) and len(parts) < COMPANY_PARTS:
         nxt = parts[-1].index + 1
         cand = next((t for t in head if t.index == nxt), None)
-        if cand is None or not _company_line(cand) or not (LEGAL.search(cand.text) or COMPANY_WORDS.search(cand.text)):
+        after = next((t for t in head if t.index == nxt + 1), None)
+        # "RESTAURANT JIAWEI" / "JIAWEI HOUSE" / "002693074-K": a short line between the name and its
+        # registration number continues the name
+        continues = cand is not None and after is not None and REG_NUMBER.match(after.text) \
+            and len(cand.text.split()) <= 3 and not re.search(r"\d", cand.text)
+        if cand is None or not _company_line(cand) or _bracket_note(cand) \
+                or not (LEGAL.search(cand.text) or COMPANY_WORDS.search(cand.text) or continues):
             break
         parts.append(cand)
     return parts, head[head.index(parts[-1]) + 1:]
@@ -404,32 +476,57 @@ def _address_line(t: Text) -> bool:
                 or REG_NUMBER.match(t.text) or FOOTER.search(t.text))
 
 
-def _address(rest):
+def _address_noise(t: Text) -> bool:
+    """_is_noise, except that a street or postcode line may be printed (or read) in lower case."""
+    if _letters(t.text) < 3:
+        return True
+    return _is_noise(t) and not ADDRESS_START.match(t.text) and not POSTCODE.search(t.text)
+
+
+ADDRESS_LABEL = re.compile(r"^\W*(?:HQ\s*|HEAD\s*OFFICE\s*)?(?:ADD|ADDR|ADDRESS|ALAMAT|ADRESSE|ANSCHRIFT|DIRECCI[OÓ]N)"
+                           r"\s*[:.]\s*", re.I)
+AFTER_POSTCODE = 2         # lines after the postcode's: a town, then a state ("CAMERON HIGHLANDS," / "PAHANG")
+
+
+def _address(rest: list[Text]) -> list[tuple[Text, int, int]]:
+    """[(line, start, end), ...]: the address's lines, the last one cut before a telephone number
+    printed on the same line ("81750 JOHOR BAHRU, JOHOR. TEL NO.: 07-387 3322")."""
     window = rest[:ADDRESS_SKIP + 1]
-    start = next((i for i, t in enumerate(window) if _address_line(t) and not _is_noise(t)
-                  and not _BRACKET_REG.fullmatch(t.text)), None)
+    start = next((i for i, t in enumerate(window) if _address_line(t) and not _address_noise(t)
+                  and not _BRACKET_REG.fullmatch(t.text) and not _bracket_note(t)), None)
     if start is None:
         return []
     # a branch or mall name between the company and its street: skip it for the first line with a number
-    if not re.search(r"\d", rest[start].text) and not ADDRESS_START.match(rest[start].text):
+    if not ADDRESS_START.match(rest[start].text) and not POSTCODE.search(rest[start].text) \
+            and not re.search(r"\d\S*[,/]", rest[start].text):
         for j in range(start + 1, len(window)):
             if not _address_line(window[j]):
                 break
             if ADDRESS_START.match(window[j].text) and not POSTCODE.match(window[j].text):
                 start = j
                 break
-    parts = []
+    parts: list[tuple[Text, int, int]] = []
+    after = 0
     for t in rest[start:start + ADDRESS_LINES]:
         if not _address_line(t) and not (parts and BRANCH.match(t.text)):
+            stop = STOP.search(t.text)
+            head = t.text[:stop.start()].rstrip(" :;-") if stop else ""
+            if head and (POSTCODE.search(head) or REGIONS.search(head)) and _letters(head) >= 3 \
+                    and not TITLES.search(head) and not find_dates(Text(head, [], t.index)):
+                parts.append((t, 0, len(head)))
             break
-        if parts and POSTCODE.search(parts[-1].text):
-            # after the postcode: a state line, or a branch line, nothing more
+        if parts and (after or POSTCODE.search(parts[-1][0].text)):
+            # after the postcode: a town and a state, or a branch line, nothing more
             if BRANCH.match(t.text) or REGIONS.fullmatch(t.text.strip()):
-                parts.append(t)
-            elif not REGIONS.search(parts[-1].text) and not re.search(r"\d", t.text) and len(t.text.split()) <= 4:
-                parts.append(t)
+                parts.append((t, 0, len(t.text)))
+                break
+            if after < AFTER_POSTCODE and not REGIONS.search(parts[-1][0].text) and not re.search(r"\d", t.text) \
+                    and len(t.text.split()) <= 4:
+                parts.append((t, 0, len(t.text)))
+                after += 1
+                continue
             break
-        parts.append(t)
+        parts.append((t, 0, len(t.text)))
     return parts
 
 
@@ -439,11 +536,19 @@ def extract_header(lines: list[Text]):
     if not parts:
         return None, None
     company = _field(_company_name(" ".join(p.text for p in parts)), [(p, 0, len(p.text)) for p in parts])
-    addr = _address(rest + lines[HEADER_LINES:HEADER_LINES + ADDRESS_LINES])
+    after = rest + lines[HEADER_LINES:HEADER_LINES + ADDRESS_LINES]
+    # an address printed after a label ("HQ ADD: LOT 11995, ..."): from there, without the label
+    labelled = next((i for i, t in enumerate(after) if ADDRESS_LABEL.match(t.text)), None)
+    if labelled is not None:
+        addr = _address(after[labelled:])
+        label = ADDRESS_LABEL.match(after[labelled].text)
+        if addr and label and addr[0][0] is after[labelled]:
+            addr[0] = (addr[0][0], label.end(), addr[0][2])
+    else:
+        addr = _address(after)
     address = None
     if addr:
-        address = _field(" ".join(_BRACKET_REG.sub(" ", p.text).strip() for p in addr),
-                         [(p, 0, len(p.text)) for p in addr])
+        address = _field(" ".join(_BRACKET_REG.sub(" ", t.text[a:b]).strip() for t, a, b in addr), addr)
     return company, address
 
 
