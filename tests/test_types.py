@@ -117,7 +117,7 @@ def test_a_schema_change_alone_fails_the_check(tmp_path):
     s["$defs"]["PageBody"]["properties"]["width"] = {"type": "string"}
     drifts.append(("PageBody", s))
     files = []
-    for i, (name, drift) in enumerate(drifts):
+    for i, (_name, drift) in enumerate(drifts):
         files.append(tmp_path / f"drift_{i}.ts")
         files[-1].write_text(schema_check(drift))
     for (name, _), f in zip(drifts, files):

@@ -24,8 +24,8 @@ from ..errors import LocalOCRError
 from ..onnxmeta import read_model_info
 
 try:  # present only in Pyodide, inside the worker
-    import localocr_js  # type: ignore[import-not-found]
-    from pyodide.ffi import create_proxy, to_js  # type: ignore[import-not-found]
+    import localocr_js
+    from pyodide.ffi import create_proxy, to_js
 except ImportError:  # pragma: no cover - CPython: this backend cannot exist there
     localocr_js = None
 
