@@ -250,7 +250,7 @@ def test_an_address_after_its_label():
 
 
 def test_the_oracle_finds_a_label_on_one_line_or_over_consecutive_lines():
-    from tools.eval_fields import on_page
+    from export.eval_fields import on_page
 
     lines = ["27, JALAN DEDAP 13,", "TAMAN  JOHOR JAYA,", "81100 JOHOR BAHRU", "TOTAL RM 60.30"]
     assert on_page("27, JALAN DEDAP 13, TAMAN JOHOR JAYA, 81100 JOHOR BAHRU", lines)

@@ -317,7 +317,7 @@ class OCR:
         im = decoded.image
         timings = {"decode": time.perf_counter() - t_start}
         page = yield from self.page_steps(im, timings, t_start, notes=decoded.notes)
-        from .document import page_source_of_image
+        from .docread import page_source_of_image
         page.source = page_source_of_image(image, im)
         return page
 
@@ -361,13 +361,13 @@ class OCR:
         document.MAX_PAGES). keep_text: a PDF page with a text layer gives that text instead of
         OCR. on_page(page, i, n): called after each page is read.
         """
-        from .document import read_document_steps
+        from .docread import read_document_steps
         return run_sync(read_document_steps(self, source, pages, keep_text=keep_text, name=name,
                                             password=password, on_page=on_page))
 
     async def read_document_async(self, source, pages=None, *, keep_text: bool = False, name: str = "",
                                   password: str | None = None, on_page=None):
-        from .document import read_document_steps
+        from .docread import read_document_steps
         return await run_async(read_document_steps(self, source, pages, keep_text=keep_text, name=name,
                                                    password=password, on_page=on_page))
 

@@ -4,7 +4,7 @@
 
 Values are written the way SROIE task 3 labels them (the text as printed; an address's lines joined
 by spaces). The rules, tuned on the train images of ../shared/data/sroie_train only
-(`python -m tools.eval_fields receipts --split train`):
+(`python -m export.eval_fields receipts --split train`):
 
 - date: every common format (31/12/2018, 2018-12-31, 31.12.18, 31 DEC 2018, DEC 31, 2018, 31122018
   after a date keyword or before a time; a misread month name such as MAV put right), checked as a

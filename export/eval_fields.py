@@ -1,7 +1,7 @@
 """Field extraction, measured end to end with our own OCR (localocr.pipeline.OCR).
 
-    python -m tools.eval_fields receipts [--split validation|train|all] [--cache DIR] [--show N] [--reread-all]
-    python -m tools.eval_fields mrz [--n 60] [--seed 0] [--formats TD1,TD2,TD3] [--save DIR]
+    python -m export.eval_fields receipts [--split validation|train|all] [--cache DIR] [--show N] [--reread-all]
+    python -m export.eval_fields mrz [--n 60] [--seed 0] [--formats TD1,TD2,TD3] [--save DIR]
 
 receipts: ../shared/data/sroie_train, the SROIE task-3 way: a field is right when its value equals the
 label after whitespace normalisation, case-insensitively (SROIE's labels are upper case). The split
@@ -191,7 +191,7 @@ def eval_mrz(n: int, seed: int, formats: list[str], save: Path | None, show: int
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m tools.eval_fields", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m export.eval_fields", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="what", required=True)
     r = sub.add_parser("receipts")
     r.add_argument("--split", choices=["validation", "train", "all"], default="validation")
