@@ -87,21 +87,23 @@ poppler:
 fonts:
 	@dpkg -s $(FONT_PACKAGES) >/dev/null 2>&1 || { $(SUDO) apt-get update && $(SUDO) apt-get install -y $(FONT_PACKAGES); }
 
+# ---- hosting
 # Static site for any host (see README "Hosting"): make site DIR=build/site
 DIR ?= build/site
 site: setup
 	$(PY) serve.py --build $(DIR)
 
+# ---- benchmarks: the runtime and the app in the browser (make bench, below, is the side-by-side one).
 # Runtime figures (download size, boot, package load, ORT session, bridge overhead), median of 5.
 bench-runtime: setup-test
 	$(PY) -m tools.bench_runtime --runs 5
 
-# The app end to end (issue 7): SROIE receipt + FUNSD form, threads on/off, cold/warm/per image by stage.
+# The app end to end: SROIE receipt + FUNSD form, threads on/off, cold/warm/per image by stage.
 .PHONY: bench-app
 bench-app: setup-test
 	$(PY) -m tools.bench_app --runs 5 --json test-artifacts/bench-app.json
 
-# ---- detector (issue 6): shards -> training -> export. See web/models/README.md "Detector".
+# ---- models: the detector: shards -> training -> export. See web/models/README.md "Detector".
 .PHONY: det-data det-train det-export det-gpu-pack
 DET_RUN   ?= runs/det
 DET_SYNTH ?= 2400
@@ -117,7 +119,7 @@ det-train: det-data
 det-export: setup-test
 	$(PY) -m export.export_det --ckpt $(DET_CKPT) --out web/models
 
-# ---- recognizer (issue 5): shards -> training -> export. See web/models/README.md "Recognizer".
+# ---- models: the recognizer: shards -> training -> export. See web/models/README.md "Recognizer".
 .PHONY: rec-data rec-train rec-export
 REC_RUN    ?= runs/rec
 REC_SHARDS ?= 40
@@ -144,7 +146,7 @@ rec-gpu-pack: setup-test
 det-gpu-pack: setup-test
 	$(PY) -m export.det_data --pack .cache/det_gpu
 
-# ---- accurate recognizer tier (issue 15): PP-OCRv6 small's backbone (rapidocr 3.10.0 wheel, Apache-2.0)
+# ---- models: the accurate recognizer tier: PP-OCRv6 small's backbone (rapidocr 3.10.0 wheel, Apache-2.0)
 # + our BiLSTM head. See web/models/README.md "Accurate recognizer tier".
 .PHONY: acc-features acc-train acc-export acc-calibrate
 ACC_RUN ?= runs/rec48
@@ -165,7 +167,7 @@ acc-export: setup-test
 acc-calibrate: setup-test
 	$(PY) -m export.pretrained.calibrate
 
-# ---- offline app and embedding (issue 8). Icons are committed; redraw them with `make icons`.
+# ---- app assets: the offline app's icons. Icons are committed; redraw them with `make icons`.
 .PHONY: icons bench-pwa
 icons: setup
 	$(PY) -m tools.make_icons
@@ -173,14 +175,14 @@ icons: setup
 bench-pwa: setup-test
 	$(PY) -m tools.bench_pwa --runs 3
 
-# ---- start-up waterfall (issue 17): cold and warm start, every fetch and worker step with bytes and
+# ---- benchmarks: the start-up waterfall: cold and warm start, every fetch and worker step with bytes and
 # times, localocr vs tesseract.js (npm, as for make bench), interleaved, median of 3. See tools/bench_startup.py.
 .PHONY: bench-startup
 bench-startup: setup chromium $(VENV)/.stamp-bench
 	@command -v npm >/dev/null || { echo "make bench-startup needs npm (Node.js) for tesseract.js"; exit 1; }
 	$(PY) -m tools.bench_startup --runs 3 --json test-artifacts/bench-startup.json
 
-# ---- side-by-side benchmark (issues 9, 15): localocr vs the Tesseract 5 CLI, tesseract.js and PP-OCRv6 small,
+# ---- benchmarks: side by side, localocr vs the Tesseract 5 CLI, tesseract.js and PP-OCRv6 small,
 # see tools/bench.py. Peers from the registries only: Debian's tesseract (installed when missing), npm's
 # tesseract.js pinned by tools/bench_peers/package-lock.json (npm ci, into .cache/bench), PyPI's rapidocr
 # (pyproject's `bench` extra, pinned). Writes bench/ and README's section.
@@ -201,7 +203,7 @@ $(VENV)/.stamp-bench: pyproject.toml $(VENV)/.stamp-run
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	touch $@
 
-# ---- batch OCR on Ray (issue 22): images/s of 1 and 2 Ray actors vs the plain CLI, same 200 images.
+# ---- benchmarks: batch OCR on Ray: images/s of 1 and 2 Ray actors vs the plain CLI, same 200 images.
 .PHONY: bench-ray
 BENCH_RAY_FLAGS ?=
 bench-ray: setup-test
