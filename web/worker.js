@@ -241,7 +241,6 @@ function makeBridge(threadInfo, choice) {
       const tensor = new ort.Tensor(ortType, buf.data, Array.from(dims));
       return { tensor, release: () => buf.release() };
     },
-    tensorFromArray: (ortType, data, dims) => new ort.Tensor(ortType, data, Array.from(dims)),
     run: async (session, feeds) => {
       const inputs = Object.fromEntries(feeds);
       if (session.gpu && fellBack) await toWasm(session);
@@ -254,18 +253,6 @@ function makeBridge(threadInfo, choice) {
       }
       return session.cpu.run(inputs);
     },
-    // For tools/bench_runtime.py: the same run timed from JS alone (no Python), median of n, in ms.
-    timeRuns: async (session, name, tensor, n) => {
-      const times = [];
-      for (let i = 0; i < n; i++) {
-        const start = performance.now();
-        const out = await (session.gpu || session.cpu).run({ [name]: tensor });
-        times.push(performance.now() - start);
-        for (const t of Object.values(out)) t.dispose();
-      }
-      return times.sort((a, b) => a - b)[Math.floor(n / 2)];
-    },
-    now: () => performance.now(),
   };
 }
 
@@ -489,21 +476,40 @@ function buildOCR(options, key) {
 }
 
 async function buildPipeline(options, key) {
-  const ns = namespace();
   const models = options.models || {};
-  ns.set("_detector", await modelBytes("detector", models.detector, key));
-  ns.set("_recognizer", await modelBytes("recognizer", models.recognizer, key));
+  const detector = await modelBytes("detector", models.detector, key);
+  const recognizer = await modelBytes("recognizer", models.recognizer, key);
   const accurate = modelKinds(options.models).includes("accurate")
     ? await modelBytes("accurate", models.accurate, key) : null;
-  ns.set("_accurate", accurate || false);
-  await execPython(`
-from localocr import OCR
-from localocr.backends.pyodide import PyodideBackend
-_ocr = OCR(detector=_detector.to_bytes(), recognizer=_recognizer.to_bytes(), backend=PyodideBackend(),
-           accurate=_accurate.to_bytes() if _accurate else False)
-del _detector, _recognizer, _accurate
-`);
+  const build = pythonFunction("build");
+  try {
+    build(detector, recognizer, accurate).destroy();   // a model off the contract: a LocalOCRError, raised
+  } finally {
+    build.destroy();
+  }
+  // for devtools and the tests (localocrDiagnostics.exec): the worker module's pipeline and documents
+  await execPython("from localocr import worker as _worker\n_ocr, _docs = _worker.ocr, _worker.docs\ndel _worker");
   ocrModels = key;
+}
+
+// The Python half of this worker: py/localocr/worker.py (its functions answer {value} or {error, code}).
+let workerModule = null;
+function pythonFunction(name) {
+  workerModule ||= pyodide.pyimport("localocr.worker");
+  return workerModule[name];
+}
+
+// localocr.worker.<name>(...args, **kwargs) -> its value, or a rejected Error with the answer's code.
+async function callPython(name, args = [], kwargs = {}) {
+  const fn = pythonFunction(name);
+  let out;
+  try {
+    out = toPlain(await fn.callKwargs(...args, kwargs));
+  } finally {
+    fn.destroy();
+  }
+  if (out.error) throw Object.assign(new Error(out.error), { code: out.code });
+  return out.value;
 }
 
 // Reads being run, and those of them the page aborted ({cmd: "abort"}): the ids.
@@ -514,76 +520,23 @@ function abortedError() {
   return Object.assign(new Error("The read was aborted."), { code: "aborted" });
 }
 
-// aborted(): whether the page aborted this read; checked before it starts and at each stage (_reporting).
+// aborted(): whether the page aborted this read; checked before it starts and at each stage
+// (localocr.worker.reporting).
 async function readImage(image, options, aborted = () => false) {
   if (aborted()) throw abortedError();
   await prepareOCR(options);
   if (aborted()) throw abortedError();
-  const ns = namespace();
   const tag = options.tag === undefined ? null : options.tag;
-  ns.set("_image", new Uint8Array(image));
-  ns.set("_report", (step, lines) => postMessage({ type: "progress", stage: "image", tag, step, lines }));
-  ns.set("_aborted", aborted);
-  ns.set("_render", options.render ? String(options.name || "") : null);
-  ns.set("_fields", options.fields ? String(options.fields) : null);
-  if (options.keep !== undefined) await docsPython();
-  ns.set("_keep", options.keep === undefined ? null : String(options.keep));
-  ns.set("_source", options.source ? JSON.stringify(options.source) : null);
-  ns.set("_document", options.document ? JSON.stringify(options.document) : null);
-  // A LocalOCRError (bad image, bad model) comes back as its message and code, not a traceback.
-  // _reporting passes the pipeline's own steps through unchanged, telling the page which model runs;
+  const report = (step, lines) => postMessage({ type: "progress", stage: "image", tag, step, lines });
+  // localocr.worker.read passes the pipeline's own steps through, telling the page which model runs;
   // before each model run it asks whether the page aborted the read, and stops it there if so.
-  const out = await execPython(`
-import json
-from localocr import LocalOCRError, modelmeta
-from localocr.pipeline import run_async
-
-def _reporting(gen, detector, report, aborted):
-    lines = 0
-    try:
-        step = next(gen)
-        while True:
-            if aborted():
-                gen.close()
-                raise LocalOCRError("The read was aborted.", "aborted")
-            if step[0] is detector:
-                report("detect", 0)
-            else:
-                lines += int(step[1][modelmeta.RECOGNIZER_INPUT].shape[0])
-                report("recognize", lines)
-            step = gen.send((yield step))
-    except StopIteration as stop:
-        return stop.value
-
-try:
-    _page = await run_async(_reporting(_ocr.read_steps(_image.to_bytes()), _ocr.detector.session, _report, _aborted))
-    _out = {"page": _page.to_dict()}
-    _d = dict(_out["page"])
-    if _fields is not None:
-        _d["fields"] = _page.fields(_fields)
-        _out["fields_json"] = json.dumps(_d["fields"], ensure_ascii=False)   # JSON keeps null as null
-    if _render is not None:
-        # the same renderers as the CLI's --format text|json|hocr (and --fields)
-        _out["page"]["exports"] = {"text": _page.to_text(), "hocr": _page.to_hocr(image_name=_render),
-                                   "json": json.dumps(_d, ensure_ascii=False, separators=(",", ":")) + "\\n"}
-    if _keep is not None:
-        # kept for "export" (searchable PDF, ALTO, ...): a page of a PDF says where it came from
-        _doc_keep(_keep, _page, _source and json.loads(_source), _document and json.loads(_document))
-        if _source:
-            _out["page"]["source"] = _page.source.to_dict()
-    del _page, _d
-except LocalOCRError as err:
-    _out = {"error": str(err), "code": err.code}
-except Exception as err:
-    # a bug: the generic one-line error for the page, the traceback for developers (the console)
-    import traceback
-    from localocr.errors import internal_error
-    traceback.print_exc()
-    _out = {"error": str(internal_error(err)), "code": "internal"}
-del _image, _report, _aborted, _render, _fields, _keep, _source, _document
-_out
-`);
-  if (out.error) throw Object.assign(new Error(out.error), { code: out.code });
+  const out = await callPython("read", [new Uint8Array(image), report, aborted], {
+    render: options.render ? String(options.name || "") : null,
+    fields: options.fields ? String(options.fields) : null,
+    keep: options.keep === undefined ? null : String(options.keep),
+    source: options.source ? JSON.stringify(options.source) : null,
+    document: options.document ? JSON.stringify(options.document) : null,
+  });
   if (out.fields_json) out.page.fields = JSON.parse(out.fields_json);
   return out.page;
 }
@@ -592,137 +545,58 @@ const heapBytes = () => (self.__wasmHeapBytes ? self.__wasmHeapBytes() : null);
 
 // The fields of a page read before (its page JSON), for another kind: no OCR runs again.
 async function pageFields(page, kind) {
-  const ns = namespace();
-  ns.set("_page_json", JSON.stringify(page));
-  ns.set("_kind", String(kind));
-  const out = await execPython(`
-import json
-from localocr import LocalOCRError
-from localocr.result import Page
-try:
-    _out = {"fields_json": json.dumps(Page.from_dict(json.loads(_page_json)).fields(_kind), ensure_ascii=False)}
-except LocalOCRError as err:
-    _out = {"error": str(err), "code": err.code}
-del _page_json, _kind
-_out
-`);
-  if (out.error) throw Object.assign(new Error(out.error), { code: out.code });
-  return JSON.parse(out.fields_json);
+  return JSON.parse(await callPython("page_fields", [JSON.stringify(page), String(kind)]));
 }
 
-// Documents kept in Python for "export" (localocr.document): the app's results, the embed API's
-// readDocument. Python helpers, defined once.
-const DOCS_PY = `
-import json
-from localocr import LocalOCRError
-from localocr.document import (Document, PageFacts, check_page_count, choose_dpi, is_native, parse_pages,
-                               render_size)
-_docs = {}
-
-def _doc_keep(key, page, source, document):
-    doc = _docs.setdefault(key, Document([]))
-    if source is not None:
-        page.source.number = int(source["number"])
-        page.source.dpi = float(source["dpi"])
-        page.source.text_layer = str(source.get("text_layer", "none"))
-    page.source.image.compact()
-    doc.pages.append(page)
-    if document is not None:
-        doc.name = str(document.get("name", "")); doc.kind = str(document.get("kind", "pdf"))
-        doc.page_count = int(document.get("page_count", 0))
-
-def _doc_plan(facts, max_pixels):
-    f = PageFacts(**facts)
-    dpi = choose_dpi(f, max_pixels)
-    w, h = render_size(f, dpi)
-    return {"dpi": 72.0 * w / f.width_pt, "width": w, "height": h, "native": is_native(f, dpi)}
-
-def _doc_pages(spec, count):
-    numbers = parse_pages(spec, count)
-    check_page_count(numbers, count)
-    return numbers
-
-def _doc_export(key, fmt):
-    doc = _docs.get(key)
-    if doc is None or not doc.pages:
-        raise LocalOCRError("Nothing to export: this document has no pages read.", "no_document")
-    return doc.export(fmt)
-`;
-let docsReady = null;
-const docsPython = () => (docsReady ||= execPython(DOCS_PY));
-
-// Python's result -> JS, with a LocalOCRError as a rejected Error carrying its code.
-async function pythonCall(code) {
-  await docsPython();
-  const out = await execPython(`
-try:
-    _out = {"value": ${code}}
-except LocalOCRError as err:
-    _out = {"error": str(err), "code": err.code}
-_out
-`);
-  if (out.error) throw Object.assign(new Error(out.error), { code: out.code });
-  return out.value;
-}
-
-async function planPage(facts) {
-  namespace().set("_facts", JSON.stringify(facts));
-  return pythonCall("_doc_plan(json.loads(_facts), _ocr.max_pixels)");
-}
-
-async function exportDoc(key, format) {
-  const ns = namespace();
-  ns.set("_key", String(key));
-  ns.set("_fmt", String(format));
-  return pythonCall("_doc_export(_key, _fmt)");
-}
-
+// Documents kept in Python for "export" (localocr.worker: the app's results, the embed API's readDocument).
+const planPage = (facts) => callPython("plan", [JSON.stringify(facts)]);
+const exportDoc = (key, format) => callPython("export", [String(key), String(format)]);
 // "1-3,7" of a document of `count` pages -> [1, 2, 3, 7] (localocr.document.parse_pages, page limit).
-async function pageNumbers(spec, count) {
-  const ns = namespace();
-  ns.set("_spec", spec === undefined || spec === null ? null : String(spec));
-  ns.set("_count", Number(count));
-  return pythonCall("_doc_pages(_spec, int(_count))");
-}
-
-async function forgetDoc(key) {
-  namespace().set("_key", String(key));
-  return pythonCall("_docs.pop(_key, None) is not None");
-}
+const pageNumbers = (spec, count) =>
+  callPython("page_numbers", [spec === undefined || spec === null ? null : String(spec), Number(count)]);
+const forgetDoc = (key) => callPython("forget", [String(key)]);
 
 // A multi-page TIFF / animated GIF or WebP (or a plain image: one page), read whole in Python.
 async function readDocument(image, options) {
   await prepareOCR(options);
-  await docsPython();
-  const ns = namespace();
   const tag = options.tag === undefined ? null : options.tag;
-  ns.set("_image", new Uint8Array(image));
-  ns.set("_key", String(options.keep || "document"));
-  ns.set("_pages", options.pages === undefined || options.pages === null ? null : String(options.pages));
-  ns.set("_name", String(options.name || ""));
-  ns.set("_report", (index, count) => postMessage({ type: "progress", stage: "page", tag, index, count }));
-  const out = await execPython(`
-try:
-    _d = await _ocr.read_document_async(_image.to_bytes(), _pages, name=_name,
-                                        on_page=lambda p, i, n: (p.source.image.compact(), _report(i, n)))
-    _docs[_key] = _d
-    _out = {"value": _d.to_dict()}
-    _out["value"]["pictures"] = [p.source.image.jpeg for p in _d.pages]
-    del _d
-except LocalOCRError as err:
-    _out = {"error": str(err), "code": err.code}
-del _image, _report
-_out
-`);
-  if (out.error) throw Object.assign(new Error(out.error), { code: out.code });
-  return out.value;
+  const report = (index, count) => postMessage({ type: "progress", stage: "page", tag, index, count });
+  return callPython("read_document", [new Uint8Array(image), String(options.keep || "document")], {
+    pages: options.pages === undefined || options.pages === null ? null : String(options.pages),
+    name: String(options.name || ""), report,
+  });
 }
 
 // Run Python in this worker (resolves to its last value): for devtools and the tests only, see the top.
+// Benchmark hooks (tools/bench_runtime.py, export/bench_det_wasm.py), not part of the bridge the
+// pipeline uses: the Python module `localocr_bench`, registered by the first diagnostics call.
+function benchHooks() {
+  return {
+    now: () => performance.now(),
+    tensorFromArray: (ortType, data, dims) => new ort.Tensor(ortType, data, Array.from(dims)),
+    // the same run timed from JS alone (no Python), median of n, in ms
+    timeRuns: async (session, name, tensor, n) => {
+      const times = [];
+      for (let i = 0; i < n; i++) {
+        const start = performance.now();
+        const out = await (session.gpu || session.cpu).run({ [name]: tensor });
+        times.push(performance.now() - start);
+        for (const t of Object.values(out)) t.dispose();
+      }
+      return times.sort((a, b) => a - b)[Math.floor(n / 2)];
+    },
+  };
+}
+
+let benchRegistered = false;
 self.localocrDiagnostics = {
   exec: async (code) => {
     if (!ready) throw new Error("worker not initialised");
     await ready;
+    if (!benchRegistered) {
+      pyodide.registerJsModule("localocr_bench", benchHooks());
+      benchRegistered = true;
+    }
     return execPython(code);
   },
 };

@@ -15,10 +15,14 @@ Coordinates are rounded to 0.1 px, confidences to 4 decimals.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .hocr import hocr_document, hocr_page
+
+if TYPE_CHECKING:
+    from .document import PageSource
 
 SCHEMA_VERSION = 1
 
@@ -89,7 +93,7 @@ class Page:
     backend_detail: str = ""
     # where the page came from (page number, dpi, text layer, its picture for to_pdf): a
     # localocr.document.PageSource, or None. Not in to_dict() (Document.to_dict carries it).
-    source: object = field(default=None, repr=False, compare=False)
+    source: PageSource | None = field(default=None, repr=False, compare=False)
     # what was done to the input on the way (localocr.image.Note: a reduction to the working size, ...)
     notes: list = field(default_factory=list)
 
