@@ -21,9 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 CODE = """
 import base64
 import numpy as np
-import localocr_js
+import localocr_bench
 from localocr.backends.pyodide import PyodideBackend
-now = localocr_js.now
+now = localocr_bench.now
 s = await PyodideBackend().load_async(base64.b64decode(MODEL), "detector")
 x = np.random.default_rng(0).standard_normal((1, 3, 1024, 1024)).astype(np.float32)
 await s.run_async({"image": x})

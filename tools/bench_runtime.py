@@ -57,12 +57,12 @@ def conv_model() -> bytes:
 WORKER_CODE = """
 import base64
 import numpy as np
-import localocr_js
+import localocr_bench
 from pyodide.ffi import to_js
 from localocr.backends.pyodide import PyodideBackend
 
 backend = PyodideBackend()
-now = localocr_js.now
+now = localocr_bench.now
 conv = base64.b64decode(CONV)
 t = now(); await backend.load_async(conv, "conv"); first = now() - t
 t = now(); await backend.load_async(conv, "conv"); second = now() - t
@@ -73,11 +73,11 @@ for _ in range(3):
 from js import Float32Array
 data = Float32Array.new(x.size)
 data.assign(x)   # a JS-owned copy of x, made once
-tensor = localocr_js.tensorFromArray("float32", data, to_js([1, 1, 640, 640]))
+tensor = localocr_bench.tensorFromArray("float32", data, to_js([1, 1, 640, 640]))
 times, js_times = [], []
 for _ in range(CALLS):   # interleaved, so that load from other processes hits both alike
     t = now(); await s.run_async({"x": x}); times.append(now() - t)
-    js_times.append(await localocr_js.timeRuns(s._js, "x", tensor, 1))
+    js_times.append(await localocr_bench.timeRuns(s._js, "x", tensor, 1))
 js_ms = sorted(js_times)[CALLS // 2]
 py_ms = sorted(times)[CALLS // 2]
 {"ort_session_first_ms": first, "ort_session_ms": second, "run_python_ms": py_ms, "run_js_ms": js_ms,
