@@ -12,6 +12,8 @@ Contract (`web/worker.js` reads it first, beside its own start):
   chosen its backend (the WebGPU build's file only where WebGPU is used);
 - `models`: {kind: URL}, the model the worker loads for each kind when the page names none, by the
   same rule as the service worker's precache list (`model_files`, by localocr.models.model_file);
+- `model_file_names`: the rule behind `models` (localocr.models.MODEL_FILE_NAMES, `{kind}` filled in),
+  which the worker tries where a host serves another file than the one listed;
 - `localocr_wheel`: the packed localocr wheel (from `vendor/runtime.json`).
 URLs are relative to the folder of `boot.json` (the app root, beside `worker.js`).
 
@@ -25,7 +27,7 @@ import base64
 import json
 from pathlib import Path
 
-from localocr.models import model_file
+from localocr.models import MODEL_FILE_NAMES, model_file
 from tools.files import write_if_changed
 
 NAME = "boot.json"
@@ -87,7 +89,8 @@ def plan(directory: Path) -> dict | None:
         if found:
             ort[build] = folder + found[0].name
     models = {kind: path.relative_to(directory).as_posix() for kind, path in model_files(directory).items()}
-    return {"packages": list(PACKAGES), "preload": preload, "ort": ort, "models": models, "localocr_wheel": wheel}
+    return {"packages": list(PACKAGES), "preload": preload, "ort": ort, "models": models,
+            "model_file_names": list(MODEL_FILE_NAMES), "localocr_wheel": wheel}
 
 
 def write(directory: Path) -> dict | None:

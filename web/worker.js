@@ -429,9 +429,9 @@ async function execPython(code) {
 }
 
 // The page's "read" call: decode + OCR in Python (py/localocr's OCR.read_async). Models come from
-// models/ beside this worker, the one boot.json names per kind (`<kind>.int8.onnx`, smaller, for WASM,
-// if present, else `<kind>.onnx`, as localocr.pipeline.bundled_model picks them; without a boot.json
-// entry both are tried); `options.models` ({detector, recognizer} URLs) overrides.
+// models/ beside this worker, the one boot.json names per kind (by localocr.models.model_file: the
+// int8 file, smaller, for WASM, if present, else fp32; where it is missing, the other names of that
+// rule, boot.json's `model_file_names`, are tried); `options.models` ({detector, recognizer} URLs) overrides.
 // An optional kind (the accurate tier) the app does not ship resolves to null: with a boot.json that
 // does not list it, it is not asked for at all.
 async function fetchModel(kind, explicit) {
@@ -439,14 +439,16 @@ async function fetchModel(kind, explicit) {
   const listed = booted ? booted.models[kind] : null;
   if (!explicit && !listed && booted && OPTIONAL_KINDS.has(kind)) return null;
   // the listed file first; the fallback names only where it is missing (a host that serves other files)
-  const fallback = [`models/${kind}.int8.onnx`, `models/${kind}.onnx`].filter((f) => f !== listed);
+  const names = (booted && booted.model_file_names) || [];
+  const fallback = names.map((n) => `models/${n.replace("{kind}", kind)}`).filter((f) => f !== listed);
   const candidates = explicit ? [explicit] : listed ? [listed, ...fallback] : fallback;
   for (const path of candidates) {
     const response = await fetch(new URL(path, BASE));
     if (response.ok) return new Uint8Array(await response.arrayBuffer());
   }
   if (!explicit && OPTIONAL_KINDS.has(kind)) return null;
-  throw Object.assign(new Error(`no ${kind} model (tried ${candidates.join(", ")})`), { code: "no_model" });
+  throw Object.assign(new Error(`no ${kind} model (tried ${candidates.join(", ") || "none: boot.json did not load"})`),
+    { code: "no_model" });
 }
 
 let ocrModels = null;   // the model URLs the Python-side OCR object was built with
