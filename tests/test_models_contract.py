@@ -5,7 +5,8 @@ import json
 import pytest
 
 from localocr import modelmeta as mm
-from localocr.backends.fake import FakeBackend, fake_model_bytes, onnx_bytes
+from localocr.backends.fake import FakeBackend, fake_model_bytes
+from localocr.onnxmeta import onnx_bytes
 from localocr.errors import LocalOCRError
 from localocr.models import load_model
 from localocr.onnxmeta import read_model_info

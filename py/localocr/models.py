@@ -101,6 +101,13 @@ class RecognizerSpec:
     reread_max: int = 0
 
 
+def _io_names(info: ModelInfo | None, input_names, output_names) -> tuple[list[str], list[str]]:
+    """The model's input and output names: as a session gives them, else as its bytes say."""
+    names_in = list(input_names) if input_names is not None else [t.name for t in info.inputs] if info else []
+    names_out = list(output_names) if output_names is not None else [t.name for t in info.outputs] if info else []
+    return names_in, names_out
+
+
 def _check_io(info: ModelInfo | None, names_in, names_out, name, inp, out, in_rank, out_rank):
     if inp not in names_in:
         raise _bad(name, f"it has no input named '{inp}' (inputs: {', '.join(names_in) or 'none'})")
@@ -124,8 +131,7 @@ def detector_spec(meta: dict, info: ModelInfo | None = None, input_names=None, o
     kind = _get(meta, mm.KIND, name)
     if kind != "detector":
         raise _bad(name, f"its kind is '{kind}', not 'detector'")
-    names_in = input_names if input_names is not None else [t.name for t in info.inputs] if info else []
-    names_out = output_names if output_names is not None else [t.name for t in info.outputs] if info else []
+    names_in, names_out = _io_names(info, input_names, output_names)
     ti, _ = _check_io(info, names_in, names_out, name, mm.DETECTOR_INPUT, mm.DETECTOR_OUTPUT, 4, 4)
     if ti is not None and len(ti.shape) == 4 and isinstance(ti.shape[1], int) and ti.shape[1] != 3:
         raise _bad(name, f"its input has {ti.shape[1]} channels, expected 3 (RGB)")
@@ -150,8 +156,7 @@ def recognizer_spec(meta: dict, info: ModelInfo | None = None, input_names=None,
     kind = _get(meta, mm.KIND, name)
     if kind != "recognizer":
         raise _bad(name, f"its kind is '{kind}', not 'recognizer'")
-    names_in = input_names if input_names is not None else [t.name for t in info.inputs] if info else []
-    names_out = output_names if output_names is not None else [t.name for t in info.outputs] if info else []
+    names_in, names_out = _io_names(info, input_names, output_names)
     ti, to = _check_io(info, names_in, names_out, name, mm.RECOGNIZER_INPUT, mm.RECOGNIZER_OUTPUT, 4, 3)
     alphabet = _get(meta, mm.ALPHABET, name)
     if not alphabet or len(set(alphabet)) != len(alphabet):
@@ -224,5 +229,5 @@ def load_model(backend, model, kind: str, name: str | None = None) -> Model[Any]
     model = bytes(model)
     info = read_model_info(model)
     spec = check(info.metadata, info, name=name)
-    sess = backend.load(model, name)
+    sess = backend.load(model, name, info)     # parsed once: the backend gets what was read
     return Model(sess, spec, name)

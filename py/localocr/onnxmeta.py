@@ -1,4 +1,5 @@
-"""Read an ONNX model's metadata and graph inputs/outputs in pure Python.
+"""Read (and, for the fake models of the tests, write) an ONNX model's metadata and graph
+inputs/outputs in pure Python: the one reader and the one writer of the model contract's bytes.
 
 A tiny protobuf wire-format reader, so that CPython and Pyodide read a model's
 contract the same way (onnxruntime-web exposes no metadata_props) and no
@@ -171,3 +172,42 @@ def read_model_info(model: bytes) -> ModelInfo:
 def read_metadata(model: bytes) -> dict[str, str]:
     """Just the metadata_props of an ONNX model's bytes."""
     return read_model_info(model).metadata
+
+
+# ---------------------------------------------------------------- writer (a model with no nodes)
+
+
+def _put_varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def _put_field(num: int, payload) -> bytes:
+    if isinstance(payload, int):
+        return _put_varint(num << 3) + _put_varint(payload)
+    if isinstance(payload, str):
+        payload = payload.encode("utf-8")
+    return _put_varint(num << 3 | 2) + _put_varint(len(payload)) + payload
+
+
+def _put_value_info(name: str, shape) -> bytes:
+    dims = b"".join(_put_field(1, _put_field(1, d) if isinstance(d, int) else _put_field(2, d)) for d in shape)
+    tensor = _put_field(1, 1) + _put_field(2, dims)          # elem_type FLOAT, shape
+    return _put_field(1, name) + _put_field(2, _put_field(1, tensor))
+
+
+def onnx_bytes(metadata: dict, inputs: dict, outputs: dict) -> bytes:
+    """A minimal ModelProto: ir_version 8, an empty graph with the given I/O, metadata_props."""
+    graph = _put_field(2, "fake")
+    graph += b"".join(_put_field(11, _put_value_info(n, s)) for n, s in inputs.items())
+    graph += b"".join(_put_field(12, _put_value_info(n, s)) for n, s in outputs.items())
+    model = _put_field(1, 8) + _put_field(2, "localocr-fake") + _put_field(7, graph)
+    model += b"".join(_put_field(14, _put_field(1, k) + _put_field(2, v)) for k, v in metadata.items())
+    return model

@@ -19,6 +19,8 @@ from typing import Mapping, Protocol, runtime_checkable
 
 import numpy as np
 
+from ..onnxmeta import ModelInfo
+
 
 @runtime_checkable
 class Session(Protocol):
@@ -36,6 +38,7 @@ class Backend(Protocol):
     name: str          # what ran, for the result: e.g. "onnxruntime-cpu", "wasm", "webgpu"
     detail: str        # e.g. "2 threads"; why a faster backend was not used
 
-    def load(self, model: bytes, name: str) -> Session:
-        """Create a session from the model's bytes. `name` is for messages."""
+    def load(self, model: bytes, name: str, info: ModelInfo | None = None) -> Session:
+        """Create a session from the model's bytes. `name` is for messages; `info`: the bytes as
+        localocr.onnxmeta read them already (models.load_model parses a model once)."""
         ...

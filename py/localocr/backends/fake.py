@@ -21,46 +21,7 @@ import json
 import numpy as np
 
 from .. import modelmeta as mm
-from ..onnxmeta import read_model_info
-
-# ---------------------------------------------------------------- protobuf writer
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def _field(num: int, payload) -> bytes:
-    if isinstance(payload, int):
-        return _varint(num << 3) + _varint(payload)
-    if isinstance(payload, str):
-        payload = payload.encode("utf-8")
-    return _varint(num << 3 | 2) + _varint(len(payload)) + payload
-
-
-def _value_info(name: str, shape) -> bytes:
-    dims = b"".join(_field(1, _field(1, d) if isinstance(d, int) else _field(2, d)) for d in shape)
-    tensor = _field(1, 1) + _field(2, dims)          # elem_type FLOAT, shape
-    return _field(1, name) + _field(2, _field(1, tensor))
-
-
-def onnx_bytes(metadata: dict, inputs: dict, outputs: dict) -> bytes:
-    """A minimal ModelProto: ir_version 8, an empty graph with the given I/O, metadata_props."""
-    graph = _field(2, "fake")
-    graph += b"".join(_field(11, _value_info(n, s)) for n, s in inputs.items())
-    graph += b"".join(_field(12, _value_info(n, s)) for n, s in outputs.items())
-    model = _field(1, 8) + _field(2, "localocr-fake") + _field(7, graph)
-    model += b"".join(_field(14, _field(1, k) + _field(2, v)) for k, v in metadata.items())
-    return model
-
+from ..onnxmeta import ModelInfo, onnx_bytes, read_model_info
 
 # Fake model settings. Mean/std deliberately not (0.5, 0.5): tests then catch
 # a pipeline that ignores the metadata's normalisation.
@@ -180,8 +141,8 @@ class FakeBackend:
     def __init__(self, **options):
         self.options = options     # passed to the fake session (join, mark, space_steps)
 
-    def load(self, model: bytes, name: str):
-        meta = read_model_info(model).metadata
+    def load(self, model: bytes, name: str, info: ModelInfo | None = None):
+        meta = (info or read_model_info(model)).metadata
         if meta.get(mm.KIND) == "detector":
             return FakeDetector(meta, **{k: v for k, v in self.options.items() if k == "join"})
         return FakeRecognizer(meta, **{k: v for k, v in self.options.items() if k != "join"})

@@ -13,7 +13,7 @@ from typing import Mapping
 import numpy as np
 
 from ..errors import LocalOCRError
-from ..onnxmeta import read_model_info
+from ..onnxmeta import ModelInfo, read_model_info
 
 
 # Runs fed more input values than this (a detector pass over a large page, ~1.3 MP and up) hand
@@ -59,8 +59,8 @@ class OnnxRuntimeBackend:
         self.name = "onnxruntime-cpu"
         self.detail = f"onnxruntime {ort.__version__}, {self.threads} threads"
 
-    def load(self, model: bytes, name: str) -> OrtSession:
-        info = read_model_info(model)          # a clear error for a non-ONNX file first
+    def load(self, model: bytes, name: str, info: ModelInfo | None = None) -> OrtSession:
+        info = info or read_model_info(model)  # a clear error for a non-ONNX file first
         opts = self._ort.SessionOptions()
         opts.intra_op_num_threads = self.threads
         opts.inter_op_num_threads = 1

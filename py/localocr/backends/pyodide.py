@@ -21,7 +21,7 @@ from typing import Mapping
 import numpy as np
 
 from ..errors import LocalOCRError
-from ..onnxmeta import read_model_info
+from ..onnxmeta import ModelInfo, read_model_info
 
 try:  # present only in Pyodide, inside the worker
     import localocr_js
@@ -55,9 +55,9 @@ class PyodideSession:
     there at once, before onnxruntime-web has finished creating the session.
     """
 
-    def __init__(self, model: bytes, name: str):
+    def __init__(self, model: bytes, name: str, info: ModelInfo | None = None):
         bridge = _require_bridge()
-        info = read_model_info(model)         # a clear error for a non-ONNX file, before JS sees it
+        info = info or read_model_info(model)  # a clear error for a non-ONNX file, before JS sees it
         self.name = name
         self.input_names = [t.name for t in info.inputs]
         self.output_names = [t.name for t in info.outputs]
@@ -137,9 +137,9 @@ class PyodideBackend:
     def threads(self) -> int:
         return int(localocr_js.info().threads)
 
-    def load(self, model: bytes, name: str) -> PyodideSession:
+    def load(self, model: bytes, name: str, info: ModelInfo | None = None) -> PyodideSession:
         """Start creating the session and return it at once; `run_async` waits for it to be ready."""
-        return PyodideSession(bytes(model), name)
+        return PyodideSession(bytes(model), name, info)
 
     async def load_async(self, model: bytes, name: str) -> PyodideSession:
         """Create the session and wait until onnxruntime-web has it."""
