@@ -183,7 +183,7 @@ bench-startup: setup chromium $(VENV)/.stamp-bench
 	$(PY) -m tools.bench_startup --runs 3 --json test-artifacts/bench-startup.json
 
 # ---- benchmarks: side by side, localocr vs the Tesseract 5 CLI, tesseract.js and PP-OCRv6 small,
-# see tools/bench.py. Peers from the registries only: Debian's tesseract (installed when missing), npm's
+# see tools/bench/. Peers from the registries only: Debian's tesseract (installed when missing), npm's
 # tesseract.js pinned by tools/bench_peers/package-lock.json (npm ci, into .cache/bench), PyPI's rapidocr
 # (pyproject's `bench` extra, pinned). Writes bench/ and README's section.
 .PHONY: bench bench-quick tesseract

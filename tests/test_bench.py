@@ -1,4 +1,4 @@
-"""The testable parts of the benchmark (tools/bench.py), with no browser, no tesseract binary and no
+"""The testable parts of the benchmark (tools/bench/), with no browser, no tesseract binary and no
 data sets: Tesseract TSV -> Page, line segments, scoring through localocr.evaluate, the tables, the
 chart and the README updater."""
 
@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from localocr.evaluate import page_scores
-from tools import bench, bench_rapidocr
+from tools import bench_rapidocr
+from tools.bench import browser, common, report, tesseract
 
 HEAD = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
 
@@ -27,15 +28,15 @@ def quad(left, top, width, height):
 
 
 def test_parse_tsv_types_and_missing_text():
-    rows = bench.parse_tsv(HEAD + "\n1\t1\t0\t0\t0\t0\t0\t0\t40\t20\t-1\n")   # trailing empty text cell cut off
+    rows = tesseract.parse_tsv(HEAD + "\n1\t1\t0\t0\t0\t0\t0\t0\t40\t20\t-1\n")   # trailing empty text cell cut off
     assert rows == [{"level": 1, "page_num": 1, "block_num": 0, "par_num": 0, "line_num": 0, "word_num": 0,
                      "left": 0, "top": 0, "width": 40, "height": 20, "conf": -1.0, "text": ""}]
     with pytest.raises(ValueError):
-        bench.parse_tsv("TOTAL 12.50\n")
+        tesseract.parse_tsv("TOTAL 12.50\n")
 
 
 def test_tsv_to_page_builds_blocks_lines_words_in_order():
-    page = bench.tsv_to_page(tsv((1, 1, 60, 10, 40, 20, 91.5, "world"), (1, 1, 10, 10, 40, 20, 96, "hello"),
+    page = tesseract.tsv_to_page(tsv((1, 1, 60, 10, 40, 20, 91.5, "world"), (1, 1, 10, 10, 40, 20, 96, "hello"),
                                  (1, 2, 10, 40, 30, 20, 80, "again"), (2, 1, 10, 100, 30, 20, -1, " "),
                                  (2, 1, 10, 150, 50, 20, 70, "below")))
     assert (page.width, page.height) == (400, 200)
@@ -49,17 +50,17 @@ def test_tsv_to_page_builds_blocks_lines_words_in_order():
 
 def test_wide_gaps_split_a_line_into_segments():
     # height 20: a 20 px gap (1.0 heights) stays inside the segment, a 100 px gap (5 heights) splits
-    page = bench.tsv_to_page(tsv((1, 1, 10, 10, 60, 20, 90, "TOTAL"), (1, 1, 90, 10, 40, 20, 90, "AMT"),
+    page = tesseract.tsv_to_page(tsv((1, 1, 10, 10, 60, 20, 90, "TOTAL"), (1, 1, 90, 10, 40, 20, 90, "AMT"),
                                  (1, 1, 230, 10, 50, 20, 90, "60.31")))
     (line,) = page.lines
     assert line.text == "TOTAL AMT 60.31"
     assert [seg.text for seg in line.parts] == ["TOTAL AMT", "60.31"]
     np.testing.assert_array_equal(line.parts[1].quad, [[230, 10], [280, 10], [280, 30], [230, 30]])
-    assert bench.split_segments([]) == []
+    assert tesseract.split_segments([]) == []
 
 
 def test_tesseract_pages_score_through_the_evaluation_code():
-    page = bench.tsv_to_page(tsv((1, 1, 10, 10, 60, 20, 90, "TOTAL"), (1, 1, 230, 10, 50, 20, 90, "60.31"),
+    page = tesseract.tsv_to_page(tsv((1, 1, 10, 10, 60, 20, 90, "TOTAL"), (1, 1, 230, 10, 50, 20, 90, "60.31"),
                                  (1, 2, 10, 50, 60, 20, 90, "CASH")))
     line_gt = {"lines": [{"text": "TOTAL", "quad": quad(10, 10, 60, 20)}, {"text": "60.31", "quad": quad(230, 10, 50, 20)},
                          {"text": "CASH", "quad": quad(10, 50, 60, 20)}]}
@@ -100,7 +101,7 @@ def fake_results(quick=False):
 
 
 def test_tables_render_every_engine_and_figure():
-    md = bench.render_markdown(fake_results())
+    md = report.render_markdown(fake_results())
     rows = [line for line in md.splitlines() if line.startswith("| ")]
     assert "| sroie_train | 40 | localocr | 0.500 | 0.600 | 0.700 | 0.200 |  | 0.300 |" in rows
     assert "| sroie_train | 40 (1 failed) | tesseract | 0.400 |" in md
@@ -112,7 +113,7 @@ def test_tables_render_every_engine_and_figure():
     assert "load average 6.9 at the start, 7.2 at the end" in md and "took 15.0 min" in md
     res = fake_results()
     res["machine"]["load_phases"] = {"accuracy": 5.1, "browser": 8.2}
-    assert "(after each part: accuracy 5.1, browser 8.2)" in bench.render_markdown(res)
+    assert "(after each part: accuracy 5.1, browser 8.2)" in report.render_markdown(res)
     assert "0 to another origin" in md
     # every table row has as many cells as its header
     for table in md.split("\n\n"):
@@ -122,23 +123,23 @@ def test_tables_render_every_engine_and_figure():
 
 
 def test_quick_results_say_so():
-    assert "--quick: a smoke test" in bench.render_markdown(fake_results(quick=True))
+    assert "--quick: a smoke test" in report.render_markdown(fake_results(quick=True))
 
 
 def test_webgpu_reason_names_the_cause():
-    assert "software (fallback)" in bench.webgpu_reason({"adapter": True, "fallback": True, "vendor": "google"})
-    assert "did not start: boom" in bench.webgpu_reason({"adapter": True, "fallback": False, "error": "boom"})
+    assert "software (fallback)" in browser.webgpu_reason({"adapter": True, "fallback": True, "vendor": "google"})
+    assert "did not start: boom" in browser.webgpu_reason({"adapter": True, "fallback": False, "error": "boom"})
 
 
 def test_a_measured_webgpu_engine_is_a_row_of_its_own():
     res = fake_results()
-    res["browser"]["engines"][bench.WEBGPU_ENGINE[0]] = dict(res["browser"]["engines"]["tesseract.js"])
-    rows = [r for r in bench.speed_table(res).splitlines() if r.startswith("| localocr WebGPU")]
+    res["browser"]["engines"][browser.WEBGPU_ENGINE[0]] = dict(res["browser"]["engines"]["tesseract.js"])
+    rows = [r for r in report.speed_table(res).splitlines() if r.startswith("| localocr WebGPU")]
     assert len(rows) == 1 and "not measured" not in rows[0] and "| 0.60 / 1.20 s |" in rows[0]
 
 
 def test_chart_is_svg_with_a_point_per_engine_and_set():
-    svg = bench.chart_svg(fake_results()["accuracy"])
+    svg = report.chart_svg(fake_results()["accuracy"])
     root = ET.fromstring(svg)
     ns = "{http://www.w3.org/2000/svg}"
     marks = [(c.tag[len(ns):], c.find(ns + "title").text) for c in root.iter() if c.find(ns + "title") is not None]
@@ -149,17 +150,17 @@ def test_chart_is_svg_with_a_point_per_engine_and_set():
 
 def test_readme_updater_touches_only_its_section():
     original = "# localocr\n\nIntro.\n\n## Python library\n\nText.\n"
-    once = bench.update_readme(original, "table v1")
+    once = report.update_readme(original, "table v1")
     assert once.startswith(original.rstrip("\n"))
-    assert once.endswith(f"## Benchmark\n\n{bench.README_START}\ntable v1\n{bench.README_END}\n")
+    assert once.endswith(f"## Benchmark\n\n{common.README_START}\ntable v1\n{common.README_END}\n")
     edited = once.replace("Intro.", "Intro, edited by someone else.") + "\n## Later section\n"
-    twice = bench.update_readme(edited, "table v2\n")
+    twice = report.update_readme(edited, "table v2\n")
     assert twice == edited.replace("table v1", "table v2")
-    assert twice.count(bench.README_START) == 1
+    assert twice.count(common.README_START) == 1
     with pytest.raises(ValueError):
-        bench.update_readme(f"{bench.README_END}\n{bench.README_START}\n", "x")
+        report.update_readme(f"{common.README_END}\n{common.README_START}\n", "x")
     with pytest.raises(ValueError):
-        bench.update_readme(f"{bench.README_START}\n", "x")
+        report.update_readme(f"{common.README_START}\n", "x")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -237,22 +238,22 @@ def test_rapidocr_pages_score_through_the_evaluation_code():
 def test_the_peer_note_says_how_lines_became_words():
     rows = [{"kind": "page", "set": "funsd_train", "engine": "PP-OCRv6 small", "peer_stats": {"lines": 40, "split_lines": 3}},
             {"kind": "crop", "set": "iiit5k_train", "engine": "PP-OCRv6 small", "peer_stats": {"lines": 0, "split_lines": 0}}]
-    note = bench.rapidocr_note({"rapidocr": "3.10.0", "models": {"PP-OCRv6_rec_small.onnx": "21.2 MB"}}, rows)
+    note = report.rapidocr_note({"rapidocr": "3.10.0", "models": {"PP-OCRv6_rec_small.onnx": "21.2 MB"}}, rows)
     assert "rapidocr 3.10.0" in note and "PP-OCRv6_rec_small.onnx (21.2 MB)" in note
     assert "cut by character count" in note and "funsd_train 3/40" in note and "iiit5k" not in note
     res = fake_results()
     res["versions"]["rapidocr"] = {"rapidocr": "3.10.0", "models": {}}
-    assert "rapidocr 3.10.0" in bench.render_markdown(res)
-    assert "rapidocr 3" not in bench.render_markdown(fake_results())     # no peer, no note
+    assert "rapidocr 3.10.0" in report.render_markdown(res)
+    assert "rapidocr 3" not in report.render_markdown(fake_results())     # no peer, no note
 
 
 def test_partial_runs_print_their_tables_only():
     res = fake_results()
     res["cpython"]["engines"]["PP-OCRv6 small"] = {"median_s": 3.2, "p90_s": 5.0}     # no RSS measured
-    md = bench.partial_markdown({"accuracy": res["accuracy"], "cpython": res["cpython"]})
+    md = report.partial_markdown({"accuracy": res["accuracy"], "cpython": res["cpython"]})
     assert "| sroie_train | 40 | localocr | 0.500 |" in md and "Versions" not in md
     assert "| PP-OCRv6 small | CPython, 1 thread | | | 3.20 / 5.00 s | | |  |" in md
-    assert bench.partial_markdown({"accuracy": []}) == ""
+    assert report.partial_markdown({"accuracy": []}) == ""
 
 
 # Run in a child process: the peer's ~500 MiB of models would otherwise raise this process's peak RSS,
@@ -291,7 +292,7 @@ def test_the_rapidocr_peer_reads_a_page_after_a_crop(tmp_path):
     page_img.save(tmp_path / "page.png")
     page_img.crop((30, 40, 330, 110)).save(tmp_path / "crop.png")
     run = subprocess.run([sys.executable, "-c", PEER_CHILD, *(str(tmp_path / n) for n in ("crop.png", "page.png", "missing.png"))],
-                         capture_output=True, text=True, cwd=bench.ROOT, check=True)
+                         capture_output=True, text=True, cwd=common.ROOT, check=True)
     got = json.loads(run.stdout)
     text, conf = got["crop"]
     assert text == "TOTAL 12.50" and 0.5 < conf <= 1

@@ -1,4 +1,4 @@
-"""PP-OCRv6 small as a peer of `make bench` (tools/bench.py, issue 15): rapidocr 3.10.0 from PyPI
+"""PP-OCRv6 small as a peer of `make bench` (tools/bench/, issue 15): rapidocr 3.10.0 from PyPI
 (Apache-2.0) with the models its wheel bundles (PP-OCRv6 small detector and recognizer, the mobile
 v2.0 direction classifier), `RapidOCR()`'s defaults, the onnxruntime backend on one thread.
 
@@ -161,7 +161,7 @@ def main(argv=None) -> int:
     recognizer alone, as for crop sets). Also the fresh process whose peak RSS the bench measures."""
     import argparse
 
-    ap = argparse.ArgumentParser(description="PP-OCRv6 small (rapidocr) as tools/bench.py runs it")
+    ap = argparse.ArgumentParser(description="PP-OCRv6 small (rapidocr) as tools/bench/ runs it")
     ap.add_argument("images", nargs="+")
     ap.add_argument("--line", action="store_true", help="each image is one text line: recognizer only")
     args = ap.parse_args(argv)
