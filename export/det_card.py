@@ -13,12 +13,13 @@ from __future__ import annotations
 import json
 import os
 
+from export import det_data
 from export import detector as D
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 BEGIN, END = "<!-- detector:begin -->", "<!-- detector:end -->"
-SETS = ("funsd_train", "sroie_train", "ic15_train", "openalpr_plates")
+SETS = det_data.REAL_SETS
 DATA = os.environ.get("LOCALOCR_DATA", os.path.join(os.path.dirname(ROOT), "shared", "data"))
 
 

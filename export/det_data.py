@@ -28,6 +28,7 @@ from localocr.splits import is_validation
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.environ.get("LOCALOCR_DATA", os.path.join(os.path.dirname(ROOT), "shared", "data"))
 CACHE = os.path.join(ROOT, ".cache", "det")
+# The real sets the detector trains on and is validated on (each split by image: localocr.splits).
 REAL_SETS = ("funsd_train", "sroie_train", "ic15_train", "openalpr_plates")
 
 # DB shrink ratio r: shrink distance D = A (1 - r^2) / L. DBNet uses 0.4 at full output

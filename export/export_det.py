@@ -25,7 +25,7 @@ from export import det_data
 from export import det_eval
 from export import detector as D
 
-VAL_SETS = ("funsd_train", "sroie_train", "ic15_train", "openalpr_plates")
+VAL_SETS = det_data.REAL_SETS
 MAX_INT8_DROP = 0.01  # the bound: int8 costs <= 1 point of hmean
 
 

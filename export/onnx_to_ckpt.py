@@ -237,7 +237,7 @@ def recover_acc(onnx_path: str):
 def det_pages(per_set: int = 6) -> list[str]:
     """Real training pages (paths) for BN statistics."""
     from export import det_data
-    return [rec["path"] for s in ("funsd_train", "sroie_train", "ic15_train", "openalpr_plates")
+    return [rec["path"] for s in det_data.REAL_SETS
             for rec in det_data.load_real(s, validation=False)[:per_set]]
 
 

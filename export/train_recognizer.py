@@ -35,6 +35,7 @@ import torch
 import torch.nn.functional as F
 
 from export.charset import case_pairs, decode_greedy, encode
+from localocr.metrics import levenshtein
 from export.rec_data import CACHE
 from export.recognizer import CONFIG, CRNN, normalise
 from export.shards import CASE_FOLD, read_shard
@@ -237,16 +238,6 @@ def ctc_loss(logp: torch.Tensor, labels: list[str], flags: list[int],
 
 # ---------------------------------------------------------------- evaluation
 
-def edit_distance(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
-
-
 def _alnum(s: str) -> str:
     return "".join(c for c in s.lower() if c.isalnum())
 
@@ -256,7 +247,7 @@ def score(name: str, preds: list[str], refs: list[str]) -> dict:
     case-insensitive alphanumeric accuracy, the usual protocol)."""
     if name.startswith("sroie"):
         preds, refs = [p.upper() for p in preds], [r.upper() for r in refs]
-    errs = sum(edit_distance(p, r) for p, r in zip(preds, refs))
+    errs = sum(levenshtein(p, r) for p, r in zip(preds, refs))
     chars = sum(len(r) for r in refs)
     out = {"n": len(refs), "chars": chars, "cer": errs / max(chars, 1),
            "acc": sum(p == r for p, r in zip(preds, refs)) / max(len(refs), 1)}

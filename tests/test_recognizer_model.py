@@ -22,7 +22,8 @@ from export.charset import ALPHABET, clean_label, decode_greedy, encode  # noqa:
 from export.recognizer import CONFIG, CRNN, export_onnx, metadata, normalise  # noqa: E402
 from export.shards import CASE_FOLD, read_shard, write_shard  # noqa: E402
 from export.synth import lines, text  # noqa: E402
-from export.train_recognizer import MIX, batches, ctc_loss, edit_distance, pad_batch, parse_mix, score  # noqa: E402
+from export.train_recognizer import MIX, batches, ctc_loss, pad_batch, parse_mix, score  # noqa: E402
+from localocr.metrics import levenshtein as edit_distance  # noqa: E402
 from export.train_recognizer import Pool  # noqa: E402
 from localocr import modelmeta as mm  # noqa: E402
 
