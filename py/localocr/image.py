@@ -15,10 +15,7 @@ the text read. Y is stored at full resolution and both libraries run the same
 integer IDCT on it: on 20 real JPEGs of ../shared/data (receipts, scene photos,
 plates, letters, typescripts) the two runtimes gave bit-identical "L" pixels.
 It also skips the chroma work (a faster decode), and the recognizer reads grey
-anyway. Cost, measured with localocr-eval on the validation splits (session-1
-models, RGB -> luma): det hmean SROIE 0.905 -> 0.906, IC15 0.474 -> 0.464,
-plates 0.559 -> 0.565; e2e F1 SROIE 0.443 -> 0.442, IC15 0.178 -> 0.173,
-plates 0.172 -> 0.196. A DCT-scaled decode (the size guard below) is not
+anyway; what it costs in accuracy is in the README ("Grey JPEG decoding"). A DCT-scaled decode (the size guard below) is not
 bit-exact across the two.
 
 Size guard, the same for every format: an image whose header claims more

@@ -16,15 +16,8 @@ the file at `path`, which must then be visible from the workers).
 
 Command line: `localocr batch INPUT... --out DIR` (see `build_parser`).
 
-Cross-page batching of the recognizer (one onnxruntime call for the crops of
-several pages) is not done, because it did not pay here: measured on this
-machine (onnxruntime CPU, 1 thread), a crop costs the same from 4 crops a
-batch up (2.4-2.9 ms at 128 px wide, 5.9-7.8 ms at 384 px, N = 4..64); a
-driver that merged same-shaped recognizer calls of 8 pages merged only 24 of
-240 calls; and the int8 recognizer quantizes its activations per call
-(DynamicQuantizeLinear), so a crop's reading depends on its batch-mates: 2 of
-24 pages read differently from `localocr IMAGE`. An actor reads its batch's
-pages one after another, exactly as the plain CLI does.
+An actor reads its batch's pages one after another, exactly as the plain CLI does: cross-page
+batching of the recognizer did not pay (the README's "How it scales" has the figures).
 """
 
 from __future__ import annotations
