@@ -133,10 +133,8 @@ def tune_postprocess(path: str, pages_per_set: int = 10) -> dict:
     probability maps once per page, then a small grid of post-processing settings; the
     setting with the best mean hmean over the four sets wins."""
     from PIL import Image
-    pl = det_eval._pipeline()
-    if pl is None:
-        return {}
-    det, M = pl
+    from localocr import detection as det
+    from localocr import metrics as M
     s = session(path)
     cached = {}
     for name in VAL_SETS:
