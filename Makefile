@@ -110,14 +110,14 @@ DET_SYNTH ?= 2400
 DET_CKPT  ?= $(DET_RUN)/last.pt
 # Pre-render synthetic pages and pre-compute real-page DB targets into .cache/det/ (uint8 shards).
 det-data: setup-test
-	$(PY) -m export.det_data --real --synth $(DET_SYNTH)
+	$(PY) -m export.detector.data --real --synth $(DET_SYNTH)
 # Train (resumes from $(DET_RUN)/last.pt); one CPU thread, the recognizer trains on the other core.
 DET_TRAIN_FLAGS ?= --threads 1 --total-steps 5000
 det-train: det-data
-	$(PY) -m export.train_det --run $(DET_RUN) $(DET_TRAIN_FLAGS)
+	$(PY) -m export.detector.train --run $(DET_RUN) $(DET_TRAIN_FLAGS)
 # Re-export the latest checkpoint into web/models (fp32; int8 only if as fast and within 1 point).
 det-export: setup-test
-	$(PY) -m export.export_det --ckpt $(DET_CKPT) --out web/models
+	$(PY) -m export.detector.export --ckpt $(DET_CKPT) --out web/models
 
 # ---- models: the recognizer: shards -> training -> export. See web/models/README.md "Recognizer".
 .PHONY: rec-data rec-train rec-export
@@ -127,24 +127,24 @@ REC_CKPT   ?= $(REC_RUN)/last.pt
 # Real crops (train/val split by image) + the synthetic validation shard, then synthetic shards,
 # all uint8 under .cache/rec/. Re-running adds synthetic shards after the existing ones.
 rec-data: setup-test
-	$(PY) -m export.rec_data real
-	$(PY) -m export.rec_data synth --shards $(REC_SHARDS) --per-shard 5000
+	$(PY) -m export.recognizer.data real
+	$(PY) -m export.recognizer.data synth --shards $(REC_SHARDS) --per-shard 5000
 # Train (resumes from $(REC_RUN)/last.pt); one CPU thread, the detector trains on the other core.
 REC_TRAIN_FLAGS ?= --threads 1 --total-steps 12000
 rec-train: setup-test
-	$(PY) -m export.train_recognizer --run $(REC_RUN) $(REC_TRAIN_FLAGS)
+	$(PY) -m export.recognizer.train --run $(REC_RUN) $(REC_TRAIN_FLAGS)
 # Re-export the latest checkpoint (REC_CKPT=runs/rec/best.pt: the best validated) into web/models:
 # fp32 + int8 (fastest variant within 0.5 CER points of fp32), parity, CER and speed in $(REC_RUN)/export.
 REC_EXPORT_FLAGS ?=
 rec-export: setup-test
-	$(PY) -m export.export_recognizer --ckpt $(REC_CKPT) --out web/models --work $(REC_RUN)/export $(REC_EXPORT_FLAGS)
-# What the one-command GPU job (export/gpu_rec_job.sh) carries: the real shards, compressed.
+	$(PY) -m export.recognizer.export --ckpt $(REC_CKPT) --out web/models --work $(REC_RUN)/export $(REC_EXPORT_FLAGS)
+# What the one-command GPU job (export/recognizer/gpu_job.sh) carries: the real shards, compressed.
 .PHONY: rec-gpu-pack
 rec-gpu-pack: setup-test
-	$(PY) -m export.rec_data pack --out .cache/rec-gpu
-# What the one-command GPU job (export/gpu_det_job.sh) carries: real train pages, fonts, words.
+	$(PY) -m export.recognizer.data pack --out .cache/rec-gpu
+# What the one-command GPU job (export/detector/gpu_job.sh) carries: real train pages, fonts, words.
 det-gpu-pack: setup-test
-	$(PY) -m export.det_data --pack .cache/det_gpu
+	$(PY) -m export.detector.data --pack .cache/det_gpu
 
 # ---- models: the accurate recognizer tier: PP-OCRv6 small's backbone (rapidocr 3.10.0 wheel, Apache-2.0)
 # + our BiLSTM head. See web/models/README.md "Accurate recognizer tier".

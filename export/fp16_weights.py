@@ -9,7 +9,7 @@ holds half the weight bytes; onnxruntime (CPython and web) folds the Casts into 
 when it builds the session (graph optimisation "basic" and up), so inference runs the same fp32
 kernels at the same speed, on weights rounded to fp16 (relative error <= 2^-11).
 
-The export (export/export_det.py) can call `convert(src, dst)` on its fp32 file; `max_abs_diff`
+The export (export/detector/export.py) can call `convert(src, dst)` on its fp32 file; `max_abs_diff`
 compares two models' outputs on the same inputs (parity check, see `--check`).
 """
 

@@ -175,7 +175,7 @@ def load_linear(fc: nn.Linear, graph, w: dict) -> None:
 
 def rec_samples(n: int = 512) -> list[np.ndarray]:
     """Real training crops (uint8 [32, W]) for BN statistics."""
-    from export.train_recognizer import load_real
+    from export.recognizer.train import load_real
     pools = load_real("train")
     rng = np.random.default_rng(0)
     out = []
@@ -188,8 +188,8 @@ def rec_samples(n: int = 512) -> list[np.ndarray]:
 
 def recover_rec(onnx_path: str, crops: list[np.ndarray] | None = None):
     """(model, probe input, run) for the recognizer; `crops` (uint8 [32, W]) set the BN statistics."""
-    from export.recognizer import CONFIG, CRNN, normalise
-    from export.train_recognizer import pad_batch
+    from export.recognizer.model import CONFIG, CRNN, normalise
+    from export.recognizer.train import pad_batch
     graph, w = _initializers(onnx_path)
     model = CRNN(CONFIG).eval()
     crops = crops if crops is not None else rec_samples()
@@ -236,14 +236,14 @@ def recover_acc(onnx_path: str):
 
 def det_pages(per_set: int = 6) -> list[str]:
     """Real training pages (paths) for BN statistics."""
-    from export import det_data
+    from export.detector import data as det_data
     return [rec["path"] for s in det_data.REAL_SETS
             for rec in det_data.load_real(s, validation=False)[:per_set]]
 
 
 def recover_det(onnx_path: str, pages: list | None = None):
     """(model, probe input, run) for the detector; `pages` (anything load_image takes) set the BN statistics."""
-    from export import detector as D
+    from export.detector import model as D
     graph, w = _initializers(onnx_path)
     net = D.DBNet().eval()
     wrapper = D.ExportWrapper(net).eval()
@@ -292,14 +292,14 @@ def main(argv=None) -> None:
         state = {"model": model.state_dict(), "config": model.config, "opt": opt.state_dict(), "step": args.step,
                  "epoch": 0, "recovered_from": args.onnx}
     elif args.kind == "rec":
-        from export.recognizer import CONFIG
+        from export.recognizer.model import CONFIG
         state = {"model": model.state_dict(), "opt": opt.state_dict(), "step": args.step, "seen": args.seen,
                  "best": float("inf"), "config": CONFIG, "recovered_from": args.onnx}
     else:
         state = {"model": model.state_dict(), "opt": opt.state_dict(), "step": args.step, "config": model.config,
                  "rng": np.random.default_rng(args.step).bit_generator.state, "best": -1.0,
                  "args": {}, "torch_rng": torch.get_rng_state(), "recovered_from": args.onnx}
-    from export.train_recognizer import save
+    from export.recognizer.train import save
     save(args.out, state)
     print(f"wrote {args.out} (step {args.step}, fresh optimiser state)")
 

@@ -16,8 +16,8 @@ ort = pytest.importorskip("onnxruntime")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-from export import det_data  # noqa: E402
-from export import detector as D  # noqa: E402
+from export.detector import data as det_data  # noqa: E402
+from export.detector import model as D  # noqa: E402
 from localocr import modelmeta as mm  # noqa: E402
 from export.synth.pages import render_page  # noqa: E402
 

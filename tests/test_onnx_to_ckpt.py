@@ -12,9 +12,9 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
-from export import detector as D  # noqa: E402
+from export.detector import model as D  # noqa: E402
 from export import onnx_to_ckpt as O  # noqa: E402
-from export.recognizer import CONFIG, CRNN, export_onnx, normalise  # noqa: E402
+from export.recognizer.model import CONFIG, CRNN, export_onnx, normalise  # noqa: E402
 
 torch.set_num_threads(1)
 

@@ -19,12 +19,12 @@ ort = pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
 
 from export.charset import ALPHABET, clean_label, decode_greedy, encode  # noqa: E402
-from export.recognizer import CONFIG, CRNN, export_onnx, metadata, normalise  # noqa: E402
+from export.recognizer.model import CONFIG, CRNN, export_onnx, metadata, normalise  # noqa: E402
 from export.shards import CASE_FOLD, read_shard, write_shard  # noqa: E402
 from export.synth import lines, text  # noqa: E402
-from export.train_recognizer import MIX, batches, ctc_loss, pad_batch, parse_mix, score  # noqa: E402
+from export.recognizer.train import MIX, batches, ctc_loss, pad_batch, parse_mix, score  # noqa: E402
 from localocr.metrics import levenshtein as edit_distance  # noqa: E402
-from export.train_recognizer import Pool  # noqa: E402
+from export.recognizer.train import Pool  # noqa: E402
 from localocr import modelmeta as mm  # noqa: E402
 
 torch.set_num_threads(1)
@@ -290,7 +290,7 @@ def test_committed_int8_is_small_and_reads_like_fp32():
 
 def test_funsd_words_group_into_lines_with_spaces_where_the_ink_has_gaps():
     """FUNSD's words become line crops for training; a space only where the page shows one."""
-    from export.rec_data import word_lines
+    from export.recognizer.data import word_lines
 
     grey = np.full((60, 300), 255, np.uint8)
     # ink: "Name" 10..50, "/" 52..56 (touching), "Phone" 70..120 (a word space), all rows 10..22;
@@ -310,7 +310,7 @@ def test_funsd_words_group_into_lines_with_spaces_where_the_ink_has_gaps():
 
 
 def test_int8_choice_bound_is_half_a_point_or_one_character_of_a_small_set():
-    from export.export_recognizer import INT8_DEFAULT, choose_int8
+    from export.recognizer.export import INT8_DEFAULT, choose_int8
 
     def res(cpu_ms, big_cer, small_cer):
         return {"latency_32x256_1thread": {"cpu_ms": cpu_ms},
@@ -326,7 +326,7 @@ def test_int8_choice_bound_is_half_a_point_or_one_character_of_a_small_set():
 
 
 def test_int8_choice_ranks_by_wasm_time_when_every_candidate_has_one():
-    from export.export_recognizer import choose_int8
+    from export.recognizer.export import choose_int8
 
     def res(cpu_ms, wasm_ms=None):
         r = {"latency_32x256_1thread": {"cpu_ms": cpu_ms}, "metrics": {"s": {"chars": 5000, "cer": 0.05}}}
@@ -340,7 +340,7 @@ def test_int8_choice_ranks_by_wasm_time_when_every_candidate_has_one():
 
 def test_restart_schedule_counts_warmup_and_cosine_from_the_resumed_step():
     import argparse
-    from export.train_recognizer import lr_at
+    from export.recognizer.train import lr_at
     args = argparse.Namespace(lr=1e-3, min_lr=0.0, warmup=100, total_steps=1000, schedule_from=5000)
     assert lr_at(5000, args) == pytest.approx(1e-5)      # first warm-up step
     assert lr_at(5099, args) == pytest.approx(1e-3)      # warm-up done: the peak

@@ -1,9 +1,9 @@
-"""export/tune_space_bias.py: the choice rule and the metadata it writes."""
+"""export/recognizer/tune_space_bias.py: the choice rule and the metadata it writes."""
 
 import onnx
 from onnx import TensorProto, helper
 
-from export.tune_space_bias import choose, write_bias
+from export.recognizer.tune_space_bias import choose, write_bias
 from localocr import modelmeta as mm
 from localocr.onnxmeta import read_metadata
 

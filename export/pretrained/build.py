@@ -36,7 +36,7 @@ from onnx import TensorProto, helper, numpy_helper
 from export.pretrained import ppocr
 from export.pretrained.features import MIN_WIDTH, read
 from export.pretrained.head import CONFIG, Head, OnBackbone
-from export.train_recognizer import score
+from export.recognizer.train import score
 from localocr import modelmeta as mm
 from localocr.recognition import batch_input, buckets, ctc_greedy_batch
 

@@ -27,7 +27,7 @@ from localocr.recognition import recognize_steps, reread_steps
 from localocr.result import Page
 
 from export.pretrained import ppocr
-from export.rec_data import DATA
+from export.recognizer.data import DATA
 
 THRESHOLDS = (0.0, 0.8, 0.9, 0.95, 0.97, 1.01)
 MAXES = (0, 1, 2, 4, 8)           # localocr.reread_max: at most this many lines a page (0: all)

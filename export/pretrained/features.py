@@ -28,7 +28,7 @@ import time
 import numpy as np
 
 from export.pretrained import ppocr
-from export.rec_data import DATA, real_crops
+from export.recognizer.data import DATA, real_crops
 from export.synth.lines import render_line, sample_line
 from export.synth.text import mrz
 from localocr.recognition import batch_input, buckets

@@ -28,7 +28,7 @@ from torch import nn
 from export.charset import ALPHABET
 from export.pretrained import ppocr
 from export.pretrained.features import CACHE, read
-from export.train_recognizer import ctc_loss, score
+from export.recognizer.train import ctc_loss, score
 from localocr.recognition import ctc_greedy_batch
 
 CONFIG = {

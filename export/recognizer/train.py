@@ -1,7 +1,7 @@
-"""Train the CRNN recognizer with CTC on pre-rendered shards (.cache/rec, see export.rec_data).
+"""Train the CRNN recognizer with CTC on pre-rendered shards (.cache/rec, see export.recognizer.data).
 
-    python -m export.train_recognizer --run runs/rec --minutes 600          # CPU, resumes
-    python -m export.train_recognizer --run $OUT --device cuda --minutes 9  # lent GPU, same code
+    python -m export.recognizer.train --run runs/rec --minutes 600          # CPU, resumes
+    python -m export.recognizer.train --run $OUT --device cuda --minutes 9  # lent GPU, same code
 
 Resumable: `<run>/last.pt` (every --ckpt-minutes) holds model, optimiser, step and the
 best validation score; `<run>/best.pt` the best model so far (mean CER of the real sets).
@@ -36,8 +36,8 @@ import torch.nn.functional as F
 
 from export.charset import case_pairs, decode_greedy, encode
 from localocr.metrics import levenshtein
-from export.rec_data import CACHE
-from export.recognizer import CONFIG, CRNN, normalise
+from export.recognizer.data import CACHE
+from export.recognizer.model import CONFIG, CRNN, normalise
 from export.shards import CASE_FOLD, read_shard
 
 # Training mix: share of samples drawn from each source (real sets: their training split).

@@ -1,6 +1,6 @@
 """Write the "Detector" section of web/models/README.md from measured results.
 
-    python -m export.det_card      (export_det.py runs it after each export)
+    python -m export.detector.card      (export_det.py runs it after each export)
 
 Reads runs/det/export/report.json (export, speed, detection-only metrics), runs/det/log.jsonl
 (learning curve) and, when present, runs/det/export/localocr_eval_{fp32,int8}.json (the
@@ -13,10 +13,10 @@ from __future__ import annotations
 import json
 import os
 
-from export import det_data
-from export import detector as D
+from export.detector import data as det_data
+from export.detector import model as D
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 BEGIN, END = "<!-- detector:begin -->", "<!-- detector:end -->"
 SETS = det_data.REAL_SETS
@@ -64,7 +64,7 @@ def section(work: str = os.path.join(ROOT, "runs", "det", "export")) -> str:
         "- **Contract**: input `image` float32 [1,3,H,W] RGB, H and W multiples of 32, `(x/255 - mean)/std` with the"
         " ImageNet mean/std in the metadata; output `prob` [1,1,H/2,W/2] (sigmoid in the graph), downsample 2,"
         " granularity `line` (scene text: the word; plates: the plate).",
-        f"- **Architecture** (`export/detector.py`): {rep['params']:,} parameters exported (the threshold head,"
+        f"- **Architecture** (`export/detector/model.py`): {rep['params']:,} parameters exported (the threshold head,"
         " training only, is dropped). Depthwise-separable backbone (stem 3x3/2 to 16 ch; stages 24/48/160/384"
         " channels at 1/4..1/32, 3x3 then 5x5 depthwise), FPN with 64 channels, DB concat of four 16-channel"
         " levels at 1/4, a sub-pixel head (4 logits per 1/4 pixel -> DepthToSpace) plus a 1x1 skip from the"
@@ -103,14 +103,14 @@ def section(work: str = os.path.join(ROOT, "runs", "det", "export")) -> str:
     L += ["### Reproduce", "", "```", "make det-data      # shards (.cache/det)",
           "make det-train     # CPU, 1 thread, resumes runs/det/last.pt",
           "make det-export    # ONNX + int8 candidates + parity + speed + validation -> web/models, this card",
-          "# GPU: make det-gpu-pack, then device run `bash export/gpu_det_job.sh` carrying .cache/det_gpu and"
+          "# GPU: make det-gpu-pack, then device run `bash export/detector/gpu_job.sh` carrying .cache/det_gpu and"
           " runs/det/last.pt",
           "# a fresh checkout has no runs/: rebuild the checkpoint of the shipped file, then train with"
           " --restart-schedule",
           ".venv/bin/python -m export.onnx_to_ckpt det web/models/detector.onnx runs/det/last.pt --step <its step>",
           "```", ""]
     L += ["### Results (validation split)", "",
-          "Detection-only, from `export/export_det.py`: the pipeline's input scale, box extraction"
+          "Detection-only, from `export/detector/export.py`: the pipeline's input scale, box extraction"
           " (`localocr.detection.boxes_from_prob`) and matching (`localocr.metrics.match`, IoU >= 0.5) against"
           " the ground truth at the model's granularity (FUNSD: lines grouped from the word boxes as above; IC15:"
           " words).", "",
@@ -130,7 +130,7 @@ def section(work: str = os.path.join(ROOT, "runs", "det", "export")) -> str:
                               if s in val else "-" for s in SETS) + " |")
     w = rep.get("wasm_ms_1024")
     if w:
-        L += ["", "onnxruntime-web WASM in headless Chromium (`export/bench_det_wasm.py`, 1024x1024, median of 5):"]
+        L += ["", "onnxruntime-web WASM in headless Chromium (`export/detector/bench_wasm.py`, 1024x1024, median of 5):"]
         for name, modes in w.items():
             L.append(f"- {name}: " + ", ".join(f"{m} ({d['threads']} thread{'s' if d['threads'] > 1 else ''}) {d['ms_1024']} ms"
                                                for m, d in modes.items()))

@@ -1,7 +1,7 @@
 """Detector training data: ground truth loading, DB targets, on-disk shards, random crops.
 
 Pages (synthetic and real) are pre-computed once into uint8 shards under .cache/det/
-(`python -m export.det_data --synth N`): per page the RGB image and, at 1/2 resolution
+(`python -m export.detector.data --synth N`): per page the RGB image and, at 1/2 resolution
 (the model's output resolution), the DB targets:
   gt     1 inside the *shrunk* text polygon (the probability-map target)
   mask   1 where the loss counts (0 inside ignore regions and outside a plate's margin)
@@ -25,7 +25,7 @@ from PIL import Image, ImageDraw
 
 from localocr.splits import is_validation
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DATA = os.environ.get("LOCALOCR_DATA", os.path.join(os.path.dirname(ROOT), "shared", "data"))
 CACHE = os.path.join(ROOT, ".cache", "det")
 # The real sets the detector trains on and is validated on (each split by image: localocr.splits).

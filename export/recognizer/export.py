@@ -1,6 +1,6 @@
 """Export a recognizer checkpoint to web/models: fp32 ONNX + int8, with parity, CER and speed.
 
-    python -m export.export_recognizer --ckpt runs/rec/last.pt --out web/models --work runs/rec/export
+    python -m export.recognizer.export --ckpt runs/rec/last.pt --out web/models --work runs/rec/export
 
 Writes `recognizer.onnx` (fp32; torch/onnxruntime parity checked on random inputs) and
 `recognizer.int8.onnx` to --out. int8 variants tried (onnxruntime.quantization): dynamic
@@ -26,8 +26,8 @@ import numpy as np
 import onnxruntime as ort
 import torch
 
-from export.recognizer import CONFIG, CRNN, export_onnx
-from export.train_recognizer import VAL_SETS, load_real, pad_batch, predict_batched, score
+from export.recognizer.model import CONFIG, CRNN, export_onnx
+from export.recognizer.train import VAL_SETS, load_real, pad_batch, predict_batched, score
 
 INT8_DEFAULT = "int8_dyn_lstm_matmul"  # shipped as recognizer.int8.onnx unless --variants finds better
 MAX_CER_COST = 0.005  # issue 5: int8 may cost at most 0.5 CER points against fp32, on every set
@@ -227,7 +227,7 @@ def main(argv=None) -> None:
         report["files"][name] = r
         print(name, json.dumps(r), flush=True)
     try:  # the app's runtime: onnxruntime-web in headless Chromium (skipped where there is none)
-        from export import bench_rec_wasm
+        from export.recognizer import bench_wasm as bench_rec_wasm
         from pathlib import Path
         wasm = bench_rec_wasm.measure([Path(p) for p in files.values()])
         for name, path in files.items():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from export import detector as D
+from export.detector import model as D
 from localocr import detection as det
 from localocr import metrics as M
 

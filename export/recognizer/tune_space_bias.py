@@ -1,6 +1,6 @@
 """Choose the recognizer's space bias on training pages and write it into the shipped files.
 
-    python -m export.tune_space_bias [--models web/models] [--pages 30] [--dry-run]
+    python -m export.recognizer.tune_space_bias [--models web/models] [--pages 30] [--dry-run]
 
 A CTC recognizer trained on a mix of single words and whole lines is shy of the space
 class: on a form line it often reads two words as one ("Date:06/11"), and every such merge
@@ -29,7 +29,7 @@ from localocr import modelmeta as mm
 from localocr.evaluate import evaluate_set
 from localocr.pipeline import OCR
 
-DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
+DATA = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data")
 SETS = (("funsd_train", False), ("sroie_train", True))        # (set, compare case-insensitively)
 GRID = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)                          # log-probability units
 

@@ -1,6 +1,6 @@
 """Train the detector (CPU or GPU, same code), resumable, logged, seeded.
 
-    python -m export.train_det --run runs/det [--device cuda] [--minutes 9] [--threads 1]
+    python -m export.detector.train --run runs/det [--device cuda] [--minutes 9] [--threads 1]
 
 Every `--ckpt-min` minutes writes <run>/last.pt (model, optimiser, step, sampler RNG) and,
 after each validation, <run>/best.pt when the mean validation hmean improves. Logs one
@@ -21,9 +21,9 @@ import numpy as np
 import torch
 
 
-from export import det_data
-from export import det_eval
-from export import detector as D
+from export.detector import data as det_data
+from export.detector import evaluate as det_eval
+from export.detector import model as D
 
 VAL_SETS = ("funsd_train", "sroie_train", "ic15_train", "openalpr_plates")
 

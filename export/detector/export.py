@@ -1,6 +1,6 @@
 """Export a detector checkpoint to ONNX, quantize, check parity, measure speed and accuracy.
 
-    python -m export.export_det [--ckpt runs/det/last.pt] [--out web/models] [--eval-pages 0]
+    python -m export.detector.export [--ckpt runs/det/last.pt] [--out web/models] [--eval-pages 0]
 
 Writes <out>/detector.onnx (fp32, metadata from detector.metadata(), post-processing tuned
 on training pages) and, only when the static QDQ int8 model is at least as fast as fp32 at
@@ -21,9 +21,9 @@ import time
 import numpy as np
 
 
-from export import det_data
-from export import det_eval
-from export import detector as D
+from export.detector import data as det_data
+from export.detector import evaluate as det_eval
+from export.detector import model as D
 
 VAL_SETS = det_data.REAL_SETS
 MAX_INT8_DROP = 0.01  # the issue's bound: int8 costs <= 1 point of hmean
@@ -225,7 +225,7 @@ def main(argv=None) -> dict:
         # the web app runs the same file in onnxruntime-web (WASM); int8 must not be slower there either
         try:
             from pathlib import Path
-            from export import bench_det_wasm
+            from export.detector import bench_wasm as bench_det_wasm
             w = bench_det_wasm.measure([Path(fp32), Path(st)])
             rep["wasm_ms_1024"] = w
             one = "not isolated"  # single-threaded WASM: the case every host gets
@@ -250,7 +250,7 @@ def main(argv=None) -> dict:
         json.dump(rep, f, indent=1)
     print(json.dumps({k: v for k, v in rep.items() if k not in variants}), flush=True)
     if os.path.abspath(a.out) == os.path.join(det_data.ROOT, "web", "models"):
-        from export import det_card  # the shipped files changed: refresh their model card section
+        from export.detector import card as det_card  # the shipped files changed: refresh their model card section
         det_card.write(os.path.join(a.out, "README.md"), a.work)
     return rep
 

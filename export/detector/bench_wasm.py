@@ -1,6 +1,6 @@
 """Detector speed in onnxruntime-web (WASM) inside the app's worker, headless Chromium.
 
-    python -m export.bench_det_wasm [MODEL.onnx ...]   (default: the detector files in web/models)
+    python -m export.detector.bench_wasm [MODEL.onnx ...]   (default: the detector files in web/models)
 
 For each model: session create, then a [1,3,1024,1024] input run 1 warm-up + 5 times from
 Python through the Pyodide backend (`run_async`), median ms; with cross-origin isolation
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tools.browser import chromium, open_app, serving, wait_ready, worker_exec
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 CODE = """
 import base64

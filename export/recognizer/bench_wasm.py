@@ -1,6 +1,6 @@
 """Recognizer speed in onnxruntime-web (WASM) inside the app's worker, headless Chromium.
 
-    python -m export.bench_rec_wasm [MODEL.onnx ...]   (default: the recognizer files in web/models)
+    python -m export.recognizer.bench_wasm [MODEL.onnx ...]   (default: the recognizer files in web/models)
 
 For each model: session create, then a batch of 32 crops [32,1,32,256] run 1 warm-up + 5 times
 from Python through the Pyodide backend (`run_async`), median ms; with cross-origin isolation
@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from export import bench_det_wasm
+from export.detector import bench_wasm as bench_det_wasm
 
 # bench_det_wasm's measurement, on the recognizer with a batch of 32 crops 32x256
 CODE = bench_det_wasm.CODE.replace('"detector"', '"recognizer"').replace("(1, 3, 1024, 1024)", "(32, 1, 32, 256)")

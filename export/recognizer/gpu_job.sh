@@ -4,7 +4,7 @@
 #
 # Here, first:   make rec-gpu-pack    (JPEG-packed real shards + fonts/words/prose, ~33 MB,
 #                                      in .cache/rec-gpu; the GPU machine has no fonts or data)
-# Then device run:  command "bash export/gpu_rec_job.sh"
+# Then device run:  command "bash export/recognizer/gpu_job.sh"
 #                   carry   [".cache/rec-gpu", "runs/rec/last.pt"]   (with the tree: < 64 MiB)
 # It renders synthetic lines on the machine's spare CPU cores while it trains for $MINUTES
 # (default 8.5) with --device cuda, and leaves last.pt, best.pt, train.log, train.out in
@@ -26,7 +26,7 @@ if [ -f runs/rec/last.pt ]; then cp runs/rec/last.pt "$OUT/rec/last.pt"; fi
 NREND=$(( $(nproc) > 4 ? $(nproc) - 3 : 1 ))
 pids=()
 for i in $(seq 0 $((NREND - 1))); do
-  $PY -m export.rec_data synth --start $((100000 + 1000 * i)) --shards 1000 --per-shard 1000 \
+  $PY -m export.recognizer.data synth --start $((100000 + 1000 * i)) --shards 1000 --per-shard 1000 \
       >> "$OUT/rec/render.log" 2>&1 &
   pids+=($!)
 done
@@ -35,7 +35,7 @@ for _ in $(seq 1 90); do
   [ "$(find "$LOCALOCR_REC_CACHE/synth" -name 'train_*.npz' ! -name '*.tmp.npz' | wc -l)" -ge "$NREND" ] && break
   sleep 2
 done
-$PY -m export.train_recognizer --run "$OUT/rec" --device "$DEVICE" --threads 2 --minutes "$MINUTES" \
+$PY -m export.recognizer.train --run "$OUT/rec" --device "$DEVICE" --threads 2 --minutes "$MINUTES" \
     --cols 65536 --max-batch 256 --max-shards 1000 --reload-minutes 1 --ckpt-minutes 2 --val-minutes 3 \
     ${REC_GPU_FLAGS:-} > "$OUT/rec/train.out" 2>&1 || true
 for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done

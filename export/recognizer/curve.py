@@ -1,6 +1,6 @@
 """The learning curve of a recognizer run, as a Markdown table (for the model card).
 
-    python -m export.rec_curve runs/rec/train.log
+    python -m export.recognizer.curve runs/rec/train.log
 """
 
 from __future__ import annotations

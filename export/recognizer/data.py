@@ -1,8 +1,8 @@
 """Recognizer training data, pre-rendered to uint8 shards under .cache/rec/ (outside git).
 
-    python -m export.rec_data real              # real crops of ../shared/data, train + validation
-    python -m export.rec_data synth --shards 40 # synthetic lines, numbered after the existing ones
-    python -m export.rec_data synth --forever   # keep rendering (niced) while training consumes
+    python -m export.recognizer.data real              # real crops of ../shared/data, train + validation
+    python -m export.recognizer.data synth --shards 40 # synthetic lines, numbered after the existing ones
+    python -m export.recognizer.data synth --forever   # keep rendering (niced) while training consumes
 
 Real crops are cut from the ground-truth quads with `localocr.geometry.crop_quad`, the
 pipeline's own rectification, at height 32 and natural width. Validation images
@@ -30,7 +30,7 @@ from export.synth.lines import HEIGHT, ctc_min_frames, sample_line
 from localocr.geometry import as_quad, crop_quad
 from localocr.splits import is_validation
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # LOCALOCR_REC_CACHE: another shard folder (the GPU job carries a compressed copy, see `pack`)
 CACHE = os.environ.get("LOCALOCR_REC_CACHE", os.path.join(ROOT, ".cache", "rec"))
 DATA = os.environ.get("LOCALOCR_DATA", os.path.join(os.path.dirname(ROOT), "shared", "data"))

@@ -1,0 +1,1 @@
+"""The text detector (DBNet-style): model, data, training, evaluation, export, model card."""

@@ -1,0 +1,1 @@
+"""The fast CRNN recognizer: model, data, training, export, the learning curve and the space bias."""
