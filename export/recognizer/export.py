@@ -86,7 +86,7 @@ def to_input(pixels_u8: np.ndarray) -> np.ndarray:
 
 def ort_predict(sess: ort.InferenceSession, images: list[np.ndarray], cols: int = 16384) -> list[str]:
     """Greedy CTC decode of every image with onnxruntime, batched by width."""
-    return predict_batched(lambda x: sess.run(None, {"image": to_input(x)})[0].argmax(-1), images, cols)
+    return predict_batched(lambda x: sess.run(None, {"image": to_input(x)})[0], images, cols)
 
 
 def evaluate(path: str, val, limit: int) -> dict:

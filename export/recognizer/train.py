@@ -34,8 +34,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from export.charset import case_pairs, decode_greedy, encode
+from export.charset import ALPHABET, case_pairs, encode
 from localocr.metrics import levenshtein
+from localocr.recognition import ctc_greedy_batch
 from export.recognizer.data import CACHE
 from export.recognizer.model import CONFIG, CRNN, normalise
 from export.shards import CASE_FOLD, read_shard
@@ -256,10 +257,11 @@ def score(name: str, preds: list[str], refs: list[str]) -> dict:
     return out
 
 
-def predict_batched(best_path, images: list[np.ndarray], cols: int = 16384) -> list[str]:
-    """Greedy CTC decode of every image, batched by width (results in input order).
+def predict_batched(logits_of, images: list[np.ndarray], cols: int = 16384, space_bias: float = 0.0) -> list[str]:
+    """Greedy CTC decode of every image, batched by width (results in input order), with the
+    pipeline's own decoder (localocr.recognition.ctc_greedy_batch, and the model's space bias).
 
-    `best_path(x)` maps a padded uint8 batch [N,1,H,W] to the argmax class per time step [N,T]
+    `logits_of(x)` maps a padded uint8 batch [N,1,H,W] to the scores per time step [N,T,C]
     (torch in training, onnxruntime at export): one batching loop for both.
     """
     order = sorted(range(len(images)), key=lambda i: images[i].shape[1])
@@ -274,8 +276,8 @@ def predict_batched(best_path, images: list[np.ndarray], cols: int = 16384) -> l
         j = max(j, k + 1)
         idx = order[k:j]
         x, _ = pad_batch([images[i] for i in idx], rng, train=False)
-        for i, b in zip(idx, best_path(x)):
-            out[i] = decode_greedy(b.tolist())
+        for i, d in zip(idx, ctc_greedy_batch(logits_of(x), ALPHABET, space_bias=space_bias)):
+            out[i] = d.text
         k = j
     return out
 
@@ -285,7 +287,7 @@ def predict(model, images: list[np.ndarray], device, cols: int = 16384) -> list[
     """Greedy CTC decode of every image with the torch model, batched by width."""
     model.eval()
     return predict_batched(
-        lambda x: model(normalise(torch.from_numpy(x).to(device))).argmax(-1).cpu().numpy(), images, cols)
+        lambda x: model(normalise(torch.from_numpy(x).to(device))).cpu().numpy(), images, cols)
 
 
 def validate(model, val: dict[str, Pool], device, limit: int) -> dict:
