@@ -98,8 +98,8 @@ def detector_feeds(model_path: str, sets: tuple[str, ...], pages: int) -> list[d
 
     from localocr import detection
     from localocr.image import load_image
-    from localocr.models import detector_spec
-    from localocr.onnxmeta import read_model_info
+    from localocr.contract.models import detector_spec
+    from localocr.contract.onnxfile import read_model_info
     from localocr.splits import is_validation
 
     data = Path(__file__).resolve().parents[2] / "shared" / "data"

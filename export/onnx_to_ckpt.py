@@ -212,8 +212,8 @@ def recover_acc(onnx_path: str):
     import onnxruntime as ort
     from export.pretrained import ppocr
     from export.pretrained.head import CONFIG, Head, OnBackbone
-    from localocr import modelmeta as mm
-    from localocr.onnxmeta import read_model_info
+    from localocr.contract import keys as mm
+    from localocr.contract.onnxfile import read_model_info
     graph, w = _initializers(onnx_path)
     meta = read_model_info(open(onnx_path, "rb").read()).metadata
     lstm = next(n for n in graph.node if n.op_type == "LSTM")

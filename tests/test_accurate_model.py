@@ -16,9 +16,10 @@ onnx = pytest.importorskip("onnx")
 
 from export.pretrained.build import int8_weights  # noqa: E402
 from export.pretrained.head import CONFIG, Head, kd_loss  # noqa: E402
-from localocr import OCR, modelmeta as mm  # noqa: E402
+from localocr import OCR  # noqa: E402
+from localocr.contract import keys as mm  # noqa: E402
 from localocr.backends.onnxruntime import OnnxRuntimeBackend  # noqa: E402
-from localocr.models import load_model  # noqa: E402
+from localocr.contract.models import load_model  # noqa: E402
 
 torch.set_num_threads(1)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

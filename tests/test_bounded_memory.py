@@ -7,7 +7,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from localocr import detection, pipeline
-from localocr.modelmeta import DETECTOR_INPUT, DETECTOR_OUTPUT
+from localocr.contract.keys import DETECTOR_INPUT, DETECTOR_OUTPUT
 from localocr.pipeline import run_sync
 from pipeline_fakes import fake_ocr, page_with_words  # noqa: F401  (fixture)
 

@@ -18,7 +18,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 from export.detector import data as det_data  # noqa: E402
 from export.detector import model as D  # noqa: E402
-from localocr import modelmeta as mm  # noqa: E402
+from localocr.contract import keys as mm  # noqa: E402
 from export.synth.pages import render_page  # noqa: E402
 
 torch.set_num_threads(1)

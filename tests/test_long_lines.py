@@ -4,7 +4,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from localocr.backends.fake import FakeBackend, fake_model_bytes
-from localocr.models import load_model
+from localocr.contract.models import load_model
 from localocr.pipeline import run_sync
 from localocr.recognition import MAX_WIDTH, piece_bounds, recognize_steps
 

@@ -1,15 +1,15 @@
-"""onnxmeta (pure-Python protobuf reader) and the model contract checks."""
+"""contract.onnxfile (pure-Python protobuf reader) and the model contract checks."""
 
 import json
 
 import pytest
 
-from localocr import modelmeta as mm
+from localocr.contract import keys as mm
 from localocr.backends.fake import FakeBackend, fake_model_bytes
-from localocr.onnxmeta import onnx_bytes
+from localocr.contract.onnxfile import onnx_bytes
 from localocr.errors import LocalOCRError
-from localocr.models import load_model
-from localocr.onnxmeta import read_model_info
+from localocr.contract.models import load_model
+from localocr.contract.onnxfile import read_model_info
 
 
 def test_reads_metadata_and_io_of_fake_models():

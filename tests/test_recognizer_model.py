@@ -25,7 +25,7 @@ from export.synth import lines, text  # noqa: E402
 from export.recognizer.train import MIX, batches, ctc_loss, pad_batch, parse_mix, score  # noqa: E402
 from localocr.metrics import levenshtein as edit_distance  # noqa: E402
 from export.recognizer.train import Pool  # noqa: E402
-from localocr import modelmeta as mm  # noqa: E402
+from localocr.contract import keys as mm  # noqa: E402
 
 torch.set_num_threads(1)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

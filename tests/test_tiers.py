@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from localocr import OCR, LocalOCRError
-from localocr import modelmeta as mm
+from localocr.contract import keys as mm
 from localocr.backends.fake import FakeBackend, FakeRecognizer, fake_model_bytes
-from localocr.onnxmeta import read_model_info
+from localocr.contract.onnxfile import read_model_info
 from pipeline_fakes import page_with_words
 
 

@@ -4,8 +4,8 @@ import onnx
 from onnx import TensorProto, helper
 
 from export.recognizer.tune_space_bias import choose, write_bias
-from localocr import modelmeta as mm
-from localocr.onnxmeta import read_metadata
+from localocr.contract import keys as mm
+from localocr.contract.onnxfile import read_metadata
 
 
 def test_choose_takes_the_best_mean_and_the_smaller_bias_on_a_tie():

@@ -11,8 +11,8 @@ Contract (`web/worker.js` reads it first, beside its own start):
 - `ort`: {build: the onnxruntime-web wasm file that build fetches}: preloaded once the worker has
   chosen its backend (the WebGPU build's file only where WebGPU is used);
 - `models`: {kind: URL}, the model the worker loads for each kind when the page names none, by the
-  same rule as the service worker's precache list (`model_files`, by localocr.models.model_file);
-- `model_file_names`: the rule behind `models` (localocr.models.MODEL_FILE_NAMES, `{kind}` filled in),
+  same rule as the service worker's precache list (`model_files`, by localocr.contract.models.model_file);
+- `model_file_names`: the rule behind `models` (localocr.contract.models.MODEL_FILE_NAMES, `{kind}` filled in),
   which the worker tries where a host serves another file than the one listed;
 - `localocr_wheel`: the packed localocr wheel (from `vendor/runtime.json`).
 URLs are relative to the folder of `boot.json` (the app root, beside `worker.js`).
@@ -27,7 +27,7 @@ import base64
 import json
 from pathlib import Path
 
-from localocr.models import MODEL_FILE_NAMES, model_file
+from localocr.contract.models import MODEL_FILE_NAMES, model_file
 from tools.files import write_if_changed
 
 NAME = "boot.json"
@@ -68,7 +68,7 @@ MODEL_KINDS = ("detector", "recognizer", "accurate")   # accurate: the optional 
 
 
 def model_files(directory: Path) -> dict[str, Path]:
-    """{kind: the model file the worker loads for it} (localocr.models.model_file: int8 first; the
+    """{kind: the model file the worker loads for it} (localocr.contract.models.model_file: int8 first; the
     worker takes these from boot.json)."""
     found = {kind: model_file(directory / "models", kind) for kind in MODEL_KINDS}
     return {kind: path for kind, path in found.items() if path is not None}

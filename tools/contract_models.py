@@ -12,7 +12,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from localocr import modelmeta as mm
+from localocr.contract import keys as mm
 
 ALPHABET = "".join(chr(c) for c in range(0x20, 0x7F))
 

@@ -429,7 +429,7 @@ async function execPython(code) {
 }
 
 // The page's "read" call: decode + OCR in Python (py/localocr's OCR.read_async). Models come from
-// models/ beside this worker, the one boot.json names per kind (by localocr.models.model_file: the
+// models/ beside this worker, the one boot.json names per kind (by localocr.contract.models.model_file: the
 // int8 file, smaller, for WASM, if present, else fp32; where it is missing, the other names of that
 // rule, boot.json's `model_file_names`, are tried); `options.models` ({detector, recognizer} URLs) overrides.
 // An optional kind (the accurate tier) the app does not ship resolves to null: with a boot.json that

@@ -1,6 +1,6 @@
 """The DBNet-style text detector: architecture, default config, DB loss and ONNX export.
 
-Contract (../shared/ARCHITECTURE.md, py/localocr/modelmeta.py): input `image` float32
+Contract (../shared/ARCHITECTURE.md, py/localocr/contract/keys.py): input `image` float32
 [1, 3, H, W] RGB normalised with MEAN/STD, H and W multiples of 32; output `prob` float32
 [1, 1, H/2, W/2], the text (shrunk line kernel) probability, sigmoid inside the graph.
 
@@ -177,7 +177,7 @@ def normalise(batch_uint8: torch.Tensor) -> torch.Tensor:
 # ---------------------------------------------------------------- export
 
 def metadata(threshold=THRESHOLD, box_threshold=BOX_THRESHOLD, unclip_ratio=UNCLIP_RATIO) -> dict[str, str]:
-    from localocr import modelmeta as mm
+    from localocr.contract import keys as mm
     return {mm.KIND: "detector", mm.VERSION: VERSION, mm.MEAN: json.dumps(MEAN), mm.STD: json.dumps(STD),
             mm.DOWNSAMPLE: str(DOWNSAMPLE), mm.GRANULARITY: GRANULARITY, mm.THRESHOLD: str(threshold),
             mm.BOX_THRESHOLD: str(box_threshold), mm.UNCLIP_RATIO: str(unclip_ratio),
@@ -187,7 +187,7 @@ def metadata(threshold=THRESHOLD, box_threshold=BOX_THRESHOLD, unclip_ratio=UNCL
 def export_onnx(net: DBNet, path: str, meta: dict[str, str] | None = None, opset: int = 17) -> None:
     """Write the probability-map model with dynamic H/W and the contract metadata."""
     import onnx
-    from localocr import modelmeta as mm
+    from localocr.contract import keys as mm
     net = net.eval().cpu()
     wrap = ExportWrapper(net).eval()
     x = torch.randn(1, 3, 64, 96)

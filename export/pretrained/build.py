@@ -37,7 +37,7 @@ from export.pretrained import ppocr
 from export.pretrained.features import MIN_WIDTH, read
 from export.pretrained.head import CONFIG, Head, OnBackbone
 from export.recognizer.train import score
-from localocr import modelmeta as mm
+from localocr.contract import keys as mm
 from localocr.recognition import batch_input, buckets, ctc_greedy_batch
 
 OPSET = 11          # the backbone's own opset (ppocr's ONNX file)

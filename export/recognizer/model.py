@@ -2,7 +2,7 @@
 
 Input `image` float32 [N, 1, 32, W] grey, x = (pixel / 255 - mean) / std; output `logits`
 float32 [N, W/4, C] log-softmax over C = len(ALPHABET) + 1 classes, class 0 = CTC blank
-(the contract in ../shared/ARCHITECTURE.md; key names in localocr.modelmeta).
+(the contract in ../shared/ARCHITECTURE.md; key names in localocr.contract.keys).
 
 CNN (designed for CPU/WASM: the first conv already has stride 2, so the expensive
 layers run on a quarter of the pixels; plain narrow 3x3 convs, since depthwise convs
@@ -75,8 +75,8 @@ def normalise(pixels: torch.Tensor, config: dict = CONFIG) -> torch.Tensor:
 
 
 def metadata(config: dict = CONFIG) -> dict[str, str]:
-    """The model's metadata_props (keys from localocr.modelmeta; values are strings)."""
-    from localocr import modelmeta as mm
+    """The model's metadata_props (keys from localocr.contract.keys; values are strings)."""
+    from localocr.contract import keys as mm
     return {
         mm.KIND: "recognizer",
         mm.VERSION: config["version"],
@@ -96,7 +96,7 @@ def export_onnx(model: CRNN, path: str, opset: int = 17) -> None:
     onnxruntime and onnxruntime-web run natively and that dynamic int8 quantization covers).
     """
     import onnx
-    from localocr import modelmeta as mm
+    from localocr.contract import keys as mm
     model = model.eval()
     h = model.config["height"]
     dummy = torch.zeros(2, 1, h, 128)

@@ -25,7 +25,7 @@ import sys
 
 import onnx
 
-from localocr import modelmeta as mm
+from localocr.contract import keys as mm
 from localocr.evaluate import evaluate_set
 from localocr.pipeline import OCR
 

@@ -23,12 +23,12 @@ from pathlib import Path
 import numpy as np
 
 from . import detection
-from . import modelmeta as mm
+from .contract import keys as mm
 from .errors import LocalOCRError, internal_errors
 from .geometry import as_quad
 from .image import MAX_PIXELS, Note, decode_image, load_image, to_grey
 from .layout import build_blocks
-from .models import Model, RecognizerSpec, load_model, model_file
+from .contract.models import Model, RecognizerSpec, load_model, model_file
 from .recognition import recognize_steps
 from .result import Page, Word
 

@@ -1,6 +1,6 @@
 """Text recognition: crops -> width-bucketed batches -> CTC greedy decoding -> words.
 
-Contract (see modelmeta.py): input [N, 1, height, W] grey, normalised as
+Contract (see contract/keys.py): input [N, 1, height, W] grey, normalised as
 (x / 255 - mean) / std; output [N, W / downsample, C] log-probabilities, class
 0 the CTC blank and class i + 1 the alphabet's character i.
 
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from . import modelmeta as mm
+from .contract import keys as mm
 from .errors import LocalOCRError
 from .geometry import as_quad, crop_quad
 

@@ -18,7 +18,7 @@ import traceback
 from collections.abc import Callable, Generator
 from typing import Any
 
-from . import modelmeta
+from .contract import keys as mm
 from .document import (Document, PageFacts, check_page_count, choose_dpi, is_native, parse_pages, render_size,
                        source_of)
 from .errors import LocalOCRError, internal_error
@@ -79,7 +79,7 @@ def reporting(gen: Generator, detector_session, report: Callable[[str, int], Any
             if step[0] is detector_session:
                 report("detect", 0)
             else:
-                lines += int(step[1][modelmeta.RECOGNIZER_INPUT].shape[0])
+                lines += int(step[1][mm.RECOGNIZER_INPUT].shape[0])
                 report("recognize", lines)
             step = gen.send((yield step))
     except StopIteration as stop:

@@ -45,7 +45,7 @@ def versions(modules: Path | None, rapidocr: bool = True) -> dict:
     import onnxruntime
 
     import localocr
-    from localocr.onnxmeta import read_metadata
+    from localocr.contract.onnxfile import read_metadata
     from localocr.pipeline import bundled_model
 
     models = []

@@ -15,18 +15,19 @@ drivers (sync and async) feed them: one pipeline, both runtimes.
 
 from __future__ import annotations
 
-from typing import Mapping, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Mapping, Protocol, runtime_checkable
 
 import numpy as np
 
-from ..onnxmeta import ModelInfo
+if TYPE_CHECKING:
+    from ..contract.onnxfile import ModelInfo
 
 
 @runtime_checkable
 class Session(Protocol):
     input_names: list[str]
     output_names: list[str]
-    metadata: dict[str, str]    # the model's metadata_props (see modelmeta.py)
+    metadata: dict[str, str]    # the model's metadata_props (see contract/keys.py)
 
     def run(self, feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Run the model (synchronously). Async sessions may raise here and offer run_async."""
@@ -40,5 +41,5 @@ class Backend(Protocol):
 
     def load(self, model: bytes, name: str, info: ModelInfo | None = None) -> Session:
         """Create a session from the model's bytes. `name` is for messages; `info`: the bytes as
-        localocr.onnxmeta read them already (models.load_model parses a model once)."""
+        localocr.contract.onnxfile read them already (models.load_model parses a model once)."""
         ...

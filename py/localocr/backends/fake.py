@@ -1,7 +1,7 @@
 """Numpy stand-ins for the two models, to test all pre/post-processing without weights.
 
 `fake_model_bytes(kind)` writes a minimal, valid ONNX ModelProto (metadata and
-input/output declarations, no nodes) so the real loading path, `onnxmeta` and
+input/output declarations, no nodes) so the real loading path, `contract.onnxfile` and
 the contract checks, runs in tests too; `FakeBackend.load` then returns the
 numpy model for its `localocr.kind`:
 
@@ -20,8 +20,8 @@ import json
 
 import numpy as np
 
-from .. import modelmeta as mm
-from ..onnxmeta import ModelInfo, onnx_bytes, read_model_info
+from ..contract import keys as mm
+from ..contract.onnxfile import ModelInfo, onnx_bytes, read_model_info
 
 # Fake model settings. Mean/std deliberately not (0.5, 0.5): tests then catch
 # a pipeline that ignores the metadata's normalisation.

@@ -1,7 +1,7 @@
 """CPython backend: onnxruntime on the CPU.
 
 The only module of the pipeline that imports onnxruntime (it does not exist in
-Pyodide). Metadata comes from `localocr.onnxmeta`, as in the browser, so both
+Pyodide). Metadata comes from `localocr.contract.onnxfile`, as in the browser, so both
 runtimes check a model the same way.
 """
 
@@ -13,7 +13,7 @@ from typing import Mapping
 import numpy as np
 
 from ..errors import LocalOCRError
-from ..onnxmeta import ModelInfo, read_model_info
+from ..contract.onnxfile import ModelInfo, read_model_info
 
 
 # Runs fed more input values than this (a detector pass over a large page, ~1.3 MP and up) hand

@@ -21,7 +21,7 @@ from typing import Mapping
 import numpy as np
 
 from ..errors import LocalOCRError
-from ..onnxmeta import ModelInfo, read_model_info
+from ..contract.onnxfile import ModelInfo, read_model_info
 
 try:  # present only in Pyodide, inside the worker
     import localocr_js
@@ -51,7 +51,7 @@ def _require_bridge():
 class PyodideSession:
     """A model loaded into onnxruntime-web. Creation starts at construction; `run_async` awaits it.
 
-    Names and metadata come from the ONNX bytes (`localocr.onnxmeta`, as on CPython), so they are
+    Names and metadata come from the ONNX bytes (`localocr.contract.onnxfile`, as on CPython), so they are
     there at once, before onnxruntime-web has finished creating the session.
     """
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import LocalOCRError
+from ..errors import LocalOCRError
 
 _VARINT, _I64, _LEN, _I32 = 0, 1, 2, 5
 

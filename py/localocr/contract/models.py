@@ -1,4 +1,4 @@
-"""Load the two models and check them against the contract (modelmeta.py).
+"""Load the two models and check them against the contract (contract/keys.py).
 
 A model is refused, with a message naming the problem, when its metadata or
 its inputs/outputs do not match what the pipeline expects: another model's
@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
-from . import modelmeta as mm
-from .backends.base import Session
-from .errors import LocalOCRError
-from .onnxmeta import ModelInfo, read_model_info
+from . import keys as mm
+from ..errors import LocalOCRError
+from .onnxfile import ModelInfo, read_model_info
+
+if TYPE_CHECKING:
+    from ..backends.base import Session
 
 # Post-processing defaults when a detector's metadata does not say (DB's
 # published values: pixel threshold 0.3, expansion 1.5); box_threshold 0.5:
