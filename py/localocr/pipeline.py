@@ -11,7 +11,7 @@ onnxruntime-web returns promises). The stages themselves never know which.
     text, conf = ocr.recognize_line(crop)
 
 Timings (seconds) in `page.timings`: decode, detect_pre, detect_run,
-detect_post, recognize_pre, recognize_run, recognize_post, layout, total.
+detect_post, orient, recognize_pre, recognize_run, recognize_post, layout, total.
 """
 
 from __future__ import annotations
@@ -24,12 +24,13 @@ import numpy as np
 
 from . import detection
 from . import modelmeta as mm
+from . import orientation as orient
 from .errors import LocalOCRError, internal_errors
 from .geometry import as_quad
 from .image import MAX_PIXELS, Note, decode_image, load_image, to_grey
 from .layout import build_blocks
 from .models import load_model
-from .recognition import recognize_steps
+from .recognition import recognize_steps, reread_steps, MAX_WIDTH
 from .result import Page, Word
 
 ENV_MODELS = "LOCALOCR_MODELS"          # a folder with detector*.onnx and recognizer*.onnx
@@ -250,6 +251,50 @@ def read_steps(image, detector, recognizer, timings: dict, *, min_confidence: fl
     return blocks
 
 
+def oriented_steps(image, detector, recognizer, timings: dict, *, min_confidence: float = MIN_CONFIDENCE,
+                   short_confidence: float | None = MIN_CONFIDENCE_SHORT, flip_check: bool = True,
+                   detect_options: dict | None = None, accurate=None, reread_below: float | None = None,
+                   notes: list | None = None):
+    """`read_steps` that also turns pages at 90, 180 and 270 degrees upright (see
+    `localocr.orientation`): decoded image -> ([Block] with quads on the given image, rotation).
+    The 180 check needs `flip_check`. "orient" timing: the sideways test and vote."""
+    width, height = image.size
+    opts = detect_options or {}
+    boxes = yield from detect_steps(image, detector, timings, **opts)
+    t0 = time.perf_counter()
+    rotation = 0
+    vertical = orient.sideways_lines([q for q, _ in boxes])
+    if vertical:
+        grey = to_grey(image)
+        down = [orient.reading_down(boxes[i][0]) for i in vertical]
+        up = [q[[2, 3, 0, 1]] for q in down]
+        both = yield from recognize_steps(grey, down + up, recognizer, {}, flip_check=False)
+        n = len(down)
+        rotation = orient.sideways_rotation([rd.confidence for rd in both[:n]],
+                                            [rd.confidence for rd in both[n:]])
+    _add(timings, "orient", time.perf_counter() - t0)
+    for attempt in range(2):
+        im = orient.turn_image(image, rotation)
+        if rotation:
+            boxes = yield from detect_steps(im, detector, timings, **opts)
+        t0 = time.perf_counter()
+        grey = to_grey(im)
+        _add(timings, "recognize_pre", time.perf_counter() - t0)
+        # the accurate tier after the decision (recognize_steps runs it last, the same way)
+        reads = yield from recognize_steps(grey, [q for q, _ in boxes], recognizer, timings, flip_check=flip_check)
+        if attempt or not flip_check or not orient.upside_down(reads):
+            break
+        rotation = (rotation + 180) % 360
+    if accurate is not None:
+        yield from reread_steps(grey, reads, accurate, timings, reread_below,
+                                MAX_WIDTH * accurate.spec.height // recognizer.spec.height)
+    t0 = time.perf_counter()
+    blocks = blocks_from_reads(reads, min_confidence, short_confidence, notes)
+    orient.unturn_blocks(blocks, rotation, width, height)
+    _add(timings, "layout", time.perf_counter() - t0)
+    return blocks, rotation
+
+
 def blocks_from_reads(reads, min_confidence: float = MIN_CONFIDENCE,
                       short_confidence: float | None = MIN_CONFIDENCE_SHORT, notes: list | None = None) -> list:
     """Recognised lines ([recognition.LineRead]) -> [Block] in reading order, the junk floor applied."""
@@ -278,12 +323,16 @@ class OCR:
     the fast tier alone. Lines the fast tier reads with a confidence below
     `reread_below` (default: the accurate model's own, calibrated on validation
     pages) are read again by it (`recognition.reread_steps`).
+
+    orientation: turn pages photographed at 90, 180 or 270 degrees upright before reading them
+    (`localocr.orientation`; `page.rotation` says which turn, quads stay on the given image);
+    False: read the image as it is (lines upside down are still read by `flip_check`).
     """
 
     def __init__(self, detector=None, recognizer=None, backend=None, *, models=None,
                  min_confidence: float = MIN_CONFIDENCE, flip_check: bool = True, max_pixels: int = MAX_PIXELS,
                  luma_jpeg: bool = True, detect_options: dict | None = None, accurate=None,
-                 reread_below: float | None = None):
+                 reread_below: float | None = None, orientation: bool = True):
         if backend is None:
             from .backends.onnxruntime import OnnxRuntimeBackend
             backend = OnnxRuntimeBackend()
@@ -303,6 +352,7 @@ class OCR:
         self.reread_below = reread_below
         self.min_confidence = min_confidence
         self.flip_check = flip_check
+        self.orientation = orientation
         self.max_pixels = max_pixels
         self.luma_jpeg = luma_jpeg
         self.detect_options = dict(detect_options or {})
@@ -328,14 +378,18 @@ class OCR:
         timings = {} if timings is None else timings
         t_start = time.perf_counter() if t_start is None else t_start
         notes = [] if notes is None else notes
-        blocks = yield from read_steps(im, self.detector, self.recognizer, timings,
-                                       min_confidence=self.min_confidence, flip_check=self.flip_check,
-                                       detect_options=self.detect_options, accurate=self.accurate,
-                                       reread_below=self.reread_below, notes=notes)
+        kw = dict(min_confidence=self.min_confidence, flip_check=self.flip_check,
+                  detect_options=self.detect_options, accurate=self.accurate,
+                  reread_below=self.reread_below, notes=notes)
+        rotation = 0
+        if self.orientation:
+            blocks, rotation = yield from oriented_steps(im, self.detector, self.recognizer, timings, **kw)
+        else:
+            blocks = yield from read_steps(im, self.detector, self.recognizer, timings, **kw)
         timings["total"] = time.perf_counter() - t_start
         return Page(width=im.size[0], height=im.size[1], blocks=blocks, timings=timings,
                     backend=getattr(self.backend, "name", ""),
-                    backend_detail=getattr(self.backend, "detail", ""), notes=notes)
+                    backend_detail=getattr(self.backend, "detail", ""), notes=notes, rotation=rotation)
 
     def read(self, image) -> Page:
         """OCR one image (path | bytes | file | PIL.Image | numpy array) -> Page.

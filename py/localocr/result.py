@@ -9,6 +9,8 @@ JSON schema of `Page.to_dict()` (version 1):
     {
       "version": 1,
       "width": int, "height": int,          # image size in pixels
+      "rotation": int,                      # 0, 90, 180 or 270: the clockwise quarter turn that made the
+                                            # text upright (localocr.orientation); quads stay on the image
       "backend": str, "backend_detail": str,
       "timings": {stage: seconds, ...},     # decode, detect_*, recognize_*, layout, total
       "text": str,                          # Page.text
@@ -114,6 +116,9 @@ class Page:
     source: object = field(default=None, repr=False, compare=False)
     # what was done to the input on the way (localocr.image.Note: a reduction to the working size, ...)
     notes: list = field(default_factory=list)
+    # the quarter turn (degrees clockwise) that turned the image's text upright before it was read
+    # (localocr.orientation); the quads are on the image as given all the same
+    rotation: int = 0
 
     @property
     def lines(self) -> list[Line]:
@@ -133,7 +138,7 @@ class Page:
 
     def to_dict(self) -> dict:
         return {"version": SCHEMA_VERSION, "width": self.width, "height": self.height,
-                "backend": self.backend, "backend_detail": self.backend_detail,
+                "rotation": int(self.rotation), "backend": self.backend, "backend_detail": self.backend_detail,
                 "timings": {k: round(float(v), 4) for k, v in self.timings.items()},
                 "text": self.text, "notes": [n.to_dict() for n in self.notes],
                 "blocks": [b.to_dict() for b in self.blocks]}
@@ -147,7 +152,7 @@ class Page:
                               float(ln["confidence"])) for ln in b["lines"]], np.asarray(b["quad"], np.float64))
                   for b in d.get("blocks", [])]
         return cls(int(d["width"]), int(d["height"]), blocks, dict(d.get("timings", {})),
-                   d.get("backend", ""), d.get("backend_detail", ""))
+                   d.get("backend", ""), d.get("backend_detail", ""), rotation=int(d.get("rotation", 0)))
 
     def fields(self, kind: str = "auto") -> dict:
         """Key fields of a receipt or of an ID document's MRZ (see localocr.fields)."""

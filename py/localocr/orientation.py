@@ -1,0 +1,157 @@
+"""Page orientation: quarter turns of the image and of the quads on it.
+
+A rotation here is the quarter turn, in degrees clockwise (0, 90, 180, 270),
+that turns the given image so its text reads upright: a page photographed with
+its text running bottom to top needs 90. Turns are exact (Pillow's transpose:
+no resampling), so turning a rotated page back gives the upright pixels, and
+reading it gives what the upright page gives.
+
+Coordinates are pixel-corner units (a pixel covers [x, x+1) x [y, y+1)), so a
+point maps onto the turned image exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+ROTATIONS = (0, 90, 180, 270)
+# Pillow's transposes turn counter-clockwise: a clockwise turn of d is ROTATE_(360 - d).
+_TRANSPOSE = {90: Image.Transpose.ROTATE_270, 180: Image.Transpose.ROTATE_180, 270: Image.Transpose.ROTATE_90}
+
+
+def _check(degrees: int) -> int:
+    d = int(degrees) % 360
+    if d not in ROTATIONS:
+        raise ValueError(f"a rotation is a quarter turn (0, 90, 180 or 270 degrees), not {degrees}")
+    return d
+
+
+def turn_image(image: Image.Image, degrees: int) -> Image.Image:
+    """The image turned clockwise by `degrees` (a quarter turn), exactly."""
+    d = _check(degrees)
+    return image if d == 0 else image.transpose(_TRANSPOSE[d])
+
+
+def turned_size(width: int, height: int, degrees: int) -> tuple[int, int]:
+    """(width, height) of a width x height image turned by `degrees`."""
+    return (height, width) if _check(degrees) in (90, 270) else (width, height)
+
+
+def turn_points(points, degrees: int, width: int, height: int) -> np.ndarray:
+    """Points (..., 2) on a width x height image -> the same points on it turned clockwise by `degrees`."""
+    d = _check(degrees)
+    p = np.asarray(points)
+    x, y = p[..., 0], p[..., 1]
+    if d == 0:
+        return p.copy()
+    if d == 90:
+        out = (height - y, x)
+    elif d == 180:
+        out = (width - x, height - y)
+    else:
+        out = (y, width - x)
+    return np.stack(out, axis=-1).astype(p.dtype if p.dtype.kind == "f" else np.float64)
+
+
+def unturn_points(points, degrees: int, width: int, height: int) -> np.ndarray:
+    """Points on the turned image (of a width x height image turned by `degrees`) -> the same points
+    on the width x height image: the inverse of `turn_points`."""
+    d = _check(degrees)
+    tw, th = turned_size(width, height, d)
+    return turn_points(points, (360 - d) % 360, tw, th)
+
+
+# ---------------------------------------------------------------- the decision
+#
+# Upright pages are the common case and cost nothing more: their detector boxes
+# are looked at (a few numpy operations), and the recognizer's flip check,
+# which runs anyway, says whether they are upside down.
+#
+# 1. Sideways (90 / 270): the detector's line boxes, clearly elongated ones only
+#    (`ELONGATED`), run mostly vertically: their length along the vertical is
+#    more than SIDEWAYS_SHARE of all their length, and at least SIDEWAYS_MIN
+#    of them are vertical.
+# 2. Which way: the VOTE_LINES longest vertical lines are read both ways, top to
+#    bottom and bottom to top, in one recognizer batch; the way with the higher
+#    sum of confidences wins (`sideways_rotation`). The page is turned exactly,
+#    detected again and read.
+# 3. Upside down (180, or a sideways vote that was wrong): after the page is
+#    read, most of its text (by characters) was read flipped by the
+#    recognizer's flip check (`upside_down`): the page is turned by 180 more,
+#    detected again and read. At most once.
+# The page is laid out in the turned (upright) frame, then every quad is mapped
+# back onto the given image (`unturn_blocks`).
+
+# As detection._ELONGATED: a box this many times longer than thick has its long side along the text.
+ELONGATED = 2.0
+SIDEWAYS_SHARE = 0.5
+SIDEWAYS_MIN = 2
+VOTE_LINES = 8
+# Flipped characters over all characters read (lines with text) for a page to be upside down.
+UPSIDE_DOWN_SHARE = 0.5
+
+
+def sideways_lines(quads, elongated: float = ELONGATED, share: float = SIDEWAYS_SHARE,
+                   least: int = SIDEWAYS_MIN, most: int = VOTE_LINES) -> list[int]:
+    """Indices of the `most` longest vertical lines when the page looks sideways (step 1), else []."""
+    if len(quads) == 0:
+        return []
+    q = np.asarray(quads, np.float64).reshape(-1, 4, 2)
+    d = q[:, 1] - q[:, 0]
+    length = np.hypot(d[:, 0], d[:, 1])
+    thick = np.hypot(*(q[:, 3] - q[:, 0]).T)
+    long_ = length >= elongated * thick
+    vertical = long_ & (np.abs(d[:, 1]) > np.abs(d[:, 0]))
+    if vertical.sum() < least or length[vertical].sum() <= share * length[long_].sum():
+        return []
+    idx = np.flatnonzero(vertical)
+    order = np.argsort(-length[idx], kind="stable")
+    return [int(i) for i in idx[order][:most]]
+
+
+def reading_down(quad) -> np.ndarray:
+    """The quad (TL, TR, BR, BL) of a vertical line read from top to bottom (its top edge on the right)."""
+    q = np.asarray(quad, np.float32).reshape(4, 2)
+    return q if q[1, 1] - q[0, 1] >= 0 else q[[2, 3, 0, 1]]
+
+
+def sideways_rotation(down_confidences, up_confidences) -> int:
+    """Step 2: the rotation of a sideways page from the confidences of its lines read top to bottom
+    and bottom to top. Text read top to bottom is an upright page turned 90 clockwise: 270 turns
+    it back; bottom to top: 90."""
+    return 270 if float(np.sum(down_confidences)) > float(np.sum(up_confidences)) else 90
+
+
+def upside_down(reads, share: float = UPSIDE_DOWN_SHARE) -> bool:
+    """Step 3: did the flip check read most of the page's characters upside down?"""
+    flipped = total = 0
+    for rd in reads:
+        n = len(rd.text.replace(" ", ""))
+        total += n
+        flipped += n if rd.flipped else 0
+    return total > 0 and flipped > share * total
+
+
+def unturn_blocks(blocks, degrees: int, width: int, height: int) -> None:
+    """Map every quad of [Block] read on the image turned by `degrees` back onto the width x height
+    given image (in place; words shared by a line and its segments are mapped once)."""
+    if _check(degrees) == 0:
+        return
+    done = set()
+
+    def move(obj):
+        if id(obj) not in done:
+            done.add(id(obj))
+            obj.quad = unturn_points(np.asarray(obj.quad), degrees, width, height)
+
+    for b in blocks:
+        move(b)
+        for ln in b.lines:
+            move(ln)
+            for w in ln.words:
+                move(w)
+            for seg in ln.segments:
+                move(seg)
+                for w in seg.words:
+                    move(w)
