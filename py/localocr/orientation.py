@@ -72,6 +72,11 @@ def unturn_points(points, degrees: int, width: int, height: int) -> np.ndarray:
 #    (`ELONGATED`), run mostly vertically: their length along the vertical is
 #    more than SIDEWAYS_SHARE of all their length, and at least SIDEWAYS_MIN
 #    of them are vertical.
+#    A page with little text found (`text_amount` below LITTLE_TEXT: a scene photo with a
+#    few words) may be sideways with the detector blind to it (it was trained on
+#    upright text): the page turned by 90 is detected too, and is sideways when
+#    that finds at least TURNED_MORE times as much text (and MIN_TURNED_TEXT).
+#    Its lines must then read with a mean confidence of at least MIN_VOTE_CONFIDENCE.
 # 2. Which way: the VOTE_LINES longest vertical lines are read both ways, top to
 #    bottom and bottom to top, in one recognizer batch; the way with the higher
 #    sum of confidences wins (`sideways_rotation`). The page is turned exactly,
@@ -79,7 +84,12 @@ def unturn_points(points, degrees: int, width: int, height: int) -> np.ndarray:
 # 3. Upside down (180, or a sideways vote that was wrong): after the page is
 #    read, most of its text (by characters) was read flipped by the
 #    recognizer's flip check (`upside_down`): the page is turned by 180 more,
-#    detected again and read. At most once.
+#    detected again and read. At most once. The flip check tries only lines read
+#    with little confidence, and an upside-down line can read confidently as
+#    garbage (a receipt's "SXUPUI" at 0.9): so the FLIP_VOTE_LINES longest lines
+#    it kept upright are also read upside down, and when their flipped
+#    confidences sum to more than the upright ones plus FLIP_VOTE_MARGIN a line,
+#    the page is upside down too (`flip_vote`).
 # The page is laid out in the turned (upright) frame, then every quad is mapped
 # back onto the given image (`unturn_blocks`).
 
@@ -88,8 +98,14 @@ ELONGATED = 2.0
 SIDEWAYS_SHARE = 0.5
 SIDEWAYS_MIN = 2
 VOTE_LINES = 8
+LITTLE_TEXT = 30.0
+TURNED_MORE = 2.0
+MIN_TURNED_TEXT = 4.0
+MIN_VOTE_CONFIDENCE = 0.5
 # Flipped characters over all characters read (lines with text) for a page to be upside down.
 UPSIDE_DOWN_SHARE = 0.5
+FLIP_VOTE_LINES = 4
+FLIP_VOTE_MARGIN = 0.1
 
 
 def sideways_lines(quads, elongated: float = ELONGATED, share: float = SIDEWAYS_SHARE,
@@ -110,9 +126,31 @@ def sideways_lines(quads, elongated: float = ELONGATED, share: float = SIDEWAYS_
     return [int(i) for i in idx[order][:most]]
 
 
+def text_amount(quads) -> float:
+    """How much text boxes hold: the sum of their length over thickness (about a line's characters / 2)."""
+    if len(quads) == 0:
+        return 0.0
+    q = np.asarray(quads, np.float64).reshape(-1, 4, 2)
+    a = np.hypot(*(q[:, 1] - q[:, 0]).T)
+    b = np.hypot(*(q[:, 3] - q[:, 0]).T)
+    return float((np.maximum(a, b) / np.maximum(np.minimum(a, b), 1e-6)).sum())
+
+
+def longest(quads, most: int = VOTE_LINES) -> list[int]:
+    """Indices of the `most` longest quads (first of equals first)."""
+    if len(quads) == 0:
+        return []
+    q = np.asarray(quads, np.float64).reshape(-1, 4, 2)
+    length = np.maximum(np.hypot(*(q[:, 1] - q[:, 0]).T), np.hypot(*(q[:, 3] - q[:, 0]).T))
+    return [int(i) for i in np.argsort(-length, kind="stable")[:most]]
+
+
 def reading_down(quad) -> np.ndarray:
-    """The quad (TL, TR, BR, BL) of a vertical line read from top to bottom (its top edge on the right)."""
+    """The quad (TL, TR, BR, BL) of a vertical line read from top to bottom (its top edge on the
+    right), its long side the reading direction."""
     q = np.asarray(quad, np.float32).reshape(4, 2)
+    if np.hypot(*(q[3] - q[0])) > np.hypot(*(q[1] - q[0])):
+        q = q[[3, 0, 1, 2]]
     return q if q[1, 1] - q[0, 1] >= 0 else q[[2, 3, 0, 1]]
 
 
@@ -131,6 +169,18 @@ def upside_down(reads, share: float = UPSIDE_DOWN_SHARE) -> bool:
         total += n
         flipped += n if rd.flipped else 0
     return total > 0 and flipped > share * total
+
+
+def flip_candidates(reads, most: int = FLIP_VOTE_LINES) -> list[int]:
+    """Indices of the `most` longest lines with text that the flip check kept upright."""
+    idx = [i for i, rd in enumerate(reads) if rd.text.strip() and not rd.flipped]
+    return [idx[k] for k in longest([reads[i].quad for i in idx], most)]
+
+
+def flip_vote(upright_confidences, flipped_confidences, margin: float = FLIP_VOTE_MARGIN) -> bool:
+    """Do these lines read better upside down (by `margin` a line)?"""
+    n = len(upright_confidences)
+    return n > 0 and float(np.sum(flipped_confidences)) > float(np.sum(upright_confidences)) + margin * n
 
 
 def unturn_blocks(blocks, degrees: int, width: int, height: int) -> None:

@@ -263,15 +263,27 @@ def oriented_steps(image, detector, recognizer, timings: dict, *, min_confidence
     boxes = yield from detect_steps(image, detector, timings, **opts)
     t0 = time.perf_counter()
     rotation = 0
-    vertical = orient.sideways_lines([q for q, _ in boxes])
+    quads = [q for q, _ in boxes]
+    vertical = [quads[i] for i in orient.sideways_lines(quads)]
+    blind = False
+    if not vertical and orient.text_amount(quads) < orient.LITTLE_TEXT:
+        # little text: the detector may not see sideways text at all; look at the page turned by 90
+        turned = yield from detect_steps(orient.turn_image(image, 90), detector, {}, **opts)
+        found = [q for q, _ in turned]
+        amount = orient.text_amount(found)
+        if amount >= max(orient.TURNED_MORE * orient.text_amount(quads), orient.MIN_TURNED_TEXT):
+            vertical = [orient.unturn_points(found[i], 90, width, height) for i in orient.longest(found)]
+            blind = True
     if vertical:
         grey = to_grey(image)
-        down = [orient.reading_down(boxes[i][0]) for i in vertical]
+        down = [orient.reading_down(q) for q in vertical]
         up = [q[[2, 3, 0, 1]] for q in down]
         both = yield from recognize_steps(grey, down + up, recognizer, {}, flip_check=False)
         n = len(down)
-        rotation = orient.sideways_rotation([rd.confidence for rd in both[:n]],
-                                            [rd.confidence for rd in both[n:]])
+        dc, uc = [rd.confidence for rd in both[:n]], [rd.confidence for rd in both[n:]]
+        rotation = orient.sideways_rotation(dc, uc)
+        if blind and max(np.mean(dc), np.mean(uc)) < orient.MIN_VOTE_CONFIDENCE:
+            rotation = 0
     _add(timings, "orient", time.perf_counter() - t0)
     for attempt in range(2):
         im = orient.turn_image(image, rotation)
@@ -282,7 +294,18 @@ def oriented_steps(image, detector, recognizer, timings: dict, *, min_confidence
         _add(timings, "recognize_pre", time.perf_counter() - t0)
         # the accurate tier after the decision (recognize_steps runs it last, the same way)
         reads = yield from recognize_steps(grey, [q for q, _ in boxes], recognizer, timings, flip_check=flip_check)
-        if attempt or not flip_check or not orient.upside_down(reads):
+        if attempt or not flip_check:
+            break
+        flip = orient.upside_down(reads)
+        if not flip:
+            t0 = time.perf_counter()
+            which = orient.flip_candidates(reads)
+            if which:
+                again = yield from recognize_steps(grey, [reads[i].quad[[2, 3, 0, 1]] for i in which],
+                                                   recognizer, {}, flip_check=False)
+                flip = orient.flip_vote([reads[i].confidence for i in which], [rd.confidence for rd in again])
+            _add(timings, "orient", time.perf_counter() - t0)
+        if not flip:
             break
         rotation = (rotation + 180) % 360
     if accurate is not None:
