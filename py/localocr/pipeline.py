@@ -256,7 +256,8 @@ def oriented_steps(image, detector, recognizer, timings: dict, *, min_confidence
                    detect_options: dict | None = None, accurate=None, reread_below: float | None = None,
                    notes: list | None = None):
     """`read_steps` that also turns pages at 90, 180 and 270 degrees upright (see
-    `localocr.orientation`): decoded image -> ([Block] with quads on the given image, rotation).
+    `localocr.orientation`) and straightens tilted ones: decoded image -> ([Block] with quads on
+    the given image, rotation, deskew: degrees the turned page was rotated counter-clockwise by).
     The 180 check needs `flip_check`. "orient" timing: the sideways test and vote."""
     width, height = image.size
     opts = detect_options or {}
@@ -289,6 +290,13 @@ def oriented_steps(image, detector, recognizer, timings: dict, *, min_confidence
         im = orient.turn_image(image, rotation)
         if rotation:
             boxes = yield from detect_steps(im, detector, timings, **opts)
+        straighten = None
+        angle = orient.skew([q for q, _ in boxes])
+        if orient.DESKEW_MIN <= abs(angle) <= orient.DESKEW_MAX:
+            t0 = time.perf_counter()
+            im, straighten = orient.rotate_image(im, -angle)
+            _add(timings, "orient", time.perf_counter() - t0)
+            boxes = yield from detect_steps(im, detector, timings, **opts)
         t0 = time.perf_counter()
         grey = to_grey(im)
         _add(timings, "recognize_pre", time.perf_counter() - t0)
@@ -313,9 +321,9 @@ def oriented_steps(image, detector, recognizer, timings: dict, *, min_confidence
                                 MAX_WIDTH * accurate.spec.height // recognizer.spec.height)
     t0 = time.perf_counter()
     blocks = blocks_from_reads(reads, min_confidence, short_confidence, notes)
-    orient.unturn_blocks(blocks, rotation, width, height)
+    orient.unturn_blocks(blocks, rotation, width, height, straighten)
     _add(timings, "layout", time.perf_counter() - t0)
-    return blocks, rotation
+    return blocks, rotation, (-angle if straighten is not None else 0.0)
 
 
 def blocks_from_reads(reads, min_confidence: float = MIN_CONFIDENCE,
@@ -404,15 +412,16 @@ class OCR:
         kw = dict(min_confidence=self.min_confidence, flip_check=self.flip_check,
                   detect_options=self.detect_options, accurate=self.accurate,
                   reread_below=self.reread_below, notes=notes)
-        rotation = 0
+        rotation, deskew = 0, 0.0
         if self.orientation:
-            blocks, rotation = yield from oriented_steps(im, self.detector, self.recognizer, timings, **kw)
+            blocks, rotation, deskew = yield from oriented_steps(im, self.detector, self.recognizer, timings, **kw)
         else:
             blocks = yield from read_steps(im, self.detector, self.recognizer, timings, **kw)
         timings["total"] = time.perf_counter() - t_start
         return Page(width=im.size[0], height=im.size[1], blocks=blocks, timings=timings,
                     backend=getattr(self.backend, "name", ""),
-                    backend_detail=getattr(self.backend, "detail", ""), notes=notes, rotation=rotation)
+                    backend_detail=getattr(self.backend, "detail", ""), notes=notes, rotation=rotation,
+                    deskew=round(float(deskew), 2))
 
     def read(self, image) -> Page:
         """OCR one image (path | bytes | file | PIL.Image | numpy array) -> Page.

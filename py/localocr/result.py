@@ -11,6 +11,7 @@ JSON schema of `Page.to_dict()` (version 1):
       "width": int, "height": int,          # image size in pixels
       "rotation": int,                      # 0, 90, 180 or 270: the clockwise quarter turn that made the
                                             # text upright (localocr.orientation); quads stay on the image
+      "deskew": float,                      # then degrees counter-clockwise that levelled tilted lines (0: none)
       "backend": str, "backend_detail": str,
       "timings": {stage: seconds, ...},     # decode, detect_*, recognize_*, layout, total
       "text": str,                          # Page.text
@@ -119,6 +120,8 @@ class Page:
     # the quarter turn (degrees clockwise) that turned the image's text upright before it was read
     # (localocr.orientation); the quads are on the image as given all the same
     rotation: int = 0
+    # ... and then the small rotation (degrees, counter-clockwise) that levelled its lines (0: none)
+    deskew: float = 0.0
 
     @property
     def lines(self) -> list[Line]:
@@ -138,7 +141,8 @@ class Page:
 
     def to_dict(self) -> dict:
         return {"version": SCHEMA_VERSION, "width": self.width, "height": self.height,
-                "rotation": int(self.rotation), "backend": self.backend, "backend_detail": self.backend_detail,
+                "rotation": int(self.rotation), "deskew": round(float(self.deskew), 2),
+                "backend": self.backend, "backend_detail": self.backend_detail,
                 "timings": {k: round(float(v), 4) for k, v in self.timings.items()},
                 "text": self.text, "notes": [n.to_dict() for n in self.notes],
                 "blocks": [b.to_dict() for b in self.blocks]}
@@ -152,7 +156,8 @@ class Page:
                               float(ln["confidence"])) for ln in b["lines"]], np.asarray(b["quad"], np.float64))
                   for b in d.get("blocks", [])]
         return cls(int(d["width"]), int(d["height"]), blocks, dict(d.get("timings", {})),
-                   d.get("backend", ""), d.get("backend_detail", ""), rotation=int(d.get("rotation", 0)))
+                   d.get("backend", ""), d.get("backend_detail", ""), rotation=int(d.get("rotation", 0)),
+                   deskew=float(d.get("deskew", 0.0)))
 
     def fields(self, kind: str = "auto") -> dict:
         """Key fields of a receipt or of an ID document's MRZ (see localocr.fields)."""
