@@ -78,7 +78,8 @@ def unturn_points(points, degrees: int, width: int, height: int) -> np.ndarray:
 #    few words) may be sideways with the detector blind to it (it was trained on
 #    upright text): the page turned by 90 is detected too, and is sideways when
 #    that finds at least TURNED_MORE times as much text (and MIN_TURNED_TEXT).
-#    Its lines must then read with a mean confidence of at least MIN_VOTE_CONFIDENCE.
+#    Its lines must then read with a mean confidence of at least MIN_VOTE_CONFIDENCE, and
+#    better by BLIND_MARGIN than the longest lines found upright (`blind_sideways`).
 # 2. Which way: the VOTE_LINES longest vertical lines are read both ways, top to
 #    bottom and bottom to top, in one recognizer batch; the way with the higher
 #    sum of confidences wins (`sideways_rotation`). The page is turned exactly,
@@ -110,6 +111,7 @@ LITTLE_TEXT = 30.0
 TURNED_MORE = 2.0
 MIN_TURNED_TEXT = 4.0
 MIN_VOTE_CONFIDENCE = 0.5
+BLIND_MARGIN = 0.1
 # Flipped characters over all characters read (lines with text) for a page to be upside down.
 UPSIDE_DOWN_SHARE = 0.5
 DESKEW_MIN = 6.0
@@ -169,6 +171,15 @@ def sideways_rotation(down_confidences, up_confidences) -> int:
     and bottom to top. Text read top to bottom is an upright page turned 90 clockwise: 270 turns
     it back; bottom to top: 90."""
     return 270 if float(np.sum(down_confidences)) > float(np.sum(up_confidences)) else 90
+
+
+def blind_sideways(down_confidences, up_confidences, level_confidences) -> bool:
+    """Is a page the detector found more text on turned by 90 sideways? Its lines read (the better
+    way) with a mean confidence of at least MIN_VOTE_CONFIDENCE, and BLIND_MARGIN more than those
+    found upright read upright (0 when none were)."""
+    best = max(float(np.mean(down_confidences)), float(np.mean(up_confidences)))
+    level = float(np.mean(level_confidences)) if len(level_confidences) else 0.0
+    return best >= MIN_VOTE_CONFIDENCE and best > level + BLIND_MARGIN
 
 
 def upside_down(reads, share: float = UPSIDE_DOWN_SHARE) -> bool:

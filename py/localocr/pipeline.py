@@ -279,11 +279,13 @@ def oriented_steps(image, detector, recognizer, timings: dict, *, min_confidence
         grey = to_grey(image)
         down = [orient.reading_down(q) for q in vertical]
         up = [q[[2, 3, 0, 1]] for q in down]
-        both = yield from recognize_steps(grey, down + up, recognizer, {}, flip_check=False)
+        # blind: the lines found upright are read too; the sideways reading must beat them
+        level = [quads[i] for i in orient.longest(quads)] if blind else []
+        both = yield from recognize_steps(grey, down + up + level, recognizer, {}, flip_check=False)
         n = len(down)
-        dc, uc = [rd.confidence for rd in both[:n]], [rd.confidence for rd in both[n:]]
+        dc, uc = [rd.confidence for rd in both[:n]], [rd.confidence for rd in both[n:2 * n]]
         rotation = orient.sideways_rotation(dc, uc)
-        if blind and max(np.mean(dc), np.mean(uc)) < orient.MIN_VOTE_CONFIDENCE:
+        if blind and not orient.blind_sideways(dc, uc, [rd.confidence for rd in both[2 * n:]]):
             rotation = 0
     _add(timings, "orient", time.perf_counter() - t0)
     for attempt in range(2):
