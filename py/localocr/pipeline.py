@@ -149,12 +149,13 @@ def detector_prob(model, resized: detection.ResizedInput, timings: dict):
 
 def detect_steps(image, model, timings: dict | None = None, *, threshold=None, box_threshold=None,
                  unclip_ratio=None, max_pixels: int = detection.MAX_PIXELS,
-                 min_long_side: int = detection.MIN_LONG_SIDE, refine: bool = True):
+                 min_long_side: int = detection.MIN_LONG_SIDE, refine: bool = True, maps: list | None = None):
     """Generator stage: PIL "L"/"RGB" image -> [(quad in image pixels, score)].
 
     One pass at `detection.input_scale`; a second, finer pass when the text
     found is too small to be read reliably (`detection.refine_scale`).
     threshold, box_threshold, unclip_ratio: override the model's metadata.
+    maps: a list that gets the first pass's probability map (orientation looks at it).
     """
     t = timings if timings is not None else {}
     spec = model.spec
@@ -176,6 +177,8 @@ def detect_steps(image, model, timings: dict | None = None, *, threshold=None, b
         t2 = time.perf_counter()
         ds = spec.downsample
         boxes = detection.boxes_from_prob(prob, scale=(ds / sx, ds / sy), **kw)
+        if maps is not None and not attempt:
+            maps.append(prob)
         del prob
         boxes = [(_clip_quad(q, w, h), s) for q, s in boxes]
         _add(t, "detect_run", t2 - t1 - (t["detect_pre"] - pre))   # the bands' input making is detect_pre
@@ -251,6 +254,37 @@ def read_steps(image, detector, recognizer, timings: dict, *, min_confidence: fl
     return blocks
 
 
+def level_steps(im, boxes, prob, detector, timings: dict, opts: dict):
+    """Generator stage: straighten a page whose lines run DESKEW_MIN to DESKEW_MAX degrees off level
+    (`localocr.orientation`, step 4) -> (image, boxes on it, the matrix from `im` onto it or None,
+    degrees it was turned counter-clockwise by). The boxes say how far off (`orientation.skew`);
+    with little text found, the probability map `prob` does (`orientation.map_skew`); the boxes
+    found on the straightened page correct it once."""
+    quads = [q for q, _ in boxes]
+    angle = orient.skew(quads)
+    if prob is not None and orient.text_amount(quads) < orient.LITTLE_TEXT:
+        t0 = time.perf_counter()
+        seen, coherence = orient.map_skew(prob)
+        if coherence >= orient.MAP_COHERENCE:
+            angle = seen
+        _add(timings, "orient", time.perf_counter() - t0)
+    if not orient.DESKEW_MIN <= abs(angle) <= orient.DESKEW_MAX:
+        return im, boxes, None, 0.0
+    turned = (im, None)
+    for again in range(2):
+        t0 = time.perf_counter()
+        turned = orient.rotate_image(im, -angle)
+        _add(timings, "orient", time.perf_counter() - t0)
+        found = yield from detect_steps(turned[0], detector, timings, **opts)
+        rest = orient.skew([q for q, _ in found])
+        if again or not orient.DESKEW_MIN <= abs(rest) or abs(angle + rest) > orient.DESKEW_MAX:
+            break
+        angle += rest
+    if orient.text_amount([q for q, _ in found]) < orient.DESKEW_GAIN * orient.text_amount(quads):
+        return im, boxes, None, 0.0         # no more text found straightened: a scene's own tilted words
+    return turned[0], found, turned[1], -angle
+
+
 def oriented_steps(image, detector, recognizer, timings: dict, *, min_confidence: float = MIN_CONFIDENCE,
                    short_confidence: float | None = MIN_CONFIDENCE_SHORT, flip_check: bool = True,
                    detect_options: dict | None = None, accurate=None, reread_below: float | None = None,
@@ -261,7 +295,8 @@ def oriented_steps(image, detector, recognizer, timings: dict, *, min_confidence
     The 180 check needs `flip_check`. "orient" timing: the sideways test and vote."""
     width, height = image.size
     opts = detect_options or {}
-    boxes = yield from detect_steps(image, detector, timings, **opts)
+    maps = []
+    boxes = yield from detect_steps(image, detector, timings, maps=maps, **opts)
     t0 = time.perf_counter()
     rotation = 0
     quads = [q for q, _ in boxes]
@@ -291,14 +326,11 @@ def oriented_steps(image, detector, recognizer, timings: dict, *, min_confidence
     for attempt in range(2):
         im = orient.turn_image(image, rotation)
         if rotation:
-            boxes = yield from detect_steps(im, detector, timings, **opts)
-        straighten = None
-        angle = orient.skew([q for q, _ in boxes])
-        if orient.DESKEW_MIN <= abs(angle) <= orient.DESKEW_MAX:
-            t0 = time.perf_counter()
-            im, straighten = orient.rotate_image(im, -angle)
-            _add(timings, "orient", time.perf_counter() - t0)
-            boxes = yield from detect_steps(im, detector, timings, **opts)
+            maps = []
+            boxes = yield from detect_steps(im, detector, timings, maps=maps, **opts)
+        im, boxes, straighten, angle = yield from level_steps(im, boxes, maps[0] if maps else None, detector,
+                                                              timings, opts)
+        maps = []
         t0 = time.perf_counter()
         grey = to_grey(im)
         _add(timings, "recognize_pre", time.perf_counter() - t0)
@@ -325,7 +357,7 @@ def oriented_steps(image, detector, recognizer, timings: dict, *, min_confidence
     blocks = blocks_from_reads(reads, min_confidence, short_confidence, notes)
     orient.unturn_blocks(blocks, rotation, width, height, straighten)
     _add(timings, "layout", time.perf_counter() - t0)
-    return blocks, rotation, (-angle if straighten is not None else 0.0)
+    return blocks, rotation, angle
 
 
 def blocks_from_reads(reads, min_confidence: float = MIN_CONFIDENCE,
