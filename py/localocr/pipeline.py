@@ -300,28 +300,38 @@ def oriented_steps(image, detector, recognizer, timings: dict, *, min_confidence
     t0 = time.perf_counter()
     rotation = 0
     quads = [q for q, _ in boxes]
-    vertical = [quads[i] for i in orient.sideways_lines(quads)]
-    blind = False
-    if not vertical and orient.text_amount(quads) < orient.LITTLE_TEXT:
-        # little text: the detector may not see sideways text at all; look at the page turned by 90
+    decided = False
+    if orient.text_amount(quads) < orient.LITTLE_TEXT:
+        # little text (a scene): the detector may not see sideways text at all, and short words
+        # give the flip check little to go on. The page turned by 90 is detected too, and the
+        # longest lines of both are read all four ways (`orientation.four_way`).
         turned = yield from detect_steps(orient.turn_image(image, 90), detector, {}, **opts)
         found = [q for q, _ in turned]
-        amount = orient.text_amount(found)
-        if amount >= max(orient.TURNED_MORE * orient.text_amount(quads), orient.MIN_TURNED_TEXT):
-            vertical = [orient.unturn_points(found[i], 90, width, height) for i in orient.longest(found)]
-            blind = True
-    if vertical:
-        grey = to_grey(image)
-        down = [orient.reading_down(q) for q in vertical]
-        up = [q[[2, 3, 0, 1]] for q in down]
-        # blind: the lines found upright are read too; the sideways reading must beat them
-        level = [quads[i] for i in orient.longest(quads)] if blind else []
-        both = yield from recognize_steps(grey, down + up + level, recognizer, {}, flip_check=False)
-        n = len(down)
-        dc, uc = [rd.confidence for rd in both[:n]], [rd.confidence for rd in both[n:2 * n]]
-        rotation = orient.sideways_rotation(dc, uc)
-        if blind and not orient.blind_sideways(dc, uc, [rd.confidence for rd in both[2 * n:]]):
-            rotation = 0
+        level = [quads[i] for i in orient.longest(quads, orient.FOUR_WAY_LINES)]
+        down = [orient.reading_down(orient.unturn_points(found[i], 90, width, height))
+                for i in orient.longest(found, orient.FOUR_WAY_LINES)]
+        ways = {0: level, 180: [q[[2, 3, 0, 1]] for q in level], 270: down, 90: [q[[2, 3, 0, 1]] for q in down]}
+        every = [q for qs in ways.values() for q in qs]
+        if every:
+            voter = accurate if accurate is not None else recognizer
+            got = yield from recognize_steps(to_grey(image), every, voter, {}, flip_check=False)
+            ev, k = {}, 0
+            for way, qs in ways.items():
+                part = got[k:k + len(qs)]
+                k += len(qs)
+                ev[way] = orient.evidence([rd.text for rd in part], [rd.confidence for rd in part])
+            rotation = orient.four_way(ev)
+        decided = True
+    else:
+        vertical = [quads[i] for i in orient.sideways_lines(quads)]
+        if vertical:
+            grey = to_grey(image)
+            down = [orient.reading_down(q) for q in vertical]
+            up = [q[[2, 3, 0, 1]] for q in down]
+            both = yield from recognize_steps(grey, down + up, recognizer, {}, flip_check=False)
+            n = len(down)
+            rotation = orient.sideways_rotation([rd.confidence for rd in both[:n]],
+                                                [rd.confidence for rd in both[n:]])
     _add(timings, "orient", time.perf_counter() - t0)
     for attempt in range(2):
         im = orient.turn_image(image, rotation)
@@ -336,7 +346,7 @@ def oriented_steps(image, detector, recognizer, timings: dict, *, min_confidence
         _add(timings, "recognize_pre", time.perf_counter() - t0)
         # the accurate tier after the decision (recognize_steps runs it last, the same way)
         reads = yield from recognize_steps(grey, [q for q, _ in boxes], recognizer, timings, flip_check=flip_check)
-        if attempt or not flip_check:
+        if attempt or not flip_check or decided:
             break
         flip = orient.upside_down(reads)
         if not flip:
