@@ -10,6 +10,8 @@ grey), its ground-truth quads moved the same way, read and scored with localocr-
 A page turned by k is read right when the pipeline reports rotation (360 - k) % 360. Prints a
 markdown table: per set and variant, e2e F1, pages whose rotation was right, median seconds a page.
 --off: the pipeline with orientation=False (today's behaviour before orientation was added).
+--time-upright: instead, the time orientation adds to upright pages: each page read with it on and
+off, alternately, REPEAT times each, the fastest of each kept; prints the median and total per set.
 """
 
 from __future__ import annotations
@@ -73,6 +75,32 @@ def variants(image: Image.Image, turns, tilts):
         yield f"tilt {a:+g}", im, fwd, 0
 
 
+def time_upright(args) -> int:
+    from localocr import OCR
+    on, off = OCR(), OCR(orientation=False)
+    print("| set | pages | s/page off (median) | added (median) | added (total) | turned |")
+    print("|---|---|---|---|---|---|")
+    for name in args.sets or SETS:
+        folder = os.path.join(args.data, name)
+        _, recs = load_set(folder, "val", args.limit)
+        base, added, turned = [], [], 0
+        for rec in recs:
+            im = decode_image(os.path.join(folder, rec["image"])).image
+            t = {"on": [], "off": []}
+            for _ in range(args.repeat):
+                for key, ocr in (("off", off), ("on", on)):
+                    t0 = time.perf_counter()
+                    page = ocr.read(im)
+                    t[key].append(time.perf_counter() - t0)
+                    if key == "on" and _ == 0:
+                        turned += page.rotation != 0
+            base.append(min(t["off"]))
+            added.append(min(t["on"]) - min(t["off"]))
+        print(f"| {name} | {len(recs)} | {np.median(base):.3f} | {np.median(added) * 1000:+.0f} ms | "
+              f"{100 * sum(added) / sum(base):+.1f}% | {turned} |", flush=True)
+    return 0
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"))
@@ -82,8 +110,12 @@ def main(argv=None) -> int:
     p.add_argument("--tilts", default="")
     p.add_argument("--off", action="store_true", help="orientation=False")
     p.add_argument("--json", metavar="FILE")
+    p.add_argument("--time-upright", action="store_true")
+    p.add_argument("--repeat", type=int, default=3)
     args = p.parse_args(argv)
     from localocr import OCR
+    if args.time_upright:
+        return time_upright(args)
     ocr = OCR(**({"orientation": False} if args.off else {}))
     turns = [int(v) for v in args.turns.split(",") if v.strip()]
     tilts = [float(v) for v in args.tilts.split(",") if v.strip()]

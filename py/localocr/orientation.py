@@ -81,10 +81,13 @@ def unturn_points(points, degrees: int, width: int, height: int) -> np.ndarray:
 #    pass are read both ways, four orientations in all, by the accurate tier when
 #    there is one (its confidences tell upside-down words apart best), and the
 #    orientation whose readings show the most `evidence` (characters x confidence)
-#    wins, upright unless another shows FOUR_WAY_RATIO times its evidence
-#    (`four_way`). IC15 validation, 16 pages x 4 turns: the accurate tier's evidence
-#    picked the right turn 60 times of 64 (the 4 misses: no text detected either
-#    way), the fast tier's 52.
+#    wins, upright unless another shows FOUR_WAY_RATIO times its evidence and at
+#    least FOUR_WAY_MIN (`four_way`). IC15 validation, 16 pages x 4 turns: the
+#    accurate tier's plain arg-max picked the right turn 60 times of 64 (the 4
+#    misses: no text detected either way), the fast tier's 52; but on all 64
+#    upright pages it turned 7 (5 with next to no text found either way, evidence
+#    0.6-2.6, one 5.9 against 5.5): hence the minimum and the ratio, which cost one
+#    upside-down page of the 16 (6.0 against 5.5).
 # 2. Which way: the VOTE_LINES longest vertical lines are read both ways, top to
 #    bottom and bottom to top, in one recognizer batch; the way with the higher
 #    sum of confidences wins (`sideways_rotation`). The page is turned exactly,
@@ -105,8 +108,8 @@ def unturn_points(points, degrees: int, width: int, height: int) -> np.ndarray:
 #    DESKEW_MIN degrees or more off level, the page is straightened by it
 #    (`rotate_image`: bilinear, on a canvas that holds it) and detected again;
 #    when the lines found then are still DESKEW_MIN off, once more by the sum.
-#    The straightened page is read only when the detector finds DESKEW_GAIN times
-#    the text on it: a street scene's words lean each their own way, and the
+#    A page with little text found is read straightened only when the detector
+#    finds DESKEW_GAIN times the text on it: a street scene's words lean each their own way, and the
 #    page as it is reads them better (IC15 validation: e2e F1 0.58 -> 0.52 on
 #    8 upright pages when every page with a leaning median line was straightened).
 #    Quads map back through the same rotation (`page.deskew` says by how much).
@@ -120,7 +123,8 @@ SIDEWAYS_MIN = 2
 VOTE_LINES = 8
 LITTLE_TEXT = 30.0
 FOUR_WAY_LINES = 4
-FOUR_WAY_RATIO = 1.05
+FOUR_WAY_RATIO = 1.15
+FOUR_WAY_MIN = 3.0
 # Flipped characters over all characters read (lines with text) for a page to be upside down.
 UPSIDE_DOWN_SHARE = 0.5
 DESKEW_MIN = 6.0
@@ -194,10 +198,12 @@ def evidence(texts, confidences) -> float:
 
 def four_way(evidences: dict) -> int:
     """The rotation of a page from the `evidence` of its lines read each way {rotation: evidence}:
-    the most, upright unless another has FOUR_WAY_RATIO times upright's (first of equals)."""
+    the most, upright unless another has FOUR_WAY_RATIO times upright's and at least FOUR_WAY_MIN
+    (first of equals)."""
     up = evidences.get(0, 0.0)
     best = max(ROTATIONS, key=lambda r: (evidences.get(r, 0.0), -ROTATIONS.index(r)))
-    return best if best and evidences.get(best, 0.0) > FOUR_WAY_RATIO * up else 0
+    e = evidences.get(best, 0.0)
+    return best if best and e > FOUR_WAY_RATIO * up and e >= FOUR_WAY_MIN else 0
 
 
 def upside_down(reads, share: float = UPSIDE_DOWN_SHARE) -> bool:

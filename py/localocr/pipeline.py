@@ -280,7 +280,8 @@ def level_steps(im, boxes, prob, detector, timings: dict, opts: dict):
         if again or not orient.DESKEW_MIN <= abs(rest) or abs(angle + rest) > orient.DESKEW_MAX:
             break
         angle += rest
-    if orient.text_amount([q for q, _ in found]) < orient.DESKEW_GAIN * orient.text_amount(quads):
+    before = orient.text_amount(quads)
+    if before < orient.LITTLE_TEXT and orient.text_amount([q for q, _ in found]) < orient.DESKEW_GAIN * before:
         return im, boxes, None, 0.0         # no more text found straightened: a scene's own tilted words
     return turned[0], found, turned[1], -angle
 
