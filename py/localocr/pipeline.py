@@ -302,7 +302,9 @@ def oriented_steps(image, detector, recognizer, timings: dict, *, min_confidence
     rotation = 0
     quads = [q for q, _ in boxes]
     decided = False
-    if orient.text_amount(quads) < orient.LITTLE_TEXT:
+    seen, coherence = orient.map_skew(maps[0]) if maps else (0.0, 0.0)
+    tilted = coherence >= orient.MAP_COHERENCE and orient.FOUR_WAY_TILT <= abs(seen) <= orient.DESKEW_MAX
+    if orient.text_amount(quads) < orient.LITTLE_TEXT and not tilted:
         # little text (a scene): the detector may not see sideways text at all, and short words
         # give the flip check little to go on. The page turned by 90 is detected too, and the
         # longest lines of both are read all four ways (`orientation.four_way`).
