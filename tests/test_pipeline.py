@@ -93,8 +93,10 @@ def test_detector_input_is_normalised_with_metadata_and_padded(ocr):
         gen.send(session.run(feeds))
 
 
-def test_big_image_downscaled_and_refined_for_small_text(ocr):
-    # 4000 x 3000 (12 MP) with 8 px text: the first pass at ~2 MP shrinks it to ~3 px
+def test_big_image_downscaled_and_refined_for_small_text():
+    # 4000 x 3000 (12 MP) with 8 px text: the first pass at ~2 MP shrinks it to ~3 px.
+    # orientation=False: a page with this little text is also detected turned by 90 (test_orientation.py)
+    ocr = OCR(fake_model_bytes("detector"), fake_model_bytes("recognizer"), FakeBackend(), orientation=False)
     im = Image.new("L", (4000, 3000), 255)
     d = ImageDraw.Draw(im)
     for k in range(6):
@@ -142,8 +144,9 @@ def test_upside_down_line_read_by_flip_check():
     assert page.text == "x"                       # the bars joined by the underline read as one mark
     q = page.lines[0].quad
     assert q[0][1] > q[3][1]                      # reading top-left is at the image's bottom
-    ocr_nf = OCR(fake_model_bytes("detector"), rec, be, flip_check=False)
-    assert ocr_nf.read(im).text == ""             # read only the right way up: nothing confident
+    # read only the right way up: nothing confident (orientation off: it would turn the page by 180)
+    ocr_nf = OCR(fake_model_bytes("detector"), rec, be, flip_check=False, orientation=False)
+    assert ocr_nf.read(im).text == ""
 
 
 def test_recognize_line(ocr):

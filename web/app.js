@@ -304,6 +304,9 @@ function renderHead(item) {
     if (item.drawMs !== undefined) meta.push(`drawn in ${seconds(item.drawMs)}`);
     if (p.source) meta.push(`page ${p.source.page_number}${item.doc ? ` of ${item.doc.page_count}` : ""}, ${Math.round(p.source.dpi)} dpi` +
       (p.source.text_layer === "present" ? ", has a text layer (read by OCR)" : ""));
+    // a page read turned or straightened says so (its boxes are on the image as given all the same)
+    if (p.rotation) meta.push(`read turned ${p.rotation}° clockwise`);
+    if (p.deskew) meta.push(`straightened by ${Math.abs(p.deskew).toFixed(1)}°`);
     // what was done to the input on the way (reduced to the working size, read as noise, ...)
     for (const note of p.notes || []) meta.push(note.message);
   } else if (item.state === "reading") meta.push(itemStateText(item));

@@ -44,6 +44,10 @@ export interface PageJSON {
   /** image size in pixels (after EXIF orientation and any reduction, see notes) */
   width: number;
   height: number;
+  /** the clockwise quarter turn that made the text upright; quads stay on the image as given */
+  rotation: 0 | 90 | 180 | 270;
+  /** then the degrees counter-clockwise that levelled tilted lines (0: none) */
+  deskew: number;
   /** what ran the models: "wasm" or "webgpu" here */
   backend: string;
   /** threads, and why a faster backend was not used */

@@ -101,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "either); needs --format json, which then has a top-level \"fields\" object")
     p.add_argument("--min-confidence", type=float, default=None,
                    help="drop lines read with less confidence (default: the pipeline's own floor)")
+    p.add_argument("--no-orientation", dest="orientation", action="store_false",
+                   help="read each image as it is: do not turn pages at 90/180/270 degrees upright "
+                   "or straighten tilted ones")
     p.add_argument("--debug", action="store_true", help="print the traceback of internal errors")
     return p
 
@@ -145,6 +148,8 @@ def main(argv=None) -> int:
     from .pipeline import OCR
     try:
         kw = {} if args.min_confidence is None else {"min_confidence": args.min_confidence}
+        if not args.orientation:
+            kw["orientation"] = False
         ocr = OCR(models=args.models, **kw)
     except LocalOCRError as e:
         print(f"localocr: {e}", file=sys.stderr)

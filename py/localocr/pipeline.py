@@ -11,25 +11,27 @@ onnxruntime-web returns promises). The stages themselves never know which.
     text, conf = ocr.recognize_line(crop)
 
 Timings (seconds) in `page.timings`: decode, detect_pre, detect_run,
-detect_post, recognize_pre, recognize_run, recognize_post, layout, total.
+detect_post, orient, recognize_pre, recognize_run, recognize_post, layout, total.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from typing import Any
 from pathlib import Path
 
 import numpy as np
 
 from . import detection
+from . import orientation as orient
 from .contract import keys as mm
 from .errors import LocalOCRError, internal_errors
 from .geometry import as_quad
 from .image import MAX_PIXELS, Note, decode_image, load_image, to_grey
 from .layout import build_blocks
 from .contract.models import Model, RecognizerSpec, load_model, model_file
-from .recognition import recognize_steps
+from .recognition import MAX_WIDTH, recognize_steps, reread_steps
 from .result import Page, Word
 
 ENV_MODELS = "LOCALOCR_MODELS"          # a folder with detector*.onnx and recognizer*.onnx
@@ -148,12 +150,13 @@ def detector_prob(model, resized: detection.ResizedInput, timings: dict):
 
 def detect_steps(image, model, timings: dict | None = None, *, threshold=None, box_threshold=None,
                  unclip_ratio=None, max_pixels: int = detection.MAX_PIXELS,
-                 min_long_side: int = detection.MIN_LONG_SIDE, refine: bool = True):
+                 min_long_side: int = detection.MIN_LONG_SIDE, refine: bool = True, maps: list | None = None):
     """Generator stage: PIL "L"/"RGB" image -> [(quad in image pixels, score)].
 
     One pass at `detection.input_scale`; a second, finer pass when the text
     found is too small to be read reliably (`detection.refine_scale`).
     threshold, box_threshold, unclip_ratio: override the model's metadata.
+    maps: a list that gets the first pass's probability map (orientation looks at it).
     """
     t = timings if timings is not None else {}
     spec = model.spec
@@ -175,6 +178,8 @@ def detect_steps(image, model, timings: dict | None = None, *, threshold=None, b
         t2 = time.perf_counter()
         ds = spec.downsample
         boxes = detection.boxes_from_prob(prob, scale=(ds / sx, ds / sy), **kw)
+        if maps is not None and not attempt:
+            maps.append(prob)
         del prob
         boxes = [(_clip_quad(q, w, h), s) for q, s in boxes]
         _add(t, "detect_run", t2 - t1 - (t["detect_pre"] - pre))   # the bands' input making is detect_pre
@@ -250,6 +255,125 @@ def read_steps(image, detector, recognizer, timings: dict, *, min_confidence: fl
     return blocks
 
 
+def level_steps(im, boxes, prob, detector, timings: dict, opts: dict):
+    """Generator stage: straighten a page whose lines run DESKEW_MIN to DESKEW_MAX degrees off level
+    (`localocr.orientation`, step 4) -> (image, boxes on it, the matrix from `im` onto it or None,
+    degrees it was turned counter-clockwise by). The boxes say how far off (`orientation.skew`);
+    with little text found, the probability map `prob` does (`orientation.map_skew`); the boxes
+    found on the straightened page correct it once."""
+    quads = [q for q, _ in boxes]
+    angle = orient.skew(quads)
+    if prob is not None and orient.text_amount(quads) < orient.LITTLE_TEXT:
+        t0 = time.perf_counter()
+        seen, coherence = orient.map_skew(prob)
+        if coherence >= orient.MAP_COHERENCE:
+            angle = seen
+        _add(timings, "orient", time.perf_counter() - t0)
+    if not orient.DESKEW_MIN <= abs(angle) <= orient.DESKEW_MAX:
+        return im, boxes, None, 0.0
+    turned = (im, None)
+    for again in range(2):
+        t0 = time.perf_counter()
+        turned = orient.rotate_image(im, -angle)
+        _add(timings, "orient", time.perf_counter() - t0)
+        found = yield from detect_steps(turned[0], detector, timings, **opts)
+        rest = orient.skew([q for q, _ in found])
+        if again or not orient.DESKEW_MIN <= abs(rest) or abs(angle + rest) > orient.DESKEW_MAX:
+            break
+        angle += rest
+    before = orient.text_amount(quads)
+    if before < orient.LITTLE_TEXT and orient.text_amount([q for q, _ in found]) < orient.DESKEW_GAIN * before:
+        return im, boxes, None, 0.0         # no more text found straightened: a scene's own tilted words
+    return turned[0], found, turned[1], -angle
+
+
+def oriented_steps(image, detector, recognizer, timings: dict, *, min_confidence: float = MIN_CONFIDENCE,
+                   short_confidence: float | None = MIN_CONFIDENCE_SHORT, flip_check: bool = True,
+                   detect_options: dict | None = None, accurate=None, reread_below: float | None = None,
+                   notes: list | None = None):
+    """`read_steps` that also turns pages at 90, 180 and 270 degrees upright (see
+    `localocr.orientation`) and straightens tilted ones: decoded image -> ([Block] with quads on
+    the given image, rotation, deskew: degrees the turned page was rotated counter-clockwise by).
+    The 180 check needs `flip_check`. "orient" timing: the sideways test and vote."""
+    width, height = image.size
+    opts = detect_options or {}
+    maps: list = []
+    boxes = yield from detect_steps(image, detector, timings, maps=maps, **opts)
+    t0 = time.perf_counter()
+    rotation = 0
+    quads = [q for q, _ in boxes]
+    decided = False
+    seen, coherence = orient.map_skew(maps[0]) if maps else (0.0, 0.0)
+    tilted = coherence >= orient.MAP_COHERENCE and orient.FOUR_WAY_TILT <= abs(seen) <= orient.DESKEW_MAX
+    if orient.text_amount(quads) < orient.LITTLE_TEXT and not tilted:
+        # little text (a scene): the detector may not see sideways text at all, and short words
+        # give the flip check little to go on. The page turned by 90 is detected too, and the
+        # longest lines of both are read all four ways (`orientation.four_way`).
+        turned = yield from detect_steps(orient.turn_image(image, 90), detector, {}, **opts)
+        found = [q for q, _ in turned]
+        level = [quads[i] for i in orient.longest(quads, orient.FOUR_WAY_LINES)]
+        down = [orient.reading_down(orient.unturn_points(found[i], 90, width, height))
+                for i in orient.longest(found, orient.FOUR_WAY_LINES)]
+        ways = {0: level, 180: [q[[2, 3, 0, 1]] for q in level], 270: down, 90: [q[[2, 3, 0, 1]] for q in down]}
+        every = [q for qs in ways.values() for q in qs]
+        if every:
+            voter = accurate if accurate is not None else recognizer
+            got = yield from recognize_steps(to_grey(image), every, voter, {}, flip_check=False)
+            ev, k = {}, 0
+            for way, qs in ways.items():
+                part = got[k:k + len(qs)]
+                k += len(qs)
+                ev[way] = orient.evidence([rd.text for rd in part], [rd.confidence for rd in part])
+            rotation = orient.four_way(ev)
+        decided = True
+    else:
+        vertical = [quads[i] for i in orient.sideways_lines(quads)]
+        if vertical:
+            grey = to_grey(image)
+            down = [orient.reading_down(q) for q in vertical]
+            up = [q[[2, 3, 0, 1]] for q in down]
+            both = yield from recognize_steps(grey, down + up, recognizer, {}, flip_check=False)
+            n = len(down)
+            rotation = orient.sideways_rotation([rd.confidence for rd in both[:n]],
+                                                [rd.confidence for rd in both[n:]])
+    _add(timings, "orient", time.perf_counter() - t0)
+    for attempt in range(2):
+        im = orient.turn_image(image, rotation)
+        if rotation:
+            maps = []
+            boxes = yield from detect_steps(im, detector, timings, maps=maps, **opts)
+        im, boxes, straighten, angle = yield from level_steps(im, boxes, maps[0] if maps else None, detector,
+                                                              timings, opts)
+        maps = []
+        t0 = time.perf_counter()
+        grey = to_grey(im)
+        _add(timings, "recognize_pre", time.perf_counter() - t0)
+        # the accurate tier after the decision (recognize_steps runs it last, the same way)
+        reads = yield from recognize_steps(grey, [q for q, _ in boxes], recognizer, timings, flip_check=flip_check)
+        if attempt or not flip_check or decided:
+            break
+        flip = orient.upside_down(reads)
+        if not flip:
+            t0 = time.perf_counter()
+            which = orient.flip_candidates(reads)
+            if which:
+                again = yield from recognize_steps(grey, [reads[i].quad[[2, 3, 0, 1]] for i in which],
+                                                   recognizer, {}, flip_check=False)
+                flip = orient.flip_vote([reads[i].confidence for i in which], [rd.confidence for rd in again])
+            _add(timings, "orient", time.perf_counter() - t0)
+        if not flip:
+            break
+        rotation = (rotation + 180) % 360
+    if accurate is not None:
+        yield from reread_steps(grey, reads, accurate, timings, reread_below,
+                                MAX_WIDTH * accurate.spec.height // recognizer.spec.height)
+    t0 = time.perf_counter()
+    blocks = blocks_from_reads(reads, min_confidence, short_confidence, notes)
+    orient.unturn_blocks(blocks, rotation, width, height, straighten)
+    _add(timings, "layout", time.perf_counter() - t0)
+    return blocks, rotation, angle
+
+
 def blocks_from_reads(reads, min_confidence: float = MIN_CONFIDENCE,
                       short_confidence: float | None = MIN_CONFIDENCE_SHORT, notes: list | None = None) -> list:
     """Recognised lines ([recognition.LineRead]) -> [Block] in reading order, the junk floor applied."""
@@ -278,12 +402,16 @@ class OCR:
     the fast tier alone. Lines the fast tier reads with a confidence below
     `reread_below` (default: the accurate model's own, calibrated on validation
     pages) are read again by it (`recognition.reread_steps`).
+
+    orientation: turn pages photographed at 90, 180 or 270 degrees upright before reading them
+    (`localocr.orientation`; `page.rotation` says which turn, quads stay on the given image);
+    False: read the image as it is (lines upside down are still read by `flip_check`).
     """
 
     def __init__(self, detector=None, recognizer=None, backend=None, *, models=None,
                  min_confidence: float = MIN_CONFIDENCE, flip_check: bool = True, max_pixels: int = MAX_PIXELS,
                  luma_jpeg: bool = True, detect_options: dict | None = None, accurate=None,
-                 reread_below: float | None = None):
+                 reread_below: float | None = None, orientation: bool = True):
         if backend is None:
             from .backends.onnxruntime import OnnxRuntimeBackend
             backend = OnnxRuntimeBackend()
@@ -303,6 +431,7 @@ class OCR:
         self.reread_below = reread_below
         self.min_confidence = min_confidence
         self.flip_check = flip_check
+        self.orientation = orientation
         self.max_pixels = max_pixels
         self.luma_jpeg = luma_jpeg
         self.detect_options = dict(detect_options or {})
@@ -328,14 +457,19 @@ class OCR:
         timings = {} if timings is None else timings
         t_start = time.perf_counter() if t_start is None else t_start
         notes = [] if notes is None else notes
-        blocks = yield from read_steps(im, self.detector, self.recognizer, timings,
-                                       min_confidence=self.min_confidence, flip_check=self.flip_check,
-                                       detect_options=self.detect_options, accurate=self.accurate,
-                                       reread_below=self.reread_below, notes=notes)
+        kw: dict[str, Any] = dict(min_confidence=self.min_confidence, flip_check=self.flip_check,
+                  detect_options=self.detect_options, accurate=self.accurate,
+                  reread_below=self.reread_below, notes=notes)
+        rotation, deskew = 0, 0.0
+        if self.orientation:
+            blocks, rotation, deskew = yield from oriented_steps(im, self.detector, self.recognizer, timings, **kw)
+        else:
+            blocks = yield from read_steps(im, self.detector, self.recognizer, timings, **kw)
         timings["total"] = time.perf_counter() - t_start
         return Page(width=im.size[0], height=im.size[1], blocks=blocks, timings=timings,
                     backend=getattr(self.backend, "name", ""),
-                    backend_detail=getattr(self.backend, "detail", ""), notes=notes)
+                    backend_detail=getattr(self.backend, "detail", ""), notes=notes, rotation=rotation,
+                    deskew=round(float(deskew), 2))
 
     def read(self, image) -> Page:
         """OCR one image (path | bytes | file | PIL.Image | numpy array) -> Page.

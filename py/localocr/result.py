@@ -96,6 +96,11 @@ class Page:
     source: PageSource | None = field(default=None, repr=False, compare=False)
     # what was done to the input on the way (localocr.image.Note: a reduction to the working size, ...)
     notes: list = field(default_factory=list)
+    # the quarter turn (degrees clockwise) that turned the image's text upright before it was read
+    # (localocr.orientation); the quads are on the image as given all the same
+    rotation: int = 0
+    # ... and then the small rotation (degrees, counter-clockwise) that levelled its lines (0: none)
+    deskew: float = 0.0
 
     @property
     def lines(self) -> list[Line]:
@@ -115,6 +120,7 @@ class Page:
 
     def to_dict(self) -> dict:
         return {"version": SCHEMA_VERSION, "width": self.width, "height": self.height,
+                "rotation": int(self.rotation), "deskew": round(float(self.deskew), 2),
                 "backend": self.backend, "backend_detail": self.backend_detail,
                 "timings": {k: round(float(v), 4) for k, v in self.timings.items()},
                 "text": self.text, "notes": [n.to_dict() for n in self.notes],
@@ -129,7 +135,8 @@ class Page:
                               float(ln["confidence"])) for ln in b["lines"]], np.asarray(b["quad"], np.float64))
                   for b in d.get("blocks", [])]
         return cls(int(d["width"]), int(d["height"]), blocks, dict(d.get("timings", {})),
-                   d.get("backend", ""), d.get("backend_detail", ""))
+                   d.get("backend", ""), d.get("backend_detail", ""), rotation=int(d.get("rotation", 0)),
+                   deskew=float(d.get("deskew", 0.0)))
 
     def fields(self, kind: str = "auto") -> dict:
         """Key fields of a receipt or of an ID document's MRZ (see localocr.fields)."""
