@@ -30,20 +30,20 @@ WEB = ROOT / "web"
 
 # Content-Security-Policy, one directive per need (README "Content-Security-Policy" says why each):
 CSP = {
-    "default-src": "'none'",                          # deny anything not listed below
-    "script-src": "'self' 'wasm-unsafe-eval'",        # our modules + Pyodide/ORT; WebAssembly.compile needs wasm-unsafe-eval
-    "worker-src": "'self'",                           # our worker and onnxruntime-web's thread workers
-    "connect-src": "'self'",                          # fetch() of runtime files, wheels and models
-    "img-src": "'self' blob: data:",                  # the opened image shown through a blob: URL
-    "style-src": "'self'",                            # app.css; no inline styles
-    "manifest-src": "'self'",                         # the web app manifest (PWA)
-    "base-uri": "'none'",                             # no <base> tag may re-root relative URLs
-    "form-action": "'none'",                          # the app posts no forms
-    "frame-ancestors": "'none'",                      # not framed by other pages (clickjacking)
-    "require-trusted-types-for": "'script'",          # script URLs only through a Trusted Types policy ...
-    "trusted-types": "localocr default",              # ... web/trusted-types.js's (and a worker's default)
+    "default-src": "'none'",  # deny anything not listed below
+    "script-src": "'self' 'wasm-unsafe-eval'",  # our modules + Pyodide/ORT; WebAssembly.compile needs wasm-unsafe-eval
+    "worker-src": "'self'",  # our worker and onnxruntime-web's thread workers
+    "connect-src": "'self'",  # fetch() of runtime files, wheels and models
+    "img-src": "'self' blob: data:",  # the opened image shown through a blob: URL
+    "style-src": "'self'",  # app.css; no inline styles
+    "manifest-src": "'self'",  # the web app manifest (PWA)
+    "base-uri": "'none'",  # no <base> tag may re-root relative URLs
+    "form-action": "'none'",  # the app posts no forms
+    "frame-ancestors": "'none'",  # not framed by other pages (clickjacking)
+    "require-trusted-types-for": "'script'",  # script URLs only through a Trusted Types policy ...
+    "trusted-types": "localocr default",  # ... web/trusted-types.js's (and a worker's default)
 }
-CSP_REPORT_PATH = "/csp-report"   # the dev server collects violation reports here (tests read them)
+CSP_REPORT_PATH = "/csp-report"  # the dev server collects violation reports here (tests read them)
 
 
 def csp_header(report: bool = False, policy: dict[str, str] | None = None) -> str:
@@ -53,8 +53,9 @@ def csp_header(report: bool = False, policy: dict[str, str] | None = None) -> st
     return "; ".join(parts)
 
 
-def security_headers(isolation: bool = True, report: bool = False,
-                     policy: dict[str, str] | None = None) -> dict[str, str]:
+def security_headers(
+    isolation: bool = True, report: bool = False, policy: dict[str, str] | None = None
+) -> dict[str, str]:
     """The headers every response carries. COOP+COEP make the page cross-origin isolated
     (SharedArrayBuffer, hence WASM threads); CORP lets our own files load under COEP."""
     headers = {
@@ -76,7 +77,7 @@ MIME = {
     ".css": "text/css; charset=utf-8",
     ".json": "application/json",
     ".webmanifest": "application/manifest+json",
-    ".wasm": "application/wasm",        # required for WebAssembly.instantiateStreaming
+    ".wasm": "application/wasm",  # required for WebAssembly.instantiateStreaming
     ".onnx": "application/octet-stream",
     ".whl": "application/zip",
     ".zip": "application/zip",
@@ -109,7 +110,7 @@ class Handler(SimpleHTTPRequestHandler):
 
     isolation = True
     verbose = False
-    policy = None   # CSP directives; None: the app's CSP above (tests vary it)
+    policy = None  # CSP directives; None: the app's CSP above (tests vary it)
     csp_reports: list = []
     _gzip_cache: dict = {}
     _lock = threading.Lock()
@@ -150,13 +151,13 @@ class Handler(SimpleHTTPRequestHandler):
                 body = json.dumps(self.csp_reports).encode()
             return self._send_bytes(body, "application/json", None)
         path = Path(self.translate_path(self.path))
-        if path in (WEB / "precache.js", WEB / "boot.json"):   # development tree: keep these lists current
+        if path in (WEB / "precache.js", WEB / "boot.json"):  # development tree: keep these lists current
             from tools import precache
 
             precache.write(WEB)
         if path.is_dir():
             if not self.path.split("?")[0].endswith("/"):
-                return super().send_head()      # redirect to the slash form
+                return super().send_head()  # redirect to the slash form
             path = path / "index.html"
         if not path.is_file() or path.suffix in (".br", ".gz"):
             self.send_error(HTTPStatus.NOT_FOUND)
@@ -227,12 +228,20 @@ class Handler(SimpleHTTPRequestHandler):
         return io.BytesIO(body)
 
 
-def make_server(host: str = "127.0.0.1", port: int = 8000, directory: Path = WEB,
-                isolation: bool = True, verbose: bool = False,
-                policy: dict[str, str] | None = None) -> ThreadingHTTPServer:
+def make_server(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    directory: Path = WEB,
+    isolation: bool = True,
+    verbose: bool = False,
+    policy: dict[str, str] | None = None,
+) -> ThreadingHTTPServer:
     """A ready-to-run server (call serve_forever); port 0 picks a free port (server.server_port)."""
-    handler = type("LocalHandler", (Handler,), {"isolation": isolation, "verbose": verbose, "csp_reports": [],
-                                                "_gzip_cache": {}, "policy": policy})
+    handler = type(
+        "LocalHandler",
+        (Handler,),
+        {"isolation": isolation, "verbose": verbose, "csp_reports": [], "_gzip_cache": {}, "policy": policy},
+    )
     server = ThreadingHTTPServer((host, port), partial(handler, directory=str(directory)))
     server.daemon_threads = True
     server.handler_class = handler
@@ -267,7 +276,7 @@ def package_json(dest: Path, version: str) -> dict:
         "name": "localocr",
         "version": version,
         "description": "OCR on the user's device, in the browser: the ES module API, the <local-ocr> element, "
-                       "the app, and the runtime and models they load from the folder they are served from.",
+        "the app, and the runtime and models they load from the folder they are served from.",
         "license": "Apache-2.0",
         # the folder is served as it is (vendor/ and models/ are tens of MB): installed, never published
         "private": True,
@@ -303,7 +312,7 @@ def build_site(dest: Path, directory: Path = WEB) -> int:
         shutil.copy2(src, out)
         total += src.stat().st_size
     (dest / "_headers").write_text(headers_file())
-    from tools import precache   # the service worker's file list, for the files as copied
+    from tools import precache  # the service worker's file list, for the files as copied
 
     precache.write(dest)
     # last: its files list names what is there (package.json is not precached: tools/precache.py)
@@ -315,8 +324,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     ap.add_argument("--port", type=int, default=8000)
-    ap.add_argument("--no-isolation", action="store_true",
-                    help="omit COOP/COEP (as many hosts do): works, single-threaded WASM")
+    ap.add_argument(
+        "--no-isolation", action="store_true", help="omit COOP/COEP (as many hosts do): works, single-threaded WASM"
+    )
     ap.add_argument("--setup", action="store_true", help="fetch and verify the runtime into web/vendor, then serve")
     ap.add_argument("--build", metavar="DIR", type=Path, help="write the static site into DIR and exit")
     ap.add_argument("--verbose", action="store_true", help="log every request")
@@ -336,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         from tools import runtime
 
-        runtime.pack_package()   # the worker installs py/localocr as it is now
+        runtime.pack_package()  # the worker installs py/localocr as it is now
     server = make_server(args.host, args.port, WEB, isolation=not args.no_isolation, verbose=args.verbose)
     mode = "cross-origin isolated" if not args.no_isolation else "NOT isolated (single-threaded WASM)"
     print(f"localocr: http://{args.host}:{server.server_port}/  ({mode}; Ctrl-C stops)", flush=True)

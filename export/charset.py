@@ -21,18 +21,23 @@ ALPHABET = _ASCII + _LETTERS_LOWER + _LETTERS_UPPER + _SIGNS
 
 # Characters that sources write in another code point for the same glyph.
 _EQUIVALENTS = {
-    "\u00a0": " ",   # no-break space
-    "\u2009": " ", "\u202f": " ", "\u2007": " ",  # thin / narrow / figure spaces
+    "\u00a0": " ",  # no-break space
+    "\u2009": " ",
+    "\u202f": " ",
+    "\u2007": " ",  # thin / narrow / figure spaces
     "\t": " ",
-    "\u2212": "-",   # minus sign
-    "\u2010": "-", "\u2011": "-",  # hyphen, non-breaking hyphen
-    "\u2013": "–", "\u2014": "—",
-    "\u00b4": "'",   # acute accent used as apostrophe
-    "\u2032": "'",   # prime
-    "\u201e": "“",   # low double quote -> opening double quote (same role)
-    "\u00ad": "",    # soft hyphen (invisible)
-    "\u0153": "oe", "\u0152": "OE",  # œ is not Latin-1: spelt out
-    "\u00b7": ".",   # middle dot
+    "\u2212": "-",  # minus sign
+    "\u2010": "-",
+    "\u2011": "-",  # hyphen, non-breaking hyphen
+    "\u2013": "–",
+    "\u2014": "—",
+    "\u00b4": "'",  # acute accent used as apostrophe
+    "\u2032": "'",  # prime
+    "\u201e": "“",  # low double quote -> opening double quote (same role)
+    "\u00ad": "",  # soft hyphen (invisible)
+    "\u0153": "oe",
+    "\u0152": "OE",  # œ is not Latin-1: spelt out
+    "\u00b7": ".",  # middle dot
 }
 
 _INDEX = {c: i + 1 for i, c in enumerate(ALPHABET)}

@@ -51,7 +51,7 @@ def on_page(label, lines: list[str], join: int = ORACLE_JOIN) -> bool:
     rows = [normalise(x) for x in lines]
     for i in range(len(rows)):
         text = ""
-        for row in rows[i:i + join]:
+        for row in rows[i : i + join]:
             text = f"{text} {row}".strip()
             if want in text:
                 return True
@@ -80,6 +80,7 @@ def _lazy_ocr(reread_all: bool = False):
             import dataclasses
 
             from localocr.pipeline import OCR
+
             if reread_all:
                 # every line read again by the accurate tier: no confidence bound, no per-page limit
                 ocr = OCR(reread_below=2.0)
@@ -90,15 +91,16 @@ def _lazy_ocr(reread_all: bool = False):
             else:
                 box["ocr"] = OCR()
         return box["ocr"]
+
     return get
 
 
 def eval_receipts(split: str, cache: Path | None, show: int, data: Path = SROIE, reread_all: bool = False) -> dict:
     ocr = _lazy_ocr(reread_all)
     right = {k: 0 for k in RECEIPT_FIELDS}
-    ceiling = {k: 0 for k in RECEIPT_FIELDS}      # the label is on the page as read
-    extraction = {k: 0 for k in RECEIPT_FIELDS}   # wrong although the label is on the page
-    amount_right = 0     # the total's amount, whether or not the label writes its currency
+    ceiling = {k: 0 for k in RECEIPT_FIELDS}  # the label is on the page as read
+    extraction = {k: 0 for k in RECEIPT_FIELDS}  # wrong although the label is on the page
+    amount_right = 0  # the total's amount, whether or not the label writes its currency
     n = 0
     misses = []
     for raw in (data / "labels.jsonl").read_text().splitlines():
@@ -127,15 +129,19 @@ def eval_receipts(split: str, cache: Path | None, show: int, data: Path = SROIE,
                 misses.append((rec["image"], k, value, rec["fields"].get(k)))
     for image, k, value, truth in misses[:show]:
         print(f"  {image} {k}: got {value!r}, want {truth!r}")
-    print(f"\nSROIE task 3 ({split} split, {n} receipts, our OCR end to end; exact after whitespace "
-          f"normalisation, case-insensitive)\n")
+    print(
+        f"\nSROIE task 3 ({split} split, {n} receipts, our OCR end to end; exact after whitespace "
+        f"normalisation, case-insensitive)\n"
+    )
     print("| field | exact | share |\n| --- | --- | --- |")
     for k in RECEIPT_FIELDS:
         print(f"| {k} | {right[k]}/{n} | {right[k] / max(n, 1):.3f} |")
     print(f"| (total's amount, currency in the label ignored) | {amount_right}/{n} | {amount_right / max(n, 1):.3f} |")
-    print(f"\nThe label on the page as read (one OCR'd line, or up to {ORACLE_JOIN} consecutive ones joined): the "
-          "ceiling without a better recognizer. Wrong fields split into extraction errors (the label is on the "
-          "page) and OCR errors (it is not).\n")
+    print(
+        f"\nThe label on the page as read (one OCR'd line, or up to {ORACLE_JOIN} consecutive ones joined): the "
+        "ceiling without a better recognizer. Wrong fields split into extraction errors (the label is on the "
+        "page) and OCR errors (it is not).\n"
+    )
     print("| field | label on the page | wrong: extraction | wrong: OCR |\n| --- | --- | --- | --- |")
     for k in RECEIPT_FIELDS:
         wrong = n - right[k]
@@ -152,7 +158,7 @@ def eval_mrz(n: int, seed: int, formats: list[str], save: Path | None, show: int
 
     ocr = OCR()
     rng = np.random.default_rng(seed)
-    stats = {f: [0, 0, 0, 0] for f in formats}     # docs, every field exact, all checks valid, MRZ found
+    stats = {f: [0, 0, 0, 0] for f in formats}  # docs, every field exact, all checks valid, MRZ found
     field_right = {k: 0 for k in FIELD_NAMES}
     shown = 0
     t0 = time.time()
@@ -179,13 +185,17 @@ def eval_mrz(n: int, seed: int, formats: list[str], save: Path | None, show: int
             print(f"  doc {i} {fmt}: truth {doc.lines}\n           read  {got['lines']} checks {got['checks']}")
     total = sum(s[0] for s in stats.values())
     print(f"\nSynthetic photographed ID documents (seed {seed}, {total} documents, {time.time() - t0:.0f} s)\n")
-    print("| format | documents | MRZ found | all check digits hold | every field exact |\n"
-          "| --- | --- | --- | --- | --- |")
+    print(
+        "| format | documents | MRZ found | all check digits hold | every field exact |\n"
+        "| --- | --- | --- | --- | --- |"
+    )
     for f, (d, exact, valid, found) in stats.items():
         print(f"| {f} | {d} | {found / max(d, 1):.3f} | {valid / max(d, 1):.3f} | {exact / max(d, 1):.3f} |")
     all_exact = sum(s[1] for s in stats.values()) / max(total, 1)
-    print(f"| all | {total} | {sum(s[3] for s in stats.values()) / max(total, 1):.3f} | "
-          f"{sum(s[2] for s in stats.values()) / max(total, 1):.3f} | {all_exact:.3f} |")
+    print(
+        f"| all | {total} | {sum(s[3] for s in stats.values()) / max(total, 1):.3f} | "
+        f"{sum(s[2] for s in stats.values()) / max(total, 1):.3f} | {all_exact:.3f} |"
+    )
     print("\nper field exact: " + ", ".join(f"{k} {v / max(total, 1):.3f}" for k, v in field_right.items()))
     return all_exact
 
@@ -198,8 +208,11 @@ def main(argv=None) -> int:
     r.add_argument("--cache", type=Path, help="folder for the pages' OCR results (Page JSON)")
     r.add_argument("--show", type=int, default=0, help="print this many wrong fields")
     r.add_argument("--data", type=Path, default=SROIE)
-    r.add_argument("--reread-all", action="store_true",
-                   help="read every line again with the accurate tier (use a --cache of its own)")
+    r.add_argument(
+        "--reread-all",
+        action="store_true",
+        help="read every line again with the accurate tier (use a --cache of its own)",
+    )
     m = sub.add_parser("mrz")
     m.add_argument("--n", type=int, default=60)
     m.add_argument("--seed", type=int, default=0)

@@ -55,7 +55,9 @@ def fp16_weights(model: onnx.ModelProto, min_elements: int = MIN_ELEMENTS) -> on
             half += "_"
         taken.add(half)
         kept.append(numpy_helper.from_array(w.astype(np.float16), half))
-        casts.append(helper.make_node("Cast", [half], [init.name], to=TensorProto.FLOAT, name=f"Cast{CAST_SUFFIX}_{init.name}"))
+        casts.append(
+            helper.make_node("Cast", [half], [init.name], to=TensorProto.FLOAT, name=f"Cast{CAST_SUFFIX}_{init.name}")
+        )
     del graph.initializer[:]
     graph.initializer.extend(kept)
     # The Casts go first: every consumer of a weight comes after the node that now produces it.
@@ -97,9 +99,9 @@ def detector_feeds(model_path: str, sets: tuple[str, ...], pages: int) -> list[d
     from pathlib import Path
 
     from localocr import detection
-    from localocr.image import load_image
     from localocr.contract.models import detector_spec
     from localocr.contract.onnxfile import read_model_info
+    from localocr.image import load_image
     from localocr.splits import is_validation
 
     data = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -120,11 +122,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("src")
     ap.add_argument("dst")
     ap.add_argument("--min-elements", type=int, default=MIN_ELEMENTS)
-    ap.add_argument("--check", type=int, default=0, metavar="PAGES",
-                    help="compare outputs with SRC on this many validation pages of sroie_train and funsd_train")
+    ap.add_argument(
+        "--check",
+        type=int,
+        default=0,
+        metavar="PAGES",
+        help="compare outputs with SRC on this many validation pages of sroie_train and funsd_train",
+    )
     args = ap.parse_args(argv)
     report = convert(args.src, args.dst, args.min_elements)
-    print(f"{args.dst}: {report['bytes_before']:,} -> {report['bytes_after']:,} bytes, {report['converted']} weights as fp16")
+    print(
+        f"{args.dst}: {report['bytes_before']:,} -> {report['bytes_after']:,} bytes, {report['converted']} weights as fp16"
+    )
     if args.check:
         feeds = detector_feeds(args.src, ("sroie_train", "funsd_train"), args.check)
         print(f"max |fp32 - fp16 weights| over {len(feeds)} pages: {max_abs_diff(args.src, args.dst, feeds):.2e}")

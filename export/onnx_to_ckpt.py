@@ -40,6 +40,7 @@ def _initializers(path: str) -> tuple[object, dict[str, np.ndarray]]:
     """The graph and its weights as fp32 arrays, fp16-stored weights seen through their Cast."""
     import onnx
     from onnx import numpy_helper
+
     m = onnx.load(path)
     w = {t.name: numpy_helper.to_array(t).astype(np.float32) for t in m.graph.initializer}
     for n in m.graph.node:  # fp16 storage: initializer -> Cast(to fp32) -> consumer
@@ -116,12 +117,14 @@ def calibrate(todo: list[tuple], run) -> None:
     stats = {}
     hooks = []
     for bn, _ in todo:
+
         def hook(m, inp, out):
             x = inp[0].detach().double()
             s = stats.setdefault(id(m), [0.0, 0.0, 0])
             s[0] = s[0] + x.sum(dim=(0, 2, 3))
             s[1] = s[1] + (x * x).sum(dim=(0, 2, 3))
             s[2] += x.numel() // x.shape[1]
+
         hooks.append(bn.register_forward_hook(hook))
     with torch.no_grad():
         run()
@@ -146,13 +149,15 @@ def load_lstm(lstm: nn.LSTM, graph, w: dict) -> None:
     for layer, node in enumerate(nodes):
         W, R, B = (w[node.input[k]] for k in (1, 2, 3))
         for d, suffix in enumerate(["", "_reverse"]):
+
             def gates(a):
                 blocks = np.split(a, 4, axis=0)
                 return torch.from_numpy(np.concatenate([blocks[i] for i in onnx_to_torch], axis=0))
+
             getattr(lstm, f"weight_ih_l{layer}{suffix}").data.copy_(gates(W[d]))
             getattr(lstm, f"weight_hh_l{layer}{suffix}").data.copy_(gates(R[d]))
-            getattr(lstm, f"bias_ih_l{layer}{suffix}").data.copy_(gates(B[d][:4 * h]))
-            getattr(lstm, f"bias_hh_l{layer}{suffix}").data.copy_(gates(B[d][4 * h:]))
+            getattr(lstm, f"bias_ih_l{layer}{suffix}").data.copy_(gates(B[d][: 4 * h]))
+            getattr(lstm, f"bias_hh_l{layer}{suffix}").data.copy_(gates(B[d][4 * h :]))
 
 
 def load_linear(fc: nn.Linear, graph, w: dict) -> None:
@@ -173,9 +178,11 @@ def load_linear(fc: nn.Linear, graph, w: dict) -> None:
 
 # ---------------------------------------------------------------- the two models
 
+
 def rec_samples(n: int = 512) -> list[np.ndarray]:
     """Real training crops (uint8 [32, W]) for BN statistics."""
     from export.recognizer.train import load_real
+
     pools = load_real("train")
     rng = np.random.default_rng(0)
     out = []
@@ -190,13 +197,14 @@ def recover_rec(onnx_path: str, crops: list[np.ndarray] | None = None):
     """(model, probe input, run) for the recognizer; `crops` (uint8 [32, W]) set the BN statistics."""
     from export.recognizer.model import CONFIG, CRNN, normalise
     from export.recognizer.train import pad_batch
+
     graph, w = _initializers(onnx_path)
     model = CRNN(CONFIG).eval()
     crops = crops if crops is not None else rec_samples()
 
     def batches():  # padded as in validation (pad_batch, train=False: the crop's median grey)
         for i in range(0, len(crops), 32):
-            yield normalise(torch.from_numpy(pad_batch(crops[i:i + 32], random.Random(0), train=False)[0]))
+            yield normalise(torch.from_numpy(pad_batch(crops[i : i + 32], random.Random(0), train=False)[0]))
 
     probe = next(batches())
     convs = _conv_order(model, lambda: model(probe[:2]))
@@ -210,19 +218,23 @@ def recover_rec(onnx_path: str, crops: list[np.ndarray] | None = None):
 def recover_acc(onnx_path: str):
     """(head, probe input, run) for the accurate tier: run = onnxruntime backbone -> the torch head."""
     import onnxruntime as ort
-    from export.pretrained import ppocr
-    from export.pretrained.head import CONFIG, Head, OnBackbone
     from localocr.contract import keys as mm
     from localocr.contract.onnxfile import read_model_info
+
+    from export.pretrained import ppocr
+    from export.pretrained.head import CONFIG, Head, OnBackbone
+
     graph, w = _initializers(onnx_path)
     meta = read_model_info(open(onnx_path, "rb").read()).metadata
     lstm = next(n for n in graph.node if n.op_type == "LSTM")
-    head = Head(dict(CONFIG, alphabet=meta[mm.ALPHABET], version=meta[mm.VERSION],
-                     hidden=int(w[lstm.input[2]].shape[-1]))).eval()
+    head = Head(
+        dict(CONFIG, alphabet=meta[mm.ALPHABET], version=meta[mm.VERSION], hidden=int(w[lstm.input[2]].shape[-1]))
+    ).eval()
     load_lstm(head.rnn, graph, w)
     load_linear(head.fc, graph, w)
     # the file's own backbone features (its int8-stored weights), as a second output
     import onnx
+
     m = onnx.load(onnx_path)
     m.graph.output.append(onnx.helper.make_tensor_value_info(ppocr.BACKBONE_OUT, onnx.TensorProto.FLOAT, None))
     features = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"])
@@ -231,19 +243,21 @@ def recover_acc(onnx_path: str):
     def run(x):
         f = features.run([ppocr.BACKBONE_OUT], {mm.RECOGNIZER_INPUT: x})[0]
         return OnBackbone(head).eval()(torch.from_numpy(f)).numpy()
+
     return head, probe, run
 
 
 def det_pages(per_set: int = 6) -> list[str]:
     """Real training pages (paths) for BN statistics."""
     from export.detector import data as det_data
-    return [rec["path"] for s in det_data.REAL_SETS
-            for rec in det_data.load_real(s, validation=False)[:per_set]]
+
+    return [rec["path"] for s in det_data.REAL_SETS for rec in det_data.load_real(s, validation=False)[:per_set]]
 
 
 def recover_det(onnx_path: str, pages: list | None = None):
     """(model, probe input, run) for the detector; `pages` (anything load_image takes) set the BN statistics."""
     from export.detector import model as D
+
     graph, w = _initializers(onnx_path)
     net = D.DBNet().eval()
     wrapper = D.ExportWrapper(net).eval()
@@ -252,6 +266,7 @@ def recover_det(onnx_path: str, pages: list | None = None):
     def inputs():  # the pipeline's own first pass (as export.fp16_weights.detector_feeds)
         from localocr import detection
         from localocr.image import load_image
+
         for page in pages:
             im = load_image(page)
             x, _ = detection.prepare_input(im, detection.input_scale(*im.size), D.MEAN, D.STD)
@@ -276,6 +291,7 @@ def main(argv=None) -> None:
     args = p.parse_args(argv)
 
     import onnxruntime as ort
+
     model, probe, run = {"rec": recover_rec, "det": recover_det, "acc": recover_acc}[args.kind](args.onnx)
     model.eval()
     sess = ort.InferenceSession(args.onnx, providers=["CPUExecutionProvider"])
@@ -289,17 +305,40 @@ def main(argv=None) -> None:
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     if args.kind == "acc":
-        state = {"model": model.state_dict(), "config": model.config, "opt": opt.state_dict(), "step": args.step,
-                 "epoch": 0, "recovered_from": args.onnx}
+        state = {
+            "model": model.state_dict(),
+            "config": model.config,
+            "opt": opt.state_dict(),
+            "step": args.step,
+            "epoch": 0,
+            "recovered_from": args.onnx,
+        }
     elif args.kind == "rec":
         from export.recognizer.model import CONFIG
-        state = {"model": model.state_dict(), "opt": opt.state_dict(), "step": args.step, "seen": args.seen,
-                 "best": float("inf"), "config": CONFIG, "recovered_from": args.onnx}
+
+        state = {
+            "model": model.state_dict(),
+            "opt": opt.state_dict(),
+            "step": args.step,
+            "seen": args.seen,
+            "best": float("inf"),
+            "config": CONFIG,
+            "recovered_from": args.onnx,
+        }
     else:
-        state = {"model": model.state_dict(), "opt": opt.state_dict(), "step": args.step, "config": model.config,
-                 "rng": np.random.default_rng(args.step).bit_generator.state, "best": -1.0,
-                 "args": {}, "torch_rng": torch.get_rng_state(), "recovered_from": args.onnx}
+        state = {
+            "model": model.state_dict(),
+            "opt": opt.state_dict(),
+            "step": args.step,
+            "config": model.config,
+            "rng": np.random.default_rng(args.step).bit_generator.state,
+            "best": -1.0,
+            "args": {},
+            "torch_rng": torch.get_rng_state(),
+            "recovered_from": args.onnx,
+        }
     from export.recognizer.train import save
+
     save(args.out, state)
     print(f"wrote {args.out} (step {args.step}, fresh optimiser state)")
 

@@ -38,15 +38,22 @@ JPEG_QUALITY = 75  # packed shards: ~1-2 KB a crop, so the real sets fit the GPU
 def write_jpeg_shard(path: str, images: list[np.ndarray], labels: list[str], flags) -> None:
     """Save samples as JPEG bytes (smaller, lossy) atomically to `path` (.npz)."""
     import io
+
     from PIL import Image
+
     blobs = []
     for im in images:
         buf = io.BytesIO()
         Image.fromarray(im).save(buf, "JPEG", quality=JPEG_QUALITY)
         blobs.append(np.frombuffer(buf.getvalue(), np.uint8))
     tmp = path + ".tmp.npz"
-    np.savez(tmp, jpeg=np.concatenate(blobs), ends=np.cumsum([len(b) for b in blobs]).astype(np.int64),
-             labels=np.array(labels, dtype=str), flags=np.asarray(flags, np.uint8))
+    np.savez(
+        tmp,
+        jpeg=np.concatenate(blobs),
+        ends=np.cumsum([len(b) for b in blobs]).astype(np.int64),
+        labels=np.array(labels, dtype=str),
+        flags=np.asarray(flags, np.uint8),
+    )
     os.replace(tmp, path)
 
 
@@ -57,11 +64,14 @@ def read_shard(path: str) -> tuple[list[np.ndarray], list[str], np.ndarray]:
         flags = z["flags"]
         if "jpeg" in z.files:
             import io
+
             from PIL import Image
+
             blob, ends = z["jpeg"], z["ends"]
             starts = np.r_[0, ends[:-1]]
-            images = [np.asarray(Image.open(io.BytesIO(blob[s:e].tobytes())).convert("L"))
-                      for s, e in zip(starts, ends)]
+            images = [
+                np.asarray(Image.open(io.BytesIO(blob[s:e].tobytes())).convert("L")) for s, e in zip(starts, ends)
+            ]
             return images, labels, flags
         pixels, widths = z["pixels"], z["widths"]
     ends = np.cumsum(widths)

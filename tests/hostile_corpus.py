@@ -29,9 +29,9 @@ CUT = frozenset({"truncated", "bad_image"})
 class Case:
     name: str
     data: bytes
-    expect: frozenset | str          # PAGE, or the error codes allowed
-    browser: bool = True             # small and quick enough for the browser test
-    note: str = ""                   # a Page note code the page must carry
+    expect: frozenset | str  # PAGE, or the error codes allowed
+    browser: bool = True  # small and quick enough for the browser test
+    note: str = ""  # a Page note code the page must carry
 
     def allows(self, outcome: str) -> bool:
         return outcome == self.expect if isinstance(self.expect, str) else outcome in self.expect
@@ -46,8 +46,13 @@ def png_with(width: int, height: int, extra: bytes = b"", mode_byte: int = 0, ro
     ihdr = struct.pack(">IIBBBBB", width, height, 8, mode_byte, 0, 0, 0)
     if rows is None:
         rows = (b"\0" + b"\xff" * width) * height if width * height < 10_000_000 else b""
-    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + extra + _chunk(b"IDAT", zlib.compress(rows, 9))
-            + _chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", ihdr)
+        + extra
+        + _chunk(b"IDAT", zlib.compress(rows, 9))
+        + _chunk(b"IEND", b"")
+    )
 
 
 def grey_bomb_png(width: int, height: int) -> bytes:
@@ -94,14 +99,14 @@ def _huge_header(fmt: str) -> bytes:
     """A file whose header claims far more pixels than the limit (its data is tiny)."""
     if fmt == "gif":
         g = bytearray(seeds()["gif"])
-        g[6:10] = struct.pack("<HH", 65535, 65535)           # logical screen
-        i = g.index(b"\x2c")                                   # image descriptor
-        g[i + 5:i + 9] = struct.pack("<HH", 65535, 65535)
+        g[6:10] = struct.pack("<HH", 65535, 65535)  # logical screen
+        i = g.index(b"\x2c")  # image descriptor
+        g[i + 5 : i + 9] = struct.pack("<HH", 65535, 65535)
         return bytes(g)
     if fmt == "jpeg":
         j = bytearray(seeds()["jpeg"])
-        i = j.index(b"\xff\xc0")                               # SOF0: precision, height, width
-        j[i + 5:i + 9] = struct.pack(">HH", 60000, 60000)
+        i = j.index(b"\xff\xc0")  # SOF0: precision, height, width
+        j[i + 5 : i + 9] = struct.pack(">HH", 60000, 60000)
         return bytes(j)
     raise ValueError(fmt)
 
@@ -114,23 +119,42 @@ def corpus() -> list[Case]:
     cases = [
         # the five of issue #18
         Case("jpeg-cut-after-header", jpeg[:600], CUT),
-        Case("png-signature-then-text", b"\x89PNG\r\n\x1a\n" + b"this is not a PNG at all\n" * 20,
-             frozenset({"bad_image"})),
-        Case("png-iccp-10mb", png_with(8, 8, _chunk(b"iCCP", b"icc\0\0" + zlib.compress(b"\0" * 10_000_000, 9))),
-             frozenset({"too_large"})),
-        Case("png-ztxt-50mb", png_with(8, 8, _chunk(b"zTXt", b"Comment\0\0" + zlib.compress(b"a" * 50_000_000, 9))),
-             frozenset({"too_large"})),
+        Case(
+            "png-signature-then-text",
+            b"\x89PNG\r\n\x1a\n" + b"this is not a PNG at all\n" * 20,
+            frozenset({"bad_image"}),
+        ),
+        Case(
+            "png-iccp-10mb",
+            png_with(8, 8, _chunk(b"iCCP", b"icc\0\0" + zlib.compress(b"\0" * 10_000_000, 9))),
+            frozenset({"too_large"}),
+        ),
+        Case(
+            "png-ztxt-50mb",
+            png_with(8, 8, _chunk(b"zTXt", b"Comment\0\0" + zlib.compress(b"a" * 50_000_000, 9))),
+            frozenset({"too_large"}),
+        ),
         Case("png-0x0", png_with(0, 0), frozenset({"empty"})),
         Case("zero-bytes", b"", frozenset({"empty"})),
         # other files renamed as images
         # OCR.read refuses a PDF (pdf: read_document reads them); the CLI reads it and finds it damaged
-        Case("pdf-renamed", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n",
-             frozenset({"pdf", "bad_pdf"})),
+        Case(
+            "pdf-renamed",
+            b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n",
+            frozenset({"pdf", "bad_pdf"}),
+        ),
         Case("heic-renamed", b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(64), frozenset({"heic"})),
-        Case("svg-renamed", b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
-             b'<text x="0" y="9">hi</text></svg>\n', frozenset({"not_an_image"})),
-        Case("text-renamed", b"Dear user,\nthis is a plain text file with a .png name.\n" * 4,
-             frozenset({"not_an_image"})),
+        Case(
+            "svg-renamed",
+            b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+            b'<text x="0" y="9">hi</text></svg>\n',
+            frozenset({"not_an_image"}),
+        ),
+        Case(
+            "text-renamed",
+            b"Dear user,\nthis is a plain text file with a .png name.\n" * 4,
+            frozenset({"not_an_image"}),
+        ),
         Case("random-bytes", bytes((i * 151 + 17) % 256 for i in range(4096)), frozenset({"not_an_image"})),
         # bombs: claimed sizes beyond the limit are refused from the header
         Case("png-header-156mp", png_with(13000, 12000), frozenset({"too_large"})),
@@ -141,8 +165,11 @@ def corpus() -> list[Case]:
         Case("png-bomb-64mp-read-reduced", grey_bomb_png(8000, 8000), PAGE, browser=False, note="reduced"),
         # odd but valid
         Case("cmyk-jpeg", save(good.convert("CMYK"), "JPEG"), PAGE),
-        Case("png-16bit-grey", save(Image.frombytes("I;16", good.size, bytes(good.convert("L").tobytes()) * 2),
-                                    "PNG"), PAGE),
+        Case(
+            "png-16bit-grey",
+            save(Image.frombytes("I;16", good.size, bytes(good.convert("L").tobytes()) * 2), "PNG"),
+            PAGE,
+        ),
         Case("png-palette-alpha", save(_palette_alpha(good), "PNG"), PAGE),
         Case("tiff-cmyk", save(good.convert("CMYK"), "TIFF"), PAGE),
         Case("bmp", save(good, "BMP"), PAGE),

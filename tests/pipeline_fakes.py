@@ -1,10 +1,9 @@
 """Shared helpers for the pipeline tests: an OCR on the numpy fake models, synthetic pages."""
 
 import pytest
-from PIL import Image, ImageDraw
-
 from localocr import OCR
 from localocr.backends.fake import FakeBackend, fake_model_bytes
+from PIL import Image, ImageDraw
 
 
 @pytest.fixture

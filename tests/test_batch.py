@@ -4,7 +4,6 @@ import io
 import json
 
 import pytest
-
 from localocr import batch as B
 from localocr import cli
 from localocr.errors import LocalOCRError
@@ -23,13 +22,14 @@ def test_expand_inputs_folders_globs_files(tmp_path):
     (tmp_path / "a" / "deep").mkdir(parents=True)
     for name in ("a/1.png", "a/deep/2.JPG", "a/notes.txt", "b.tif", "c.parquet"):
         (tmp_path / name).write_bytes(b"x")
-    got = B.expand_inputs([str(tmp_path / "a"), str(tmp_path / "*.tif"), str(tmp_path / "c.parquet"),
-                           str(tmp_path / "a" / "1.png")])
-    assert got.files == [str(tmp_path / "a" / "1.png"), str(tmp_path / "a" / "deep" / "2.JPG"),
-                         str(tmp_path / "b.tif")]
+    got = B.expand_inputs(
+        [str(tmp_path / "a"), str(tmp_path / "*.tif"), str(tmp_path / "c.parquet"), str(tmp_path / "a" / "1.png")]
+    )
+    assert got.files == [str(tmp_path / "a" / "1.png"), str(tmp_path / "a" / "deep" / "2.JPG"), str(tmp_path / "b.tif")]
     assert got.parquet == [str(tmp_path / "c.parquet")]
-    assert B.expand_inputs([str(tmp_path / "a" / ".." / "b.tif"), str(tmp_path / "b.tif")]).files == \
-        [str(tmp_path / "b.tif")]
+    assert B.expand_inputs([str(tmp_path / "a" / ".." / "b.tif"), str(tmp_path / "b.tif")]).files == [
+        str(tmp_path / "b.tif")
+    ]
     with pytest.raises(LocalOCRError) as e:
         B.expand_inputs([str(tmp_path / "nothing-*.png")])
     assert e.value.code == "no_input"
@@ -54,7 +54,7 @@ def test_rows_for_image_corrupt_and_missing(fake_ocr, tmp_path):
     assert bad["page"] is None and bad["text"] is None
     assert bad["error"]["code"] and bad["error"]["message"]
 
-    (gone,) = B.rows_for(fake_ocr, str(tmp_path / "gone.png"))          # read from the path
+    (gone,) = B.rows_for(fake_ocr, str(tmp_path / "gone.png"))  # read from the path
     assert gone["error"]["code"] == "not_found"
     p = tmp_path / "here.png"
     p.write_bytes(png_bytes(im))
@@ -94,10 +94,15 @@ def test_pdf_gives_a_row_per_page(fake_ocr):
 
 
 def test_done_inputs_skips_a_line_cut_short(tmp_path):
-    (tmp_path / "rows-1.jsonl").write_text(json.dumps({"path": "a.png", "page": 1}) + "\n"
-                                           + json.dumps({"path": "b.png", "page": None}) + "\n"
-                                           + '{"path": "c.pn', encoding="utf-8")
-    (tmp_path / ".rows-2.parquet.tmp").write_bytes(b"partial")            # hidden: ignored
+    (tmp_path / "rows-1.jsonl").write_text(
+        json.dumps({"path": "a.png", "page": 1})
+        + "\n"
+        + json.dumps({"path": "b.png", "page": None})
+        + "\n"
+        + '{"path": "c.pn',
+        encoding="utf-8",
+    )
+    (tmp_path / ".rows-2.parquet.tmp").write_bytes(b"partial")  # hidden: ignored
     assert B.done_inputs(str(tmp_path)) == {"a.png", "b.png"}
     assert B.done_inputs(str(tmp_path / "missing")) == set()
 
@@ -112,7 +117,7 @@ def test_cli_batch_needs_out_and_a_file_named_batch_still_reads(fake_models, tmp
     assert "./batch" in capsys.readouterr().err
     assert cli.main(["./batch"]) == 0
     assert capsys.readouterr().out.strip()
-    assert cli.main(["-f", "json", "batch"]) == 0              # not first: an image, as before
+    assert cli.main(["-f", "json", "batch"]) == 0  # not first: an image, as before
     assert json.loads(capsys.readouterr().out)["version"] == 1
 
 
@@ -128,10 +133,14 @@ def test_actors_get_the_models_ocr_would_load(tmp_path):
     from localocr.backends.fake import fake_model_bytes
     from localocr.ray import model_files
     from test_tiers import accurate_bytes
+
     for kind in ("detector", "recognizer"):
         (tmp_path / f"{kind}.onnx").write_bytes(fake_model_bytes(kind))
-    assert model_files(tmp_path) == {"detector": str(tmp_path / "detector.onnx"),
-                                     "recognizer": str(tmp_path / "recognizer.onnx"), "accurate": False}
+    assert model_files(tmp_path) == {
+        "detector": str(tmp_path / "detector.onnx"),
+        "recognizer": str(tmp_path / "recognizer.onnx"),
+        "accurate": False,
+    }
     (tmp_path / "accurate.onnx").write_bytes(accurate_bytes())
     shipped = model_files(tmp_path, ship=True)
     assert shipped["accurate"] == accurate_bytes() and shipped["detector"] == fake_model_bytes("detector")
@@ -139,13 +148,13 @@ def test_actors_get_the_models_ocr_would_load(tmp_path):
 
 def test_fields_kind_is_checked_before_any_work(tmp_path, capsys):
     from localocr.ray import check_fields_kind
+
     with pytest.raises(LocalOCRError) as e:
         check_fields_kind("no-such-kind")
-    assert e.value.code == "unsupported"        # without page.fields, and with it for a bad kind
+    assert e.value.code == "unsupported"  # without page.fields, and with it for a bad kind
     im, _ = page_with_words()
     im.save(tmp_path / "p.png")
-    assert cli.main(["batch", str(tmp_path / "p.png"), "--out", str(tmp_path / "out"),
-                     "--fields", "no-such-kind"]) == 2
+    assert cli.main(["batch", str(tmp_path / "p.png"), "--out", str(tmp_path / "out"), "--fields", "no-such-kind"]) == 2
     assert capsys.readouterr().err.count("\n") == 1
     assert not (tmp_path / "out").exists()
 

@@ -7,9 +7,9 @@ import hashlib
 import json
 
 import pytest
+from test_precache import load, site
 
 from tools import boot, precache
-from test_precache import load, site
 
 
 def with_runtime(tmp_path):
@@ -17,12 +17,29 @@ def with_runtime(tmp_path):
     wheels = {"numpy-2.0.2-x.whl": b"numpy", "pillow-10.2.0-x.whl": b"pillow", "dep-1-x.whl": b"dep"}
     for name, data in wheels.items():
         (web / "vendor" / "pyodide" / name).write_bytes(data)
-    lock = {"info": {}, "packages": {
-        "numpy": {"name": "numpy", "file_name": "numpy-2.0.2-x.whl", "depends": [],
-                  "sha256": hashlib.sha256(b"numpy").hexdigest()},
-        "pillow": {"name": "Pillow", "file_name": "pillow-10.2.0-x.whl", "depends": ["dep"],
-                   "sha256": hashlib.sha256(b"pillow").hexdigest()},
-        "dep": {"name": "dep", "file_name": "dep-1-x.whl", "depends": [], "sha256": hashlib.sha256(b"dep").hexdigest()}}}
+    lock = {
+        "info": {},
+        "packages": {
+            "numpy": {
+                "name": "numpy",
+                "file_name": "numpy-2.0.2-x.whl",
+                "depends": [],
+                "sha256": hashlib.sha256(b"numpy").hexdigest(),
+            },
+            "pillow": {
+                "name": "Pillow",
+                "file_name": "pillow-10.2.0-x.whl",
+                "depends": ["dep"],
+                "sha256": hashlib.sha256(b"pillow").hexdigest(),
+            },
+            "dep": {
+                "name": "dep",
+                "file_name": "dep-1-x.whl",
+                "depends": [],
+                "sha256": hashlib.sha256(b"dep").hexdigest(),
+            },
+        },
+    }
     (web / "vendor" / "pyodide" / "pyodide-lock.json").write_text(json.dumps(lock))
     (web / "vendor" / "runtime.json").write_text(json.dumps({"localocr_wheel": "py/localocr-0.1.0-py3-none-any.whl"}))
     (web / "vendor" / "ort").mkdir()
@@ -34,10 +51,15 @@ def test_plan_lists_the_wheels_with_their_integrity_and_the_models_the_worker_lo
     web = with_runtime(tmp_path)
     plan = boot.plan(web)
     urls = [p["url"] for p in plan["preload"]]
-    assert urls == ["vendor/pyodide/pyodide.asm.wasm", "vendor/pyodide/python_stdlib.zip",
-                    "vendor/pyodide/pyodide-lock.json", "vendor/pyodide/numpy-2.0.2-x.whl",
-                    "vendor/pyodide/dep-1-x.whl", "vendor/pyodide/pillow-10.2.0-x.whl",   # a dependency first
-                    "vendor/py/localocr-0.1.0-py3-none-any.whl"]
+    assert urls == [
+        "vendor/pyodide/pyodide.asm.wasm",
+        "vendor/pyodide/python_stdlib.zip",
+        "vendor/pyodide/pyodide-lock.json",
+        "vendor/pyodide/numpy-2.0.2-x.whl",
+        "vendor/pyodide/dep-1-x.whl",
+        "vendor/pyodide/pillow-10.2.0-x.whl",  # a dependency first
+        "vendor/py/localocr-0.1.0-py3-none-any.whl",
+    ]
     pillow = next(p for p in plan["preload"] if "pillow" in p["url"])
     # the SRI string Pyodide passes to fetch() for this wheel, so the preloaded response is checked too
     assert pillow["integrity"] == "sha256-" + base64.b64encode(hashlib.sha256(b"pillow").digest()).decode()
@@ -56,7 +78,7 @@ def test_written_with_the_precache_list_which_lists_it(tmp_path):
 
 
 def test_no_plan_without_a_runtime_and_a_clear_error_for_a_missing_package(tmp_path):
-    assert boot.plan(site(tmp_path)) is None           # no pyodide-lock.json: nothing to plan
+    assert boot.plan(site(tmp_path)) is None  # no pyodide-lock.json: nothing to plan
     web = with_runtime(tmp_path)
     (web / "vendor" / "pyodide" / "pyodide-lock.json").write_text(json.dumps({"packages": {}}))
     with pytest.raises(SystemExit, match="no package 'numpy'"):

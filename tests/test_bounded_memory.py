@@ -4,16 +4,16 @@ whole-input map."""
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
-
 from localocr import detection, pipeline
 from localocr.contract.keys import DETECTOR_INPUT, DETECTOR_OUTPUT
 from localocr.pipeline import run_sync
+from PIL import Image, ImageDraw
 from pipeline_fakes import fake_ocr, page_with_words  # noqa: F401  (fixture)
 
 
-@pytest.mark.parametrize("height,width", [(2944, 2080), (3072, 736), (9600, 64), (2048, 1088), (800, 640),
-                                          (4096, 4096), (1504, 1472)])
+@pytest.mark.parametrize(
+    "height,width", [(2944, 2080), (3072, 736), (9600, 64), (2048, 1088), (800, 640), (4096, 4096), (1504, 1472)]
+)
 def test_tile_rows_cover_the_input_in_equal_bounded_bands(height, width):
     bands = detection.tile_rows(height, width)
     if height * width <= detection.MAX_RUN_PIXELS:
@@ -22,14 +22,14 @@ def test_tile_rows_cover_the_input_in_equal_bounded_bands(height, width):
     assert len(bands) > 1
     assert bands[0][2] == 0 and bands[-1][3] == height
     heights = {y1 - y0 for y0, y1, _, _ in bands}
-    assert len(heights) == 1                     # one shape: onnxruntime reuses its buffers
+    assert len(heights) == 1  # one shape: onnxruntime reuses its buffers
     band = heights.pop()
     assert band * width <= max(detection.BAND_PIXELS, detection.BAND_MIN_ROWS * width)
     for (y0, y1, k0, k1), nxt in zip(bands, bands[1:] + [None]):
         assert 0 <= y0 <= k0 < k1 <= y1 <= height
         assert y0 % 32 == 0 and k0 % 32 == 0 and (k1 % 32 == 0 or k1 == height)
         if nxt is not None:
-            assert nxt[2] == k1                  # kept ranges follow each other with no gap
+            assert nxt[2] == k1  # kept ranges follow each other with no gap
         # every kept row has TILE_MARGIN rows of context on both sides, unless at the page's edge
         assert k0 == 0 or k0 - y0 >= detection.TILE_MARGIN
         assert k1 == height or y1 - k1 >= detection.TILE_MARGIN
@@ -41,6 +41,7 @@ def _recording(session, seen):
     def recorded(feeds):
         seen.append(feeds[DETECTOR_INPUT].shape)
         return run(feeds)
+
     session.run = recorded
 
 
@@ -50,7 +51,7 @@ def test_blank_a4_page_runs_the_detector_only_on_bounded_inputs(fake_ocr):
     _recording(fake_ocr.detector.session, seen)
     page = fake_ocr.read(Image.new("RGB", (2480, 3508), "white"))
     assert page.lines == []
-    assert len(seen) > 2                                    # the fine pass ran, in bands
+    assert len(seen) > 2  # the fine pass ran, in bands
     assert max(h * w for _, _, h, w in seen) <= max(detection.MAX_RUN_PIXELS, detection.BAND_MIN_ROWS * 2080)
 
 
@@ -63,7 +64,7 @@ def test_banded_map_equals_the_whole_map_on_the_fake_detector(fake_ocr):
     whole = np.asarray(fake_ocr.detector.session.run({DETECTOR_INPUT: x})[DETECTOR_OUTPUT]).reshape(banded.shape)
     np.testing.assert_allclose(banded, whole, atol=1e-6)
     x2, scale = detection.prepare_input(im, 1.0, fake_ocr.detector.spec.mean, fake_ocr.detector.spec.std)
-    np.testing.assert_array_equal(x2, x)                   # prepare_input = resize_input + input_rows
+    np.testing.assert_array_equal(x2, x)  # prepare_input = resize_input + input_rows
     assert scale == resized.scale
 
 
@@ -72,13 +73,17 @@ def test_banded_map_matches_the_whole_map_on_the_shipped_detector():
 
     try:
         ocr = OCR()
-    except Exception as e:      # no onnxruntime or no models: the fake-model test above still runs
+    except Exception as e:  # no onnxruntime or no models: the fake-model test above still runs
         pytest.skip(f"shipped models not loadable: {e}")
     page = Image.new("L", (1216, 2400), 255)
     d = ImageDraw.Draw(page)
     for i, y in enumerate(range(40, 2360, 46)):
-        d.text((40 + (i % 5) * 30, y), f"Line {i:03d}: TOTAL 12.50 RM  invoice no. {i * 7919 % 100000:05d}", fill=0,
-               font_size=26)
+        d.text(
+            (40 + (i % 5) * 30, y),
+            f"Line {i:03d}: TOTAL 12.50 RM  invoice no. {i * 7919 % 100000:05d}",
+            fill=0,
+            font_size=26,
+        )
     resized = detection.resize_input(page, 1.0)
     assert len(detection.tile_rows(resized.height, resized.width)) > 1
     banded = run_sync(pipeline.detector_prob(ocr.detector, resized, {}))
@@ -86,7 +91,7 @@ def test_banded_map_matches_the_whole_map_on_the_shipped_detector():
     x = detection.input_rows(resized, 0, resized.height, spec.mean, spec.std)
     out = run_sync(_one(ocr.detector.session, x))
     whole = np.asarray(out).reshape(banded.shape)
-    assert float(np.abs(banded - whole).max()) < 0.2       # near the cuts only (TILE_MARGIN's comment)
+    assert float(np.abs(banded - whole).max()) < 0.2  # near the cuts only (TILE_MARGIN's comment)
     kw = dict(threshold=spec.threshold, box_threshold=spec.box_threshold, unclip_ratio=spec.unclip_ratio)
     a = detection.boxes_from_prob(whole, **kw)
     b = detection.boxes_from_prob(banded, **kw)
@@ -97,4 +102,3 @@ def test_banded_map_matches_the_whole_map_on_the_shipped_detector():
 def _one(session, x):
     out = yield session, {DETECTOR_INPUT: x}
     return out[DETECTOR_OUTPUT]
-

@@ -5,14 +5,12 @@ import json
 import os
 import sys
 
+import localocr.pipeline as pipeline
 import numpy as np
 import pytest
-
-import localocr.pipeline as pipeline
 from localocr import cli, evaluate
 from localocr.backends.fake import FakeBackend, fake_model_bytes
 from localocr.result import Block, Line, Page, Word
-
 from pipeline_fakes import page_with_words
 
 
@@ -29,6 +27,7 @@ def fake_models(tmp_path, monkeypatch):
     def with_fake(*a, **kw):
         kw.setdefault("backend", FakeBackend())
         return real(*a, **kw)
+
     monkeypatch.setattr(pipeline, "OCR", with_fake)
     return d
 
@@ -94,18 +93,33 @@ def q(x0, y0, x1, y1):
 
 def test_page_scores_hand_computed():
     # predicted: "TOTAL" right place, "12.5O" right place wrong text, "extra" nowhere
-    words = [Word("TOTAL", q(10, 10, 60, 30), 0.9), Word("12.5O", q(100, 10, 150, 30), 0.9),
-             Word("extra", q(300, 300, 350, 320), 0.9)]
-    page = Page(500, 500, [Block([Line(words[:2], q(10, 10, 150, 30), 0.9), Line(words[2:], q(300, 300, 350, 320), 0.9)],
-                                 q(10, 10, 350, 320))])
-    rec = {"words": [{"text": "TOTAL", "quad": q(11, 10, 61, 30).ravel().tolist()},
-                     {"text": "12.50", "quad": q(100, 11, 150, 31).ravel().tolist()},
-                     {"text": "Date", "quad": q(10, 100, 60, 120).ravel().tolist()},
-                     {"text": None, "ignore": True, "quad": q(290, 290, 360, 330).ravel().tolist()}]}
+    words = [
+        Word("TOTAL", q(10, 10, 60, 30), 0.9),
+        Word("12.5O", q(100, 10, 150, 30), 0.9),
+        Word("extra", q(300, 300, 350, 320), 0.9),
+    ]
+    page = Page(
+        500,
+        500,
+        [
+            Block(
+                [Line(words[:2], q(10, 10, 150, 30), 0.9), Line(words[2:], q(300, 300, 350, 320), 0.9)],
+                q(10, 10, 350, 320),
+            )
+        ],
+    )
+    rec = {
+        "words": [
+            {"text": "TOTAL", "quad": q(11, 10, 61, 30).ravel().tolist()},
+            {"text": "12.50", "quad": q(100, 11, 150, 31).ravel().tolist()},
+            {"text": "Date", "quad": q(10, 100, 60, 120).ravel().tolist()},
+            {"text": None, "ignore": True, "quad": q(290, 290, 360, 330).ravel().tolist()},
+        ]
+    }
     s = evaluate.page_scores(page, rec)
-    assert s["det"] == (2, 2, 3)        # "extra" lies on the ignore region: dropped
+    assert s["det"] == (2, 2, 3)  # "extra" lies on the ignore region: dropped
     assert s["e2e"] == (1, 2, 3)
-    assert s["bow"] == (1, 3, 3)        # TOTAL; predicted tokens include "extra"
+    assert s["bow"] == (1, 3, 3)  # TOTAL; predicted tokens include "extra"
     # CER: TOTAL 0/5, 12.50 vs 12.5O 1/5, Date vs "" 4/4
     assert s["cer"] == (5, 14)
 
@@ -115,8 +129,12 @@ def test_line_ground_truth_compares_segments():
     segs = [Line([a], q(10, 10, 60, 30), 0.9), Line([b], q(300, 10, 340, 30), 0.9)]
     line = Line([a, b], q(10, 10, 340, 30), 0.9, segments=segs)
     page = Page(400, 100, [Block([line], q(10, 10, 340, 30))])
-    rec = {"lines": [{"text": "TOTAL", "quad": q(10, 10, 62, 30).ravel().tolist()},
-                     {"text": "7.50", "quad": q(300, 10, 340, 30).ravel().tolist()}]}
+    rec = {
+        "lines": [
+            {"text": "TOTAL", "quad": q(10, 10, 62, 30).ravel().tolist()},
+            {"text": "7.50", "quad": q(300, 10, 340, 30).ravel().tolist()},
+        ]
+    }
     assert evaluate.page_scores(page, rec)["e2e"] == (2, 2, 2)
 
 
@@ -130,6 +148,7 @@ def write_set(folder, kind, records):
 
 def test_evaluate_set_on_fake_models(fake_models, tmp_path, capsys):
     from localocr.splits import is_validation
+
     # pick file names on both sides of the fixed validation split
     names = [f"p{i}" for i in range(40)]
     val = [n for n in names if is_validation(n + ".png")][:2]
@@ -140,8 +159,9 @@ def test_evaluate_set_on_fake_models(fake_models, tmp_path, capsys):
     for n in val + train:
         im, boxes = page_with_words()
         im.save(pages / "images" / f"{n}.png")
-        words = [{"text": "x" * ((b[2] - b[0] + 8) // 14), "quad": q(*b).ravel().tolist()}
-                 for row in boxes for b in row]
+        words = [
+            {"text": "x" * ((b[2] - b[0] + 8) // 14), "quad": q(*b).ravel().tolist()} for row in boxes for b in row
+        ]
         recs.append({"image": f"images/{n}.png", "width": 400, "height": 200, "words": words})
     write_set(pages, "page", recs)
     crops = tmp_path / "crops"
@@ -149,11 +169,14 @@ def test_evaluate_set_on_fake_models(fake_models, tmp_path, capsys):
     im, _ = page_with_words(size=(150, 30), lines=((5, 7, (3, 2)),))
     im.save(crops / "images" / f"{val[0]}.png")
     im.save(crops / "images" / f"{val[1]}.png")
-    write_set(crops, "crop", [{"image": f"images/{val[0]}.png", "text": "xxx xx"},
-                              {"image": f"images/{val[1]}.png", "text": "XXX XX"}])
+    write_set(
+        crops,
+        "crop",
+        [{"image": f"images/{val[0]}.png", "text": "xxx xx"}, {"image": f"images/{val[1]}.png", "text": "XXX XX"}],
+    )
     assert evaluate.main(["--set", str(pages), "--set", str(crops), "--json", str(tmp_path / "r.json")]) == 0
     res = json.loads((tmp_path / "r.json").read_text())
-    assert res[0]["images"] == 2                      # the validation split only
+    assert res[0]["images"] == 2  # the validation split only
     assert res[0]["det"]["hmean"] == pytest.approx(1.0)
     assert res[0]["bow_f1"] == pytest.approx(1.0)
     assert res[0]["cer"] == pytest.approx(0.0)

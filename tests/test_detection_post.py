@@ -5,11 +5,9 @@ import time
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
-
-from localocr.detection import (boxes_from_prob, connected_components, min_area_rects,
-                                rect_to_quad, unclip_size)
+from localocr.detection import boxes_from_prob, connected_components, min_area_rects, rect_to_quad, unclip_size
 from localocr.metrics import convex_hull, polygon_iou
+from PIL import Image, ImageDraw
 
 
 def rotated_rect(cx, cy, w, h, deg):
@@ -17,8 +15,9 @@ def rotated_rect(cx, cy, w, h, deg):
     d = np.array([math.cos(a), math.sin(a)])
     n = np.array([-d[1], d[0]])
     c = np.array([cx, cy])
-    return np.array([c - d * w / 2 - n * h / 2, c + d * w / 2 - n * h / 2,
-                     c + d * w / 2 + n * h / 2, c - d * w / 2 + n * h / 2])
+    return np.array(
+        [c - d * w / 2 - n * h / 2, c + d * w / 2 - n * h / 2, c + d * w / 2 + n * h / 2, c - d * w / 2 + n * h / 2]
+    )
 
 
 def draw(shape, polys, value=1.0):
@@ -32,7 +31,7 @@ def draw(shape, polys, value=1.0):
 def test_axis_aligned_rectangle_exact():
     p = np.zeros((20, 40), np.float32)
     p[5:9, 10:30] = 0.9
-    (q, s), = boxes_from_prob(p, unclip_ratio=0)
+    ((q, s),) = boxes_from_prob(p, unclip_ratio=0)
     np.testing.assert_allclose(q, [[10, 5], [30, 5], [30, 9], [10, 9]], atol=1e-4)
     assert s == pytest.approx(0.9)
 
@@ -41,7 +40,7 @@ def test_unclip_expands_by_db_offset():
     p = np.zeros((20, 40), np.float32)
     p[5:9, 10:30] = 1.0
     # 20 x 4: D = 80 * 1.5 / 48 = 2.5 on every side
-    (q, _), = boxes_from_prob(p, unclip_ratio=1.5)
+    ((q, _),) = boxes_from_prob(p, unclip_ratio=1.5)
     np.testing.assert_allclose(q, [[7.5, 2.5], [32.5, 2.5], [32.5, 11.5], [7.5, 11.5]], atol=1e-4)
     np.testing.assert_allclose(unclip_size(np.array([[20.0, 4.0]]), 1.5), [[25.0, 9.0]])
 
@@ -49,15 +48,15 @@ def test_unclip_expands_by_db_offset():
 def test_scale_maps_to_image_pixels():
     p = np.zeros((1, 1, 20, 40), np.float32)
     p[0, 0, 5:9, 10:30] = 1.0
-    (q, _), = boxes_from_prob(p, unclip_ratio=0, scale=(2.0, 3.0))
+    ((q, _),) = boxes_from_prob(p, unclip_ratio=0, scale=(2.0, 3.0))
     np.testing.assert_allclose(q, [[20, 15], [60, 15], [60, 27], [20, 27]], atol=1e-4)
 
 
 def test_box_threshold_and_order():
     p = np.zeros((40, 40), np.float32)
-    p[20:24, 5:30] = 0.9      # lower line
-    p[5:9, 5:30] = 0.8        # upper line
-    p[30:34, 5:30] = 0.4      # above the pixel threshold, below box_threshold
+    p[20:24, 5:30] = 0.9  # lower line
+    p[5:9, 5:30] = 0.8  # upper line
+    p[30:34, 5:30] = 0.4  # above the pixel threshold, below box_threshold
     out = boxes_from_prob(p, threshold=0.3, box_threshold=0.5, unclip_ratio=0)
     assert [round(s, 2) for _, s in out] == [0.8, 0.9]
     assert out[0][0][0, 1] == pytest.approx(5)
@@ -119,8 +118,10 @@ def exact_min_area(points):
 @pytest.mark.parametrize("seed", range(4))
 def test_min_area_rect_matches_rotating_calipers(seed):
     rng = np.random.default_rng(seed)
-    pts = [rng.normal(size=(30, 2)) * [40, 6] @ np.array([[math.cos(t), math.sin(t)], [-math.sin(t), math.cos(t)]])
-           for t in rng.uniform(0, math.pi, 3)]
+    pts = [
+        rng.normal(size=(30, 2)) * [40, 6] @ np.array([[math.cos(t), math.sin(t)], [-math.sin(t), math.cos(t)]])
+        for t in rng.uniform(0, math.pi, 3)
+    ]
     x = np.concatenate([p[:, 0] for p in pts])
     y = np.concatenate([p[:, 1] for p in pts])
     g = np.repeat(np.arange(3), 30)
@@ -133,7 +134,7 @@ def test_min_area_rect_matches_rotating_calipers(seed):
 def test_rotated_text_gives_rotated_quad(deg):
     rect = rotated_rect(100, 100, 140, 20, deg)
     p = draw((200, 200), [rect])
-    (q, s), = boxes_from_prob(p, unclip_ratio=0)
+    ((q, s),) = boxes_from_prob(p, unclip_ratio=0)
     # rasterised edges (a staircase of pixel squares) add up to ~1 px per side
     assert polygon_iou(q, rect) > 0.85
     # first corner is the reading top-left: the text direction points right
@@ -147,23 +148,23 @@ def test_rotated_text_gives_rotated_quad(deg):
 
 def test_vertical_text_reads_downwards_and_round_blobs_read_horizontally():
     p = np.zeros((100, 100), np.float32)
-    p[10:90, 40:50] = 1.0          # tall, clearly elongated: vertical text
-    (q, _), = boxes_from_prob(p, unclip_ratio=0)
+    p[10:90, 40:50] = 1.0  # tall, clearly elongated: vertical text
+    ((q, _),) = boxes_from_prob(p, unclip_ratio=0)
     np.testing.assert_allclose(q, [[50, 10], [50, 90], [40, 90], [40, 10]], atol=1e-3)
     p = np.zeros((100, 100), np.float32)
-    p[10:22, 40:50] = 1.0          # a single tall character: still horizontal
-    (q, _), = boxes_from_prob(p, unclip_ratio=0)
+    p[10:22, 40:50] = 1.0  # a single tall character: still horizontal
+    ((q, _),) = boxes_from_prob(p, unclip_ratio=0)
     np.testing.assert_allclose(q, [[40, 10], [50, 10], [50, 22], [40, 22]], atol=1e-3)
 
 
 def test_rect_to_quad_order():
-    q = rect_to_quad((10, 5), math.pi, (20, 4))     # the same rectangle given upside down
+    q = rect_to_quad((10, 5), math.pi, (20, 4))  # the same rectangle given upside down
     np.testing.assert_allclose(q, [[0, 3], [20, 3], [20, 7], [0, 7]], atol=1e-5)
 
 
 def test_small_boxes_filtered_and_tiny_maps():
     p = np.zeros((30, 30), np.float32)
-    p[3, 3:20] = 1.0               # one pixel high
+    p[3, 3:20] = 1.0  # one pixel high
     assert boxes_from_prob(p, min_size=2, unclip_ratio=0) == []
     assert len(boxes_from_prob(p, min_size=1, unclip_ratio=3)) == 1
     assert boxes_from_prob(np.zeros((0, 0), np.float32)) == []
@@ -188,8 +189,14 @@ def test_fast_on_a_dense_1024_map():
         x = 5
         while x < 1000:
             length = int(rng.integers(20, 300))
-            lines.append([(x, 10 * r + 2), (min(x + length, 1020), 10 * r + 2),
-                          (min(x + length, 1020), 10 * r + 6), (x, 10 * r + 6)])
+            lines.append(
+                [
+                    (x, 10 * r + 2),
+                    (min(x + length, 1020), 10 * r + 2),
+                    (min(x + length, 1020), 10 * r + 6),
+                    (x, 10 * r + 6),
+                ]
+            )
             x += length + int(rng.integers(10, 60))
     p = draw((1024, 1024), lines, 0.9) + rng.uniform(0, 0.2, (1024, 1024)).astype(np.float32)
     boxes_from_prob(p)

@@ -16,9 +16,10 @@ ort = pytest.importorskip("onnxruntime")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
+from localocr.contract import keys as mm  # noqa: E402
+
 from export.detector import data as det_data  # noqa: E402
 from export.detector import model as D  # noqa: E402
-from localocr.contract import keys as mm  # noqa: E402
 from export.synth.pages import render_page  # noqa: E402
 
 torch.set_num_threads(1)
@@ -91,6 +92,7 @@ def test_int8_drift_bound():
 
 def _polygon_mask(quads, h, w, grow=0.0):
     from PIL import Image, ImageDraw
+
     m = Image.new("L", (w, h), 0)
     d = ImageDraw.Draw(m)
     for q in quads:
@@ -102,8 +104,7 @@ def _polygon_mask(quads, h, w, grow=0.0):
 @pytest.mark.parametrize("kind", ["document", "receipt", "screenshot", "label"])
 def test_synthetic_boxes_match_ink(kind):
     for seed, geometry in [(11, False), (12, True)]:
-        img, quads, ink = render_page(np.random.default_rng(seed), kind, geometry=geometry, photo=False,
-                                      track_ink=True)
+        img, quads, ink = render_page(np.random.default_rng(seed), kind, geometry=geometry, photo=False, track_ink=True)
         h, w = ink.shape
         assert len(quads) > 0 and ink.any()
         for q in quads:  # every box contains ink

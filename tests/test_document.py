@@ -14,19 +14,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFont
-
 from localocr import LocalOCRError, cli, document
 from localocr.document import Document, PageFacts, PageImage, PageSource, choose_dpi, parse_pages
 from localocr.result import Block, Line, Page, Word
-
+from PIL import Image, ImageDraw, ImageFont
 from pipeline_fakes import fake_ocr, page_with_words  # noqa: F401 (fixture)
 
 SCHEMAS = Path(__file__).parent / "schemas"
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 # real pages of a scanned form set and a receipt set (validation split images)
-REAL_PAGES = [DATA / "funsd_train/images/0000971160.png", DATA / "funsd_train/images/0001118259.png",
-              DATA / "sroie_train/images/003.jpg"]
+REAL_PAGES = [
+    DATA / "funsd_train/images/0000971160.png",
+    DATA / "funsd_train/images/0001118259.png",
+    DATA / "sroie_train/images/003.jpg",
+]
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
 needs_pdftotext = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) missing")
@@ -37,7 +38,7 @@ needs_pdftotext = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="
 
 def pdf_of(images, resolution=150.0) -> bytes:
     """An image-only PDF made with Pillow, one page per image."""
-    ims = [im.copy() for im in images]        # Pillow's PDF writer leaves JPEG settings on its images
+    ims = [im.copy() for im in images]  # Pillow's PDF writer leaves JPEG settings on its images
     buf = io.BytesIO()
     ims[0].save(buf, "PDF", save_all=True, append_images=ims[1:], resolution=resolution)
     return buf.getvalue()
@@ -64,14 +65,17 @@ def pdftotext_words(pdf: bytes, tmp_path) -> list[list[tuple[str, tuple]]]:
     """Per page: [(word, (xMin, yMin, xMax, yMax) in pt, y down)] from `pdftotext -bbox`."""
     path = tmp_path / "searchable.pdf"
     path.write_bytes(pdf)
-    html = subprocess.run(["pdftotext", "-bbox", str(path), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    html = subprocess.run(["pdftotext", "-bbox", str(path), "-"], capture_output=True, text=True, check=True).stdout
     pages = []
     for page in re.findall(r"<page [^>]*>(.*?)</page>", html, re.S):
         words = []
-        for x0, y0, x1, y1, w in re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" '
-                                            r'yMax="([\d.]+)">(.*?)</word>', page):
+        for x0, y0, x1, y1, w in re.findall(
+            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" '
+            r'yMax="([\d.]+)">(.*?)</word>',
+            page,
+        ):
             import html as h
+
             words.append((h.unescape(w), (float(x0), float(y0), float(x1), float(y1))))
         pages.append(words)
     return pages
@@ -107,7 +111,7 @@ def schema(name: str):
     etree = pytest.importorskip("lxml.etree")
     tree = etree.parse(str(SCHEMAS / name))
     for imp in tree.getroot().iter("{http://www.w3.org/2001/XMLSchema}import"):
-        imp.set("schemaLocation", "xlink.xsd")     # the local copy, not the network
+        imp.set("schemaLocation", "xlink.xsd")  # the local copy, not the network
     return etree.XMLSchema(etree.fromstring(etree.tostring(tree), base_url=str(SCHEMAS / name)))
 
 
@@ -147,7 +151,8 @@ def test_searchable_pdf_words_and_positions(tmp_path):
     p2 = hand_page([["Seite", "zwei", "—", "Straße", "«ouï»"]], dpi=300.0)
     # a word turned 90 degrees (read upwards) keeps its box too
     p2.blocks[0].lines[0].words.append(
-        Word("Up", np.array([[900, 380], [900, 300], [936, 300], [936, 380]], np.float32), 0.9))
+        Word("Up", np.array([[900, 380], [900, 300], [936, 300], [936, 380]], np.float32), 0.9)
+    )
     doc = Document([p1, p2])
     pdf = doc.to_pdf()
     assert pdf.startswith(b"%PDF-1.7") and pdf.rstrip().endswith(b"%%EOF")
@@ -157,17 +162,20 @@ def test_searchable_pdf_words_and_positions(tmp_path):
     text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True).stdout
     assert "Grand total: € 15,00" in text and "Straße" in text and text.count("\f") == 2
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True).stdout
-    assert re.search(r"Pages:\s+2", info) and "480 x 192 pts" in info     # 1000 x 400 px at 150 dpi
+    assert re.search(r"Pages:\s+2", info) and "480 x 192 pts" in info  # 1000 x 400 px at 150 dpi
 
 
 @needs_pdftotext
 def test_searchable_pdf_covers_the_whole_alphabet(tmp_path):
     from export.charset import ALPHABET
+
     chars = [c for c in ALPHABET if c != " "]
     # more than 256 distinct characters: a second Type 3 font takes over (here with CJK and emoji)
     extra = [chr(0x4E00 + i) for i in range(120)] + ["😀"]
-    chunks = ["".join(chars[i:i + 12]) for i in range(0, len(chars), 12)] + ["".join(extra[i:i + 12]) for i in range(0, len(extra), 12)]
-    page = hand_page([chunks[i:i + 3] for i in range(0, len(chunks), 3)], size=(1000, 60 * 15 + 80))
+    chunks = ["".join(chars[i : i + 12]) for i in range(0, len(chars), 12)] + [
+        "".join(extra[i : i + 12]) for i in range(0, len(extra), 12)
+    ]
+    page = hand_page([chunks[i : i + 3] for i in range(0, len(chunks), 3)], size=(1000, 60 * 15 + 80))
     pdf = Document([page]).to_pdf()
     assert pdf.count(b"/Subtype /Type3") == 2
     found = [w for w, _ in pdftotext_words(pdf, tmp_path)[0]]
@@ -176,15 +184,20 @@ def test_searchable_pdf_covers_the_whole_alphabet(tmp_path):
 
 
 def test_alto_validates_and_has_a_string_per_word():
-    doc = Document([hand_page([["a&b", "<c>"], ["\"q\""]]), hand_page([["two"]])], name="scan.pdf")
+    doc = Document([hand_page([["a&b", "<c>"], ['"q"']]), hand_page([["two"]])], name="scan.pdf")
     xml = validate("alto-4-4.xsd", doc.to_alto())
     ns = {"a": document.ALTO_NS}
     strings = xml.findall(".//a:String", ns)
-    assert [s.get("CONTENT") for s in strings] == ["a&b", "<c>", "\"q\"", "two"]
+    assert [s.get("CONTENT") for s in strings] == ["a&b", "<c>", '"q"', "two"]
     assert len(xml.findall(".//a:Page", ns)) == 2 and len(xml.findall(".//a:TextLine", ns)) == 3
     first = strings[0]
-    assert (first.get("HPOS"), first.get("VPOS"), first.get("WIDTH"), first.get("HEIGHT"), first.get("WC")) == \
-        ("30", "40", "66", "36", "0.9000")
+    assert (first.get("HPOS"), first.get("VPOS"), first.get("WIDTH"), first.get("HEIGHT"), first.get("WC")) == (
+        "30",
+        "40",
+        "66",
+        "36",
+        "0.9000",
+    )
 
 
 def test_page_xml_validates_and_has_a_word_per_word():
@@ -198,7 +211,7 @@ def test_page_xml_validates_and_has_a_word_per_word():
     assert words[0].find("p:Coords", ns).get("points") == "30,40 140,40 140,76 30,76"
     assert root.find(".//p:Page", ns).get("imageFilename") == "scan.pdf#page=1"
     validate("pagecontent-2019-07-15.xsd", xmls[1])
-    validate("pagecontent-2019-07-15.xsd", Page(10, 10).to_page_xml())      # an empty page too
+    validate("pagecontent-2019-07-15.xsd", Page(10, 10).to_page_xml())  # an empty page too
 
 
 def test_document_text_dict_hocr():
@@ -233,7 +246,7 @@ def test_choose_dpi():
     # text: 200 dpi, more for small print, and never past the pixel limit
     assert choose_dpi(PageFacts(*a4, has_text=True, font_sizes=[10, 11, 12]), 50_000_000) == document.LEGIBLE_DPI
     assert choose_dpi(PageFacts(*a4, has_text=True, font_sizes=[6, 6, 7]), 50_000_000) == pytest.approx(333.3, abs=0.1)
-    assert choose_dpi(PageFacts(*a4), 2_000_000) == pytest.approx(143.86, abs=0.01)   # 2 MP
+    assert choose_dpi(PageFacts(*a4), 2_000_000) == pytest.approx(143.86, abs=0.01)  # 2 MP
 
 
 # ---------------------------------------------------------------- reading (fake models)
@@ -251,7 +264,13 @@ def frames(n=3):
 def test_multi_page_images_read_every_page(fake_ocr, fmt):
     ims = frames()
     buf = io.BytesIO()
-    opts = {"compression": "tiff_deflate"} if fmt == "TIFF" else {"duration": 100, "lossless": True} if fmt == "WEBP" else {}
+    opts = (
+        {"compression": "tiff_deflate"}
+        if fmt == "TIFF"
+        else {"duration": 100, "lossless": True}
+        if fmt == "WEBP"
+        else {}
+    )
     ims[0].save(buf, fmt, save_all=True, append_images=ims[1:], **opts)
     doc = fake_ocr.read_document(buf.getvalue())
     assert doc.kind == fmt.lower() and doc.page_count == 3 and len(doc.pages) == 3
@@ -306,9 +325,12 @@ def test_pdf_page_limit(fake_ocr, monkeypatch):
 
 def encrypted_pdf() -> bytes:
     """A PDF encrypted with the standard security handler (RC4, R2) and an unknown user password."""
-    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
-            b"<< /Filter /Standard /V 1 /R 2 /O <" + b"11" * 32 + b"> /U <" + b"22" * 32 + b"> /P -44 >>"]
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+        b"<< /Filter /Standard /V 1 /R 2 /O <" + b"11" * 32 + b"> /U <" + b"22" * 32 + b"> /P -44 >>",
+    ]
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for i, o in enumerate(objs, 1):
@@ -316,15 +338,23 @@ def encrypted_pdf() -> bytes:
         out += b"%d 0 obj\n" % i + o + b"\nendobj\n"
     xref = len(out)
     out += b"xref\n0 5\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += (b"trailer\n<< /Size 5 /Root 1 0 R /Encrypt 4 0 R /ID [<" + b"ab" * 16 + b"> <" + b"ab" * 16 +
-            b">] >>\nstartxref\n%d\n%%%%EOF\n" % xref)
+    out += (
+        b"trailer\n<< /Size 5 /Root 1 0 R /Encrypt 4 0 R /ID [<"
+        + b"ab" * 16
+        + b"> <"
+        + b"ab" * 16
+        + b">] >>\nstartxref\n%d\n%%%%EOF\n" % xref
+    )
     return bytes(out)
 
 
 def test_corrupt_and_encrypted_pdfs_say_so(fake_ocr):
     good = pdf_of(frames(1))
-    cases = [(b"%PDF-1.5 nothing else", "bad_pdf"), (good[: len(good) // 3], "bad_pdf"),
-             (encrypted_pdf(), "pdf_encrypted")]
+    cases = [
+        (b"%PDF-1.5 nothing else", "bad_pdf"),
+        (good[: len(good) // 3], "bad_pdf"),
+        (encrypted_pdf(), "pdf_encrypted"),
+    ]
     for data, code in cases:
         with pytest.raises(LocalOCRError) as e:
             fake_ocr.read_document(data)
@@ -407,8 +437,10 @@ def real_or_synthetic_pages():
     pages = [Image.open(p).convert("L") for p in REAL_PAGES if p.is_file()]
     if len(pages) >= 2:
         return pages
-    return [drawn_page(["Invoice number 2041", "Total due 12.50 EUR", "Thank you for your order"]),
-            drawn_page(["Second page of the letter", "Delivery on Monday 14 June"])]
+    return [
+        drawn_page(["Invoice number 2041", "Total due 12.50 EUR", "Thank you for your order"]),
+        drawn_page(["Second page of the letter", "Delivery on Monday 14 June"]),
+    ]
 
 
 @pytest.mark.models
@@ -434,7 +466,7 @@ def test_real_pages_pdf_round_trip(ocr, tmp_path):
 @pytest.mark.models
 def test_real_pages_tiff_and_gif(ocr):
     pages = real_or_synthetic_pages()[:2]
-    pages[1] = pages[1].resize(pages[0].size)      # a GIF's frames share one canvas size
+    pages[1] = pages[1].resize(pages[0].size)  # a GIF's frames share one canvas size
     for fmt, opts in (("TIFF", {"compression": "tiff_deflate"}), ("GIF", {})):
         buf = io.BytesIO()
         ims = [p.copy() for p in pages]

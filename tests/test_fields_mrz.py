@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from localocr.errors import LocalOCRError
 from localocr.fields import mrz
 from localocr.result import Block, Line, Page, Word
@@ -15,15 +14,31 @@ from localocr.result import Block, Line, Page, Word
 TD3 = ["P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<", "L898902C36UTO7408122F1204159ZE184226B<<<<<10"]
 TD1 = ["I<UTOD231458907<<<<<<<<<<<<<<<", "7408122F1204159UTO<<<<<<<<<<<6", "ERIKSSON<<ANNA<MARIA<<<<<<<<<<"]
 TD2 = ["I<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<", "D231458907UTO7408122F1204159<<<<<<<6"]
-SPECIMEN = {"issuing_state": "UTO", "surname": "ERIKSSON", "given_names": "ANNA MARIA", "nationality": "UTO",
-            "birth_date": "740812", "sex": "F", "expiry_date": "120415"}
+SPECIMEN = {
+    "issuing_state": "UTO",
+    "surname": "ERIKSSON",
+    "given_names": "ANNA MARIA",
+    "nationality": "UTO",
+    "birth_date": "740812",
+    "sex": "F",
+    "expiry_date": "120415",
+}
 
 
-@pytest.mark.parametrize("data, digit", [("L898902C3", "6"), ("740812", "2"), ("120415", "9"),
-                                         ("ZE184226B<<<<<", "1"), ("D23145890", "7"),
-                                         ("L898902C3674081221204159ZE184226B<<<<<1", "0"),
-                                         ("D231458907<<<<<<<<<<<<<<<74081221204159<<<<<<<<<<<", "6"),
-                                         ("<<<", "0"), ("AB2134", "5")])
+@pytest.mark.parametrize(
+    "data, digit",
+    [
+        ("L898902C3", "6"),
+        ("740812", "2"),
+        ("120415", "9"),
+        ("ZE184226B<<<<<", "1"),
+        ("D23145890", "7"),
+        ("L898902C3674081221204159ZE184226B<<<<<1", "0"),
+        ("D231458907<<<<<<<<<<<<<<<74081221204159<<<<<<<<<<<", "6"),
+        ("<<<", "0"),
+        ("AB2134", "5"),
+    ],
+)
 def test_check_digits_of_the_icao_specimens(data, digit):
     assert mrz.check_digit(data) == digit
 
@@ -33,9 +48,10 @@ def test_check_digit_refuses_other_characters():
         mrz.check_digit("ab1")
 
 
-@pytest.mark.parametrize("lines, fmt, number, optional", [(TD3, "TD3", "L898902C3", "ZE184226B"),
-                                                          (TD1, "TD1", "D23145890", ""),
-                                                          (TD2, "TD2", "D23145890", "")])
+@pytest.mark.parametrize(
+    "lines, fmt, number, optional",
+    [(TD3, "TD3", "L898902C3", "ZE184226B"), (TD1, "TD1", "D23145890", ""), (TD2, "TD2", "D23145890", "")],
+)
 def test_specimens_parse_with_every_check(lines, fmt, number, optional):
     m = mrz.parse(lines)
     assert m.format == fmt and m.valid and all(m.checks.values())
@@ -48,36 +64,88 @@ def test_specimens_parse_with_every_check(lines, fmt, number, optional):
 @pytest.mark.parametrize("lines", [TD3, TD1, TD2])
 def test_compose_rebuilds_the_specimens(lines):
     v = mrz.parse(lines).values
-    args = {k: v[k] for k in ("document_type", "issuing_state", "surname", "given_names", "number",
-                              "nationality", "birth_date", "sex", "expiry_date", "optional")}
+    args = {
+        k: v[k]
+        for k in (
+            "document_type",
+            "issuing_state",
+            "surname",
+            "given_names",
+            "number",
+            "nationality",
+            "birth_date",
+            "sex",
+            "expiry_date",
+            "optional",
+        )
+    }
     assert mrz.compose(mrz.parse(lines).format, **args) == lines
 
 
 def test_compose_long_td1_number_continues_in_the_optional_field():
-    lines = mrz.compose("TD1", document_type="I", issuing_state="UTO", surname="Eriksson", given_names="Anna",
-                        number="D23145890734", nationality="UTO", birth_date="740812", sex="F",
-                        expiry_date="120415", optional="X1")
+    lines = mrz.compose(
+        "TD1",
+        document_type="I",
+        issuing_state="UTO",
+        surname="Eriksson",
+        given_names="Anna",
+        number="D23145890734",
+        nationality="UTO",
+        birth_date="740812",
+        sex="F",
+        expiry_date="120415",
+        optional="X1",
+    )
     assert lines[0][14] == "<" and lines[0][15:19] == "7349"
     m = mrz.parse(lines)
     assert m.valid and m.values["number"] == "D23145890734" and m.values["optional"] == "X1"
 
 
 def test_compose_transliterates_and_cuts_names():
-    lines = mrz.compose("TD3", document_type="P", issuing_state="D", surname="Müller-Lüdenscheidt",
-                        given_names="Hans Jürgen O'Neil", number="C01X00T47", nationality="D",
-                        birth_date="640812", sex="M", expiry_date="300101")
+    lines = mrz.compose(
+        "TD3",
+        document_type="P",
+        issuing_state="D",
+        surname="Müller-Lüdenscheidt",
+        given_names="Hans Jürgen O'Neil",
+        number="C01X00T47",
+        nationality="D",
+        birth_date="640812",
+        sex="M",
+        expiry_date="300101",
+    )
     assert lines[0].startswith("P<D<<MULLER<LUDENSCHEIDT<<HANS<JURGEN<ONEIL")
     assert all(len(x) == 44 for x in lines) and mrz.parse(lines).valid
     with pytest.raises(ValueError):
-        mrz.compose("TD3", document_type="P", issuing_state="D", surname="A", given_names="B", number="1",
-                    nationality="D", birth_date="6408", sex="M", expiry_date="300101")
+        mrz.compose(
+            "TD3",
+            document_type="P",
+            issuing_state="D",
+            surname="A",
+            given_names="B",
+            number="1",
+            nationality="D",
+            birth_date="6408",
+            sex="M",
+            expiry_date="300101",
+        )
     with pytest.raises(ValueError):
-        mrz.compose("TD4", document_type="P", issuing_state="D", surname="A", given_names="B", number="1",
-                    nationality="D", birth_date="640812", sex="M", expiry_date="300101")
+        mrz.compose(
+            "TD4",
+            document_type="P",
+            issuing_state="D",
+            surname="A",
+            given_names="B",
+            number="1",
+            nationality="D",
+            birth_date="640812",
+            sex="M",
+            expiry_date="300101",
+        )
 
 
 def test_a_wrong_digit_fails_its_check_and_the_composite():
-    bad = [TD3[0], TD3[1][:13] + "7408132" + TD3[1][20:]]      # birth date 740813, digit 2: wrong
+    bad = [TD3[0], TD3[1][:13] + "7408132" + TD3[1][20:]]  # birth date 740813, digit 2: wrong
     m = mrz.parse(bad)
     assert not m.valid and m.checks["birth_date"] is False and m.checks["composite"] is False
     assert m.checks["number"] and m.checks["expiry_date"]
@@ -88,9 +156,18 @@ def test_repair_fixes_confusions_only_where_a_check_digit_confirms_them():
     lines, fixes = mrz.repair_lines(read, mrz.TD3)
     assert lines == TD3 and len(fixes) == 6
     # a number whose O/0 cannot be told apart by its check digit stays as read
-    ambiguous = mrz.compose("TD3", document_type="P", issuing_state="UTO", surname="A", given_names="B",
-                            number="3O0I09I0", nationality="UTO", birth_date="740812", sex="F",
-                            expiry_date="120415")
+    ambiguous = mrz.compose(
+        "TD3",
+        document_type="P",
+        issuing_state="UTO",
+        surname="A",
+        given_names="B",
+        number="3O0I09I0",
+        nationality="UTO",
+        birth_date="740812",
+        sex="F",
+        expiry_date="120415",
+    )
     misread = [ambiguous[0], ambiguous[1].replace("3O0I", "300I", 1)]
     lines, _ = mrz.repair_lines(misread, mrz.TD3)
     assert lines[1].startswith("300I09I0") and not mrz.parse(lines).checks["number"]
@@ -99,11 +176,14 @@ def test_repair_fixes_confusions_only_where_a_check_digit_confirms_them():
     assert lines == TD3
 
 
-@pytest.mark.parametrize("read", [
-    ["P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<", "L898902C36UTO7408122F1204159ZE184226B<<<10"],   # fillers lost
-    ["P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<<<<", "L898902C36UTO7408122F1204159ZE184226B<<<<<<<10"],
-    ["P<UTO ERIKSSON«ANNA<MARIA<<<<<<<<<<<<<<<<<<<", "L898902C36UTO7408122F1204159ZE184226B <<<<< 10"],
-])
+@pytest.mark.parametrize(
+    "read",
+    [
+        ["P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<", "L898902C36UTO7408122F1204159ZE184226B<<<10"],  # fillers lost
+        ["P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<<<<", "L898902C36UTO7408122F1204159ZE184226B<<<<<<<10"],
+        ["P<UTO ERIKSSON«ANNA<MARIA<<<<<<<<<<<<<<<<<<<", "L898902C36UTO7408122F1204159ZE184226B <<<<< 10"],
+    ],
+)
 def test_repair_fits_filler_runs_to_the_line_length(read):
     lines, _ = mrz.repair_lines(read, mrz.TD3)
     assert lines == TD3
@@ -111,6 +191,7 @@ def test_repair_fits_filler_runs_to_the_line_length(read):
 
 def test_dates_normalise_with_the_century_that_fits():
     import datetime as dt
+
     today = dt.date(2026, 12, 2)
     assert mrz.mrz_date("740812", "birth", today) == "1974-08-12"
     assert mrz.mrz_date("150101", "birth", today) == "2015-01-01"

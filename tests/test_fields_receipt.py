@@ -45,24 +45,30 @@ def values(f):
 def test_receipt_fields_from_the_header_and_the_totals():
     f = extract_receipt(page_of(RECEIPT, origin=(20, 20)))
     assert f["kind"] == "receipt"
-    assert values(f) == {"company": "INDAH GIFT & HOME DECO", "date": "19/10/2018",
-                         "address": "27, JALAN DEDAP 13, TAMAN JOHOR JAYA, 81100 JOHOR BAHRU, JOHOR.",
-                         "total": "60.30"}
+    assert values(f) == {
+        "company": "INDAH GIFT & HOME DECO",
+        "date": "19/10/2018",
+        "address": "27, JALAN DEDAP 13, TAMAN JOHOR JAYA, 81100 JOHOR BAHRU, JOHOR.",
+        "total": "60.30",
+    }
     assert f["date"]["normalized"] == "2018-10-19"
     assert f["total"]["normalized"] == "60.30" and f["total"]["currency"] == "RM"
     assert len(f["address"]["quads"]) == 11 and len(f["total"]["quads"]) == 1
     assert 0 < f["company"]["confidence"] <= 1
 
 
-@pytest.mark.parametrize("line, printed, iso", [
-    ("DATE: 2018-12-31 10:00", "2018-12-31", "2018-12-31"),
-    ("Datum 31.12.18", "31.12.18", "2018-12-31"),
-    ("12/28/2017 10:17 PM", "12/28/2017", "2017-12-28"),
-    ("31 DEC 2018", "31 DEC 2018", "2018-12-31"),
-    ("Date 05-Jan-19", "05-Jan-19", "2019-01-05"),
-    ("DEC 31, 2018", "DEC 31, 2018", "2018-12-31"),
-    ("DATE 31122018", "31122018", "2018-12-31"),
-])
+@pytest.mark.parametrize(
+    "line, printed, iso",
+    [
+        ("DATE: 2018-12-31 10:00", "2018-12-31", "2018-12-31"),
+        ("Datum 31.12.18", "31.12.18", "2018-12-31"),
+        ("12/28/2017 10:17 PM", "12/28/2017", "2017-12-28"),
+        ("31 DEC 2018", "31 DEC 2018", "2018-12-31"),
+        ("Date 05-Jan-19", "05-Jan-19", "2019-01-05"),
+        ("DEC 31, 2018", "DEC 31, 2018", "2018-12-31"),
+        ("DATE 31122018", "31122018", "2018-12-31"),
+    ],
+)
 def test_dates_in_common_formats(line, printed, iso):
     f = extract_receipt(page_of(["SHOP LTD", "INV 1234", line]))
     assert (f["date"]["value"], f["date"]["normalized"]) == (printed, iso)
@@ -73,12 +79,15 @@ def test_a_date_line_wins_over_an_earlier_number_that_looks_like_a_date():
     assert f["date"]["value"] == "03/04/2018"
 
 
-@pytest.mark.parametrize("rows, total, currency", [
-    (["BÄCKEREI GMBH", "BROT 2,50", "SUMME EUR 12,40", "BAR 20,00", "RÜCKGELD 7,60"], "12,40", "EUR"),
-    (["CAFE SARL", "TOTAL TTC 8,90 €", "CB 8,90"], "8,90", "€"),
-    (["STORE INC", "SUBTOTAL 10.00", "TAX 0.80", "AMOUNT DUE $10.80"], "$10.80", "$"),   # attached: in the value
-    (["SHOP SDN BHD", "SUB TOTAL 4.20", "TOTAL", "4.20", "CASH 5.00", "CHANGE 0.80"], "4.20", None),
-])
+@pytest.mark.parametrize(
+    "rows, total, currency",
+    [
+        (["BÄCKEREI GMBH", "BROT 2,50", "SUMME EUR 12,40", "BAR 20,00", "RÜCKGELD 7,60"], "12,40", "EUR"),
+        (["CAFE SARL", "TOTAL TTC 8,90 €", "CB 8,90"], "8,90", "€"),
+        (["STORE INC", "SUBTOTAL 10.00", "TAX 0.80", "AMOUNT DUE $10.80"], "$10.80", "$"),  # attached: in the value
+        (["SHOP SDN BHD", "SUB TOTAL 4.20", "TOTAL", "4.20", "CASH 5.00", "CHANGE 0.80"], "4.20", None),
+    ],
+)
 def test_totals_in_several_languages(rows, total, currency):
     f = extract_receipt(page_of(rows))
     assert f["total"]["value"] == total and f["total"].get("currency") == currency
@@ -90,6 +99,7 @@ def test_an_empty_page_has_no_fields():
 
 
 # ---------------------------------------------------------------- the CLI and end to end
+
 
 def run_cli(args, capsys):
     rc = cli.main(args)
@@ -105,8 +115,9 @@ def test_cli_fields_needs_json(capsys):
     assert e.value.code == 2
 
 
-needs_sroie = pytest.mark.skipif(not (SROIE / "images" / "001.jpg").is_file(),
-                                 reason="../shared/data/sroie_train is absent")
+needs_sroie = pytest.mark.skipif(
+    not (SROIE / "images" / "001.jpg").is_file(), reason="../shared/data/sroie_train is absent"
+)
 
 
 @needs_sroie
@@ -116,10 +127,13 @@ def test_cli_reads_a_real_sroie_receipt_end_to_end(capsys, tmp_path):
     assert rc == 0
     d = json.loads(out)
     assert "blocks" in d and d["fields"]["kind"] == "receipt"
-    label = next(json.loads(x)["fields"] for x in (SROIE / "labels.jsonl").read_text().splitlines()
-                 if json.loads(x)["image"] == "images/001.jpg")
+    label = next(
+        json.loads(x)["fields"]
+        for x in (SROIE / "labels.jsonl").read_text().splitlines()
+        if json.loads(x)["image"] == "images/001.jpg"
+    )
     got = values(d["fields"])
-    for k in ("company", "date", "total"):           # the address depends on OCR spacing: not asserted
+    for k in ("company", "date", "total"):  # the address depends on OCR spacing: not asserted
         assert got[k].upper() == label[k], k
     assert d["fields"]["total"]["normalized"] == "60.30" and d["fields"]["date"]["normalized"] == "2018-10-19"
     # several images: each page JSON carries its fields; --out writes them too
@@ -146,8 +160,9 @@ def test_a_synthetic_id_document_end_to_end():
         doc.image.save(buf, "JPEG", quality=90)
         f = ocr.read(buf.getvalue()).fields("auto")
         assert f["kind"] == "mrz" and f["format"] == fmt and f["valid"], (doc.lines, f["lines"])
-        assert {k: (f[k]["value"] if f[k] else "") for k in FIELD_NAMES} == \
-            {k: doc.values.get(k, "") for k in FIELD_NAMES}
+        assert {k: (f[k]["value"] if f[k] else "") for k in FIELD_NAMES} == {
+            k: doc.values.get(k, "") for k in FIELD_NAMES
+        }
 
 
 def test_fields_of_a_page_json_read_before():
@@ -161,90 +176,199 @@ def test_fields_of_a_page_json_read_before():
     assert again.fields("auto") == page.fields("receipt")
 
 
-@pytest.mark.parametrize("rows, total", [
-    # the amount to be paid after a rounding adjustment, though "paid" also names the cash tendered
-    (["SHOP SDN BHD", "TOTAL : 25.44", "ROUNDING ADJUSTMENT: 0.01", "AMOUNT TO BE PAID : 25.45",
-      "CASH RECEIVED 25.50", "CHANGE 0.05"], "25.45"),
-    # the TOTAL row of the tax table under the receipt's total sums the tax
-    (["SHOP SDN BHD", "TOTAL (RM) : 8.00", "GASH : 8.00", "GST SUMMARY", "TAX CODE % AMOUNT GST",
-      "SR 6 7.55 0.45", "TOTAL : 7.55 0.45"], "8.00"),
-    # ... but an item table's TAXCODE column above the totals is no tax table
-    (["SHOP SDN BHD", "DESC QTY PRICE AMOUNT TAXCODE", "A 1 10.00 SR", "TOTAL AMOUNT 10.00", "GST 6% 0.60",
-      "TOTAL PAYABLE 10.60", "CASH 20.00"], "10.60"),
-    # TOTAL misread by one letter
-    (["SHOP SDN BHD", "SUBT OIAL: 231.00", "PROMOTION 14.00", "TOHAL INCLUSIVE GST. 217.00", "POINTS 247.00"],
-     "217.00"),
-    # a net amount, and the cash received is no total
-    (["SHOP SDN BHD", "DISCOUNT 14.00", "NET AMT : 136.00", "RECEIVED 150.00"], "136.00"),
-    # a currency printed against the next amount is not the first one's
-    (["SHOP SDN BHD", "Total 4.00 RM4.00", "CASH RM5.00", "CHANGE RM1.00"], "RM4.00"),
-])
+@pytest.mark.parametrize(
+    "rows, total",
+    [
+        # the amount to be paid after a rounding adjustment, though "paid" also names the cash tendered
+        (
+            [
+                "SHOP SDN BHD",
+                "TOTAL : 25.44",
+                "ROUNDING ADJUSTMENT: 0.01",
+                "AMOUNT TO BE PAID : 25.45",
+                "CASH RECEIVED 25.50",
+                "CHANGE 0.05",
+            ],
+            "25.45",
+        ),
+        # the TOTAL row of the tax table under the receipt's total sums the tax
+        (
+            [
+                "SHOP SDN BHD",
+                "TOTAL (RM) : 8.00",
+                "GASH : 8.00",
+                "GST SUMMARY",
+                "TAX CODE % AMOUNT GST",
+                "SR 6 7.55 0.45",
+                "TOTAL : 7.55 0.45",
+            ],
+            "8.00",
+        ),
+        # ... but an item table's TAXCODE column above the totals is no tax table
+        (
+            [
+                "SHOP SDN BHD",
+                "DESC QTY PRICE AMOUNT TAXCODE",
+                "A 1 10.00 SR",
+                "TOTAL AMOUNT 10.00",
+                "GST 6% 0.60",
+                "TOTAL PAYABLE 10.60",
+                "CASH 20.00",
+            ],
+            "10.60",
+        ),
+        # TOTAL misread by one letter
+        (
+            ["SHOP SDN BHD", "SUBT OIAL: 231.00", "PROMOTION 14.00", "TOHAL INCLUSIVE GST. 217.00", "POINTS 247.00"],
+            "217.00",
+        ),
+        # a net amount, and the cash received is no total
+        (["SHOP SDN BHD", "DISCOUNT 14.00", "NET AMT : 136.00", "RECEIVED 150.00"], "136.00"),
+        # a currency printed against the next amount is not the first one's
+        (["SHOP SDN BHD", "Total 4.00 RM4.00", "CASH RM5.00", "CHANGE RM1.00"], "RM4.00"),
+    ],
+)
 def test_total_keywords_tables_and_misreadings(rows, total):
     assert extract_receipt(page_of(rows))["total"]["value"] == total
 
 
-@pytest.mark.parametrize("head, company", [
-    ("SUPER SEVEN CASH & CARRY SBN 3HD", "SUPER SEVEN CASH & CARRY SDN BHD"),     # legal suffix misread
-    ("BEMIED (SP) SON. BHD.", "BEMIED (SP) SDN. BHD."),
-    ("HAXINCONE RESOURCES SGN BHd", "HAXINCONE RESOURCES SDN BHD"),
-    ("BEMED (SP) SDN. BHZ", "BEMED (SP) SDN. BHD"),
-    ("99 SPEED MART 5/B", "99 SPEED MART S/B"),
-    ("EIGHT OUNCE COFFEE CO. THE GARDENS MALL", "EIGHT OUNCE COFFEE CO."),        # the mall after the name
-    ("AEON CO. (M) BHD.", "AEON CO. (M) BHD."),
-    ("CHECKERS HYPERMARKET SDN BHD (JALAN KLANG LAMA)", "CHECKERS HYPERMARKET SDN BHD (JALAN KLANG LAMA)"),
-    ("SONNY BHZ TRADING", "SONNY BHZ TRADING"),                                   # only at the end of a name
-    ("BEMED (SP) SDN.", "BEMED (SP) SDN. BHD."),                                  # BHD lost after SDN
-    ("GARDENIA BAKERIES (KL SDN BHD", "GARDENIA BAKERIES (KL) SDN BHD"),          # a bracket left open
-    ("MOONLIGHT CAKE HOUSE SDN DHD 80Z7Z5-U", "MOONLIGHT CAKE HOUSE SDN BHD"),    # a misread reg. number
-])
+@pytest.mark.parametrize(
+    "head, company",
+    [
+        ("SUPER SEVEN CASH & CARRY SBN 3HD", "SUPER SEVEN CASH & CARRY SDN BHD"),  # legal suffix misread
+        ("BEMIED (SP) SON. BHD.", "BEMIED (SP) SDN. BHD."),
+        ("HAXINCONE RESOURCES SGN BHd", "HAXINCONE RESOURCES SDN BHD"),
+        ("BEMED (SP) SDN. BHZ", "BEMED (SP) SDN. BHD"),
+        ("99 SPEED MART 5/B", "99 SPEED MART S/B"),
+        ("EIGHT OUNCE COFFEE CO. THE GARDENS MALL", "EIGHT OUNCE COFFEE CO."),  # the mall after the name
+        ("AEON CO. (M) BHD.", "AEON CO. (M) BHD."),
+        ("CHECKERS HYPERMARKET SDN BHD (JALAN KLANG LAMA)", "CHECKERS HYPERMARKET SDN BHD (JALAN KLANG LAMA)"),
+        ("SONNY BHZ TRADING", "SONNY BHZ TRADING"),  # only at the end of a name
+        ("BEMED (SP) SDN.", "BEMED (SP) SDN. BHD."),  # BHD lost after SDN
+        ("GARDENIA BAKERIES (KL SDN BHD", "GARDENIA BAKERIES (KL) SDN BHD"),  # a bracket left open
+        ("MOONLIGHT CAKE HOUSE SDN DHD 80Z7Z5-U", "MOONLIGHT CAKE HOUSE SDN BHD"),  # a misread reg. number
+    ],
+)
 def test_company_legal_suffixes(head, company):
     f = extract_receipt(page_of([head, "NO 1, JALAN BESAR,", "45600 BATANG BERJUNTAI", "TEL: 03-1234 5678"]))
     assert f["company"]["value"] == company
 
 
-@pytest.mark.parametrize("rows, address", [
-    # a street and a town read in lower case are still the address
-    (["GARDENIA BAKERIES (KL) SDN BHD (139386 X)", "Lot 3, Jalan Pelabur 23/1,", "40300 Shah Alam, Selangor.",
-      "Tel: 03- 55423228"], "Lot 3, Jalan Pelabur 23/1, 40300 Shah Alam, Selangor."),
-    # after the postcode: a town, then the state
-    (["SINNATHAMBY HOLDINGS", "SDN. BHD.", "249336-T", "NO.17, 18 & 41, JALAN BESAR,", "39100 BRINCHANG,",
-      "CAMERON HIGHLANDS,", "PAHANG", "GST Reg.: 002120876032"],
-     "NO.17, 18 & 41, JALAN BESAR, 39100 BRINCHANG, CAMERON HIGHLANDS, PAHANG"),
-    # a telephone number on the postcode's line
-    (["MOONLIGHT CAKE HOUSE SDN BHD", "NO.1, JALAN PERMAS 10/5, BANDAR BARU PERMAS JAYA",
-      "81750 JOHOR BAHRU, JOHOR. TEL NO.: 07-387 3322", "WWW.MOONLIGHTCAKE.COM"],
-     "NO.1, JALAN PERMAS 10/5, BANDAR BARU PERMAS JAYA 81750 JOHOR BAHRU, JOHOR."),
-    # a registration number after "ROC:", and a lot number of five digits that is no postcode
-    (["OGN GROUP SDN BHD", "Roc: 1026984-X", "LOT P.T. 33198, BATU 4", "JALAN KAPAR, MUKIM KAPAR",
-      "42100 KLANG, SELANGOR", "GST ID. NO : 000181747712"],
-     "LOT P.T. 33198, BATU 4 JALAN KAPAR, MUKIM KAPAR 42100 KLANG, SELANGOR"),
-    # a branch name with a number in it before the street
-    (["NANDO'S CHICKENLAND MALAYSIA SDN BHD", "NANDO'S 1 MONT KIARA", "UNIT G-13, GROUND FLOOR, NO.1 JLN KIARA,",
-      "MONT KIARA 50480 KUALA LUMPUR", "TEL 03-1234 5678"],
-     "UNIT G-13, GROUND FLOOR, NO.1 JLN KIARA, MONT KIARA 50480 KUALA LUMPUR"),
-])
+@pytest.mark.parametrize(
+    "rows, address",
+    [
+        # a street and a town read in lower case are still the address
+        (
+            [
+                "GARDENIA BAKERIES (KL) SDN BHD (139386 X)",
+                "Lot 3, Jalan Pelabur 23/1,",
+                "40300 Shah Alam, Selangor.",
+                "Tel: 03- 55423228",
+            ],
+            "Lot 3, Jalan Pelabur 23/1, 40300 Shah Alam, Selangor.",
+        ),
+        # after the postcode: a town, then the state
+        (
+            [
+                "SINNATHAMBY HOLDINGS",
+                "SDN. BHD.",
+                "249336-T",
+                "NO.17, 18 & 41, JALAN BESAR,",
+                "39100 BRINCHANG,",
+                "CAMERON HIGHLANDS,",
+                "PAHANG",
+                "GST Reg.: 002120876032",
+            ],
+            "NO.17, 18 & 41, JALAN BESAR, 39100 BRINCHANG, CAMERON HIGHLANDS, PAHANG",
+        ),
+        # a telephone number on the postcode's line
+        (
+            [
+                "MOONLIGHT CAKE HOUSE SDN BHD",
+                "NO.1, JALAN PERMAS 10/5, BANDAR BARU PERMAS JAYA",
+                "81750 JOHOR BAHRU, JOHOR. TEL NO.: 07-387 3322",
+                "WWW.MOONLIGHTCAKE.COM",
+            ],
+            "NO.1, JALAN PERMAS 10/5, BANDAR BARU PERMAS JAYA 81750 JOHOR BAHRU, JOHOR.",
+        ),
+        # a registration number after "ROC:", and a lot number of five digits that is no postcode
+        (
+            [
+                "OGN GROUP SDN BHD",
+                "Roc: 1026984-X",
+                "LOT P.T. 33198, BATU 4",
+                "JALAN KAPAR, MUKIM KAPAR",
+                "42100 KLANG, SELANGOR",
+                "GST ID. NO : 000181747712",
+            ],
+            "LOT P.T. 33198, BATU 4 JALAN KAPAR, MUKIM KAPAR 42100 KLANG, SELANGOR",
+        ),
+        # a branch name with a number in it before the street
+        (
+            [
+                "NANDO'S CHICKENLAND MALAYSIA SDN BHD",
+                "NANDO'S 1 MONT KIARA",
+                "UNIT G-13, GROUND FLOOR, NO.1 JLN KIARA,",
+                "MONT KIARA 50480 KUALA LUMPUR",
+                "TEL 03-1234 5678",
+            ],
+            "UNIT G-13, GROUND FLOOR, NO.1 JLN KIARA, MONT KIARA 50480 KUALA LUMPUR",
+        ),
+    ],
+)
 def test_address_lines(rows, address):
     assert extract_receipt(page_of(rows))["address"]["value"] == address
 
 
 def test_a_bracketed_note_under_the_name_is_neither_name_nor_address():
-    f = extract_receipt(page_of(["TONYMOLY VIVA CITY", "(TONYMOLY SHOP (95874))", "UNIT L1-044B, VIVACITY MEGAMALL,",
-                                 "JALAN WAN ALWI,", "93350 KUCHING, SARAWAK.", "GST ID : 000349356032"]))
+    f = extract_receipt(
+        page_of(
+            [
+                "TONYMOLY VIVA CITY",
+                "(TONYMOLY SHOP (95874))",
+                "UNIT L1-044B, VIVACITY MEGAMALL,",
+                "JALAN WAN ALWI,",
+                "93350 KUCHING, SARAWAK.",
+                "GST ID : 000349356032",
+            ]
+        )
+    )
     assert f["company"]["value"] == "TONYMOLY VIVA CITY"
     assert f["address"]["value"] == "UNIT L1-044B, VIVACITY MEGAMALL, JALAN WAN ALWI, 93350 KUCHING, SARAWAK."
 
 
 def test_a_short_line_before_the_registration_number_continues_the_name():
-    f = extract_receipt(page_of(["RESTAURANT JIAWEI", "JIAWEI HOUSE", "002693074-K", "13, JLN TASIK UTAMA 8",
-                                 "MEDAN NIAGA DAMAI SG BESI", "57000 KL", "INVOICE"]))
+    f = extract_receipt(
+        page_of(
+            [
+                "RESTAURANT JIAWEI",
+                "JIAWEI HOUSE",
+                "002693074-K",
+                "13, JLN TASIK UTAMA 8",
+                "MEDAN NIAGA DAMAI SG BESI",
+                "57000 KL",
+                "INVOICE",
+            ]
+        )
+    )
     assert f["company"]["value"] == "RESTAURANT JIAWEI JIAWEI HOUSE"
     assert f["address"]["value"] == "13, JLN TASIK UTAMA 8 MEDAN NIAGA DAMAI SG BESI 57000 KL"
 
 
 def test_an_address_after_its_label():
-    f = extract_receipt(page_of(["HAI-O RAYA BHD (169199-V", "KEPONG OUTLET", "TEL / FAX : 03-62636977",
-                                 "GST ID NO: 001600892928", "HQ ADD: LOT 11995, BATU 2, JALAN KAPAR",
-                                 "41400 KLANG, SELANGOR", "DATE: 15/12/2016 10:24:42"]))
+    f = extract_receipt(
+        page_of(
+            [
+                "HAI-O RAYA BHD (169199-V",
+                "KEPONG OUTLET",
+                "TEL / FAX : 03-62636977",
+                "GST ID NO: 001600892928",
+                "HQ ADD: LOT 11995, BATU 2, JALAN KAPAR",
+                "41400 KLANG, SELANGOR",
+                "DATE: 15/12/2016 10:24:42",
+            ]
+        )
+    )
     assert f["address"]["value"] == "LOT 11995, BATU 2, JALAN KAPAR 41400 KLANG, SELANGOR"
     assert len(f["address"]["quads"]) == 6 + 3
 
@@ -255,13 +379,21 @@ def test_the_oracle_finds_a_label_on_one_line_or_over_consecutive_lines():
     lines = ["27, JALAN DEDAP 13,", "TAMAN  JOHOR JAYA,", "81100 JOHOR BAHRU", "TOTAL RM 60.30"]
     assert on_page("27, JALAN DEDAP 13, TAMAN JOHOR JAYA, 81100 JOHOR BAHRU", lines)
     assert on_page("60.30", lines) and on_page("", lines)
-    assert not on_page("27, JALAN DEDAP 13, 81100 JOHOR BAHRU", lines)      # not consecutive
+    assert not on_page("27, JALAN DEDAP 13, 81100 JOHOR BAHRU", lines)  # not consecutive
     assert not on_page("27, JALAN DEDAP 13, TAMAN JOHOR JAYA, 81100 JOHOR BAHRU", lines, join=2)
 
 
 def test_a_header_read_in_its_printed_case_is_no_noise():
-    f = extract_receipt(page_of(["Gerbang Alaf Restaurants Sdn Bhd", "Level 6, Bangunan TH, Damansara Uptown3",
-                                 "No.3, Jalan SS21/39, 47400 Petaling Jaya", "TEL 03-1234 5678"]))
+    f = extract_receipt(
+        page_of(
+            [
+                "Gerbang Alaf Restaurants Sdn Bhd",
+                "Level 6, Bangunan TH, Damansara Uptown3",
+                "No.3, Jalan SS21/39, 47400 Petaling Jaya",
+                "TEL 03-1234 5678",
+            ]
+        )
+    )
     assert f["company"]["value"] == "Gerbang Alaf Restaurants Sdn Bhd"
     assert f["address"]["value"] == "Level 6, Bangunan TH, Damansara Uptown3 No.3, Jalan SS21/39, 47400 Petaling Jaya"
     # a note in lower case above the name still is
@@ -269,8 +401,17 @@ def test_a_header_read_in_its_printed_case_is_no_noise():
 
 
 def test_a_registration_number_in_brackets_on_the_name_line():
-    f = extract_receipt(page_of(["Dion Realties Sdn Bhd (Co. No:20154-T)", "(GST Registration No : 000850247680)",
-                                 "Menara Dion #02-03, Level 2,", "27, Jalan Sultan Ismail,", "50250 Kuala Lumpur.",
-                                 "Tel : +6 03 2026 6386"]))
+    f = extract_receipt(
+        page_of(
+            [
+                "Dion Realties Sdn Bhd (Co. No:20154-T)",
+                "(GST Registration No : 000850247680)",
+                "Menara Dion #02-03, Level 2,",
+                "27, Jalan Sultan Ismail,",
+                "50250 Kuala Lumpur.",
+                "Tel : +6 03 2026 6386",
+            ]
+        )
+    )
     assert f["company"]["value"] == "Dion Realties Sdn Bhd"
     assert f["address"]["value"] == "Menara Dion #02-03, Level 2, 27, Jalan Sultan Ismail, 50250 Kuala Lumpur."

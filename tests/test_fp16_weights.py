@@ -18,13 +18,17 @@ from export import fp16_weights as F  # noqa: E402
 def conv_model(scale: float = 1.0) -> onnx.ModelProto:
     rng = np.random.default_rng(0)
     w = (rng.standard_normal((8, 3, 3, 3)) * scale).astype(np.float32)
-    b = rng.standard_normal(8).astype(np.float32)          # 8 values: below MIN_ELEMENTS, stays fp32
+    b = rng.standard_normal(8).astype(np.float32)  # 8 values: below MIN_ELEMENTS, stays fp32
     graph = helper.make_graph(
-        [helper.make_node("Conv", ["image", "w", "b"], ["h"], pads=[1, 1, 1, 1]),
-         helper.make_node("Sigmoid", ["h"], ["prob"])],
-        "det", [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, "H", "W"])],
+        [
+            helper.make_node("Conv", ["image", "w", "b"], ["h"], pads=[1, 1, 1, 1]),
+            helper.make_node("Sigmoid", ["h"], ["prob"]),
+        ],
+        "det",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, "H", "W"])],
         [helper.make_tensor_value_info("prob", TensorProto.FLOAT, [1, 8, "H", "W"])],
-        [numpy_helper.from_array(w, "w"), numpy_helper.from_array(b, "b")])
+        [numpy_helper.from_array(w, "w"), numpy_helper.from_array(b, "b")],
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     helper.set_model_props(model, {"localocr.kind": "detector"})
@@ -42,7 +46,7 @@ def test_weights_stored_as_fp16_with_fp32_interface_and_output():
     assert len(half.SerializeToString()) < len(model.SerializeToString())
     x = np.random.default_rng(1).standard_normal((1, 3, 16, 24)).astype(np.float32)
     diff = F.max_abs_diff(model.SerializeToString(), half.SerializeToString(), [{"image": x}])
-    assert 0 < diff < 1e-3   # rounded weights (not identical), within fp16's precision
+    assert 0 < diff < 1e-3  # rounded weights (not identical), within fp16's precision
     out = ort.InferenceSession(half.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"image": x})[0]
     assert out.dtype == np.float32
 

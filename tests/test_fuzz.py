@@ -13,14 +13,12 @@ import time
 import zlib
 
 import pytest
+from hostile_corpus import seeds
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from localocr import OCR, LocalOCRError
 from localocr.backends.fake import FakeBackend, fake_model_bytes
 from localocr.result import Page
-
-from hostile_corpus import seeds
 
 SEEDS = seeds()
 EXAMPLES = int(os.environ.get("LOCALOCR_FUZZ_EXAMPLES", "0"))
@@ -35,10 +33,10 @@ def png_chunks(data: bytes):
     """(offset, length, kind) of each chunk of a PNG, as far as its structure holds."""
     i, out = 8, []
     while i + 8 <= len(data):
-        n = struct.unpack(">I", data[i:i + 4])[0]
+        n = struct.unpack(">I", data[i : i + 4])[0]
         if i + 12 + n > len(data):
             break
-        out.append((i, n, data[i + 4:i + 8]))
+        out.append((i, n, data[i + 4 : i + 8]))
         i += 12 + n
     return out
 
@@ -46,7 +44,7 @@ def png_chunks(data: bytes):
 def fix_png_crcs(data: bytearray) -> None:
     """Recompute every chunk's CRC, so that a mutation reaches the decoder instead of the CRC check."""
     for i, n, _kind in png_chunks(bytes(data)):
-        data[i + 8 + n:i + 12 + n] = struct.pack(">I", zlib.crc32(bytes(data[i + 4:i + 8 + n])))
+        data[i + 8 + n : i + 12 + n] = struct.pack(">I", zlib.crc32(bytes(data[i + 4 : i + 8 + n])))
 
 
 def set_dims(fmt: str, data: bytearray, w: int, h: int) -> None:
@@ -60,26 +58,26 @@ def set_dims(fmt: str, data: bytearray, w: int, h: int) -> None:
         data[6:10] = struct.pack("<HH", w % 65536, h % 65536)
         i = data.find(b"\x2c", 13)
         if i > 0:
-            data[i + 5:i + 9] = struct.pack("<HH", w % 65536, h % 65536)
+            data[i + 5 : i + 9] = struct.pack("<HH", w % 65536, h % 65536)
     elif fmt == "jpeg":
         i = data.find(b"\xff\xc0")
         if i > 0:
-            data[i + 5:i + 9] = struct.pack(">HH", h % 65536, w % 65536)
+            data[i + 5 : i + 9] = struct.pack(">HH", h % 65536, w % 65536)
     elif fmt == "webp":
-        i = data.find(b"\x9d\x01\x2a")                  # a lossy frame: 14-bit width and height
+        i = data.find(b"\x9d\x01\x2a")  # a lossy frame: 14-bit width and height
         if i > 0:
-            data[i + 3:i + 7] = struct.pack("<HH", w % 16384, h % 16384)
+            data[i + 3 : i + 7] = struct.pack("<HH", w % 16384, h % 16384)
     elif fmt == "tiff":
         # the first IFD: tags 256 (ImageWidth) and 257 (ImageLength), as LONG values
         ifd = struct.unpack("<I", data[4:8])[0]
         if 8 <= ifd and ifd + 2 <= len(data):
-            for k in range(struct.unpack("<H", data[ifd:ifd + 2])[0]):
+            for k in range(struct.unpack("<H", data[ifd : ifd + 2])[0]):
                 e = ifd + 2 + 12 * k
                 if e + 12 > len(data):
                     break
-                tag = struct.unpack("<H", data[e:e + 2])[0]
+                tag = struct.unpack("<H", data[e : e + 2])[0]
                 if tag in (256, 257):
-                    data[e + 2:e + 12] = struct.pack("<HII", 4, 1, (w if tag == 256 else h) % 2**32)
+                    data[e + 2 : e + 12] = struct.pack("<HII", 4, 1, (w if tag == 256 else h) % 2**32)
 
 
 @st.composite
@@ -90,7 +88,7 @@ def mutated(draw):
         op = draw(st.sampled_from(["truncate", "flip", "splice", "insert", "dims", "dims"]))
         n = len(data)
         if op == "truncate" and n:
-            del data[draw(st.integers(0, n - 1)):]
+            del data[draw(st.integers(0, n - 1)) :]
         elif op == "flip" and n:
             for _ in range(draw(st.integers(1, 8))):
                 data[draw(st.integers(0, n - 1))] ^= draw(st.integers(1, 255))
@@ -110,15 +108,20 @@ def mutated(draw):
     return fmt, bytes(data)
 
 
-_settings = dict(max_examples=EXAMPLES or 300, deadline=None, derandomize=not EXAMPLES, database=None,
-                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+_settings = dict(
+    max_examples=EXAMPLES or 300,
+    deadline=None,
+    derandomize=not EXAMPLES,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 @settings(**_settings)
 @given(mutated())
 def test_every_mutation_gives_a_page_or_a_clear_error(sample):
     fmt, data = sample
-    t0 = time.process_time()          # CPU seconds: a loaded machine does not make it fail
+    t0 = time.process_time()  # CPU seconds: a loaded machine does not make it fail
     try:
         out = _OCR.read(data)
     except LocalOCRError as e:

@@ -18,7 +18,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from localocr.errors import LocalOCRError
 
 DATA = Path(os.environ.get("LOCALOCR_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -26,10 +25,10 @@ GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("LOCALOCR_UPDATE_GOLDEN") == "1"
 
 CASES = [
-    ("sroie_train", "images/003.jpg"),          # a receipt
-    ("funsd_train", "images/0001118259.png"),   # a scanned form
-    ("ic15_train", "images/img_8.jpg"),         # a street scene
-    ("openalpr_plates", "images/us_us1.jpg"),   # a licence plate
+    ("sroie_train", "images/003.jpg"),  # a receipt
+    ("funsd_train", "images/0001118259.png"),  # a scanned form
+    ("ic15_train", "images/img_8.jpg"),  # a street scene
+    ("openalpr_plates", "images/us_us1.jpg"),  # a licence plate
 ]
 
 pytestmark = pytest.mark.models
@@ -38,6 +37,7 @@ pytestmark = pytest.mark.models
 @pytest.fixture(scope="module")
 def ocr():
     from localocr import OCR
+
     try:
         return OCR()
     except LocalOCRError as e:
@@ -64,39 +64,46 @@ def test_golden(ocr, dataset, image):
 
 OWN = GOLDEN / "images"
 OWN_IMAGES = sorted(p for p in OWN.glob("*") if p.suffix in (".png", ".jpg"))
-GEOMETRY_TOLERANCE_PX = 2.0      # onnxruntime builds and CPUs differ in the last bits of a map
+GEOMETRY_TOLERANCE_PX = 2.0  # onnxruntime builds and CPUs differ in the last bits of a map
 CONFIDENCE_TOLERANCE = 0.02
 
 
 def lines_of(page) -> list[dict]:
-    return [{"text": ln.text, "confidence": round(float(ln.confidence), 4),
-             "quad": [[round(float(v), 1) for v in pt] for pt in ln.quad],
-             "words": [{"text": w.text, "quad": [[round(float(v), 1) for v in pt] for pt in w.quad]}
-                       for w in ln.words]}
-            for ln in page.lines]
+    return [
+        {
+            "text": ln.text,
+            "confidence": round(float(ln.confidence), 4),
+            "quad": [[round(float(v), 1) for v in pt] for pt in ln.quad],
+            "words": [{"text": w.text, "quad": [[round(float(v), 1) for v in pt] for pt in w.quad]} for w in ln.words],
+        }
+        for ln in page.lines
+    ]
 
 
 def test_the_repository_carries_its_own_golden_images():
     assert {p.stem for p in OWN_IMAGES} >= {"receipt", "screenshot", "sign"}
     for p in OWN_IMAGES:
-        assert p.stat().st_size < 100_000, p          # small enough to live in git
+        assert p.stat().st_size < 100_000, p  # small enough to live in git
 
 
 def _close(got, want, tol) -> bool:
     import numpy as np
+
     return bool(np.all(np.abs(np.asarray(got, float) - np.asarray(want, float)) <= tol))
 
 
 @pytest.mark.parametrize("image", OWN_IMAGES, ids=[p.stem for p in OWN_IMAGES])
 def test_own_golden(ocr, image):
     import json
+
     page = ocr.read(str(image))
     text, lines = page.to_text(), lines_of(page)
     txt, js = OWN / f"{image.stem}.expected.txt", OWN / f"{image.stem}.expected.json"
     if UPDATE:
         txt.write_text(text, encoding="utf-8")
-        js.write_text(json.dumps({"width": page.width, "height": page.height, "lines": lines}, indent=1) + "\n",
-                      encoding="utf-8")
+        js.write_text(
+            json.dumps({"width": page.width, "height": page.height, "lines": lines}, indent=1) + "\n", encoding="utf-8"
+        )
         return
     assert txt.exists() and js.exists(), f"run with LOCALOCR_UPDATE_GOLDEN=1 to create {txt.name}, {js.name}"
     assert text == txt.read_text(encoding="utf-8")

@@ -6,11 +6,9 @@ import json
 import time
 
 import pytest
-
+from hostile_corpus import PAGE, corpus, save, text_image
 from localocr import OCR, LocalOCRError, cli
 from localocr.backends.fake import FakeBackend, fake_model_bytes
-
-from hostile_corpus import PAGE, corpus, save, text_image
 from test_cli_eval import fake_models  # noqa: F401  (fixture)
 
 CASES = corpus()
@@ -58,7 +56,7 @@ def test_exif_orientations_turn_the_page(ocr):
 def test_cli_reads_the_whole_corpus_in_one_batch(fake_models, tmp_path, capsys):  # noqa: F811
     paths = []
     for i, c in enumerate(CASES):
-        p = tmp_path / f"{i:02d}-{c.name}.png"             # renamed as images, whatever they are
+        p = tmp_path / f"{i:02d}-{c.name}.png"  # renamed as images, whatever they are
         p.write_bytes(c.data)
         paths.append(p)
     status = cli.main([str(p) for p in paths] + ["--format", "json"])
@@ -72,8 +70,9 @@ def test_cli_reads_the_whole_corpus_in_one_batch(fake_models, tmp_path, capsys):
         assert c.allows(code), f"{c.name}: {e}"
         if "error" in e:
             bad += 1
-            assert any(line.startswith(f"localocr: {e['image']}: ") and line.endswith(f"[{code}]")
-                       for line in err_lines)
+            assert any(
+                line.startswith(f"localocr: {e['image']}: ") and line.endswith(f"[{code}]") for line in err_lines
+            )
     assert bad and status == 1
     assert len(err_lines) == bad and "Traceback" not in out.err
 
@@ -97,14 +96,19 @@ def test_cli_batch_good_bad_good(fake_models, tmp_path, capsys):  # noqa: F811
     assert "blocks" in json.loads((tmp_path / "o" / "good.json").read_text())
 
 
-def test_internal_errors_are_one_line_and_debug_shows_the_traceback(fake_models, tmp_path, capsys,  # noqa: F811
-                                                                   monkeypatch):
+def test_internal_errors_are_one_line_and_debug_shows_the_traceback(
+    fake_models,
+    tmp_path,
+    capsys,  # noqa: F811
+    monkeypatch,
+):
     good = tmp_path / "good.png"
     good.write_bytes(save(text_image(), "PNG"))
     import localocr.pipeline as pipeline
 
     def broken(*a, **kw):
         raise ZeroDivisionError("a bug")
+
     monkeypatch.setattr(pipeline, "build_blocks", broken)
     assert cli.main([str(good), str(good)]) == 1
     err = capsys.readouterr().err

@@ -6,10 +6,9 @@ import zlib
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from localocr.errors import LocalOCRError
 from localocr.image import decode_image, load_image
+from PIL import Image
 
 
 def png_bytes(im):
@@ -69,13 +68,13 @@ def test_transparency_over_white():
 
 def test_exif_orientation_applied():
     im = Image.new("RGB", (40, 20), (255, 255, 255))
-    im.paste((0, 0, 0), (0, 0, 10, 20))            # black on the left
+    im.paste((0, 0, 0), (0, 0, 10, 20))  # black on the left
     exif = Image.Exif()
-    exif[0x0112] = 6                                # stored rotated: display turns 90 cw
+    exif[0x0112] = 6  # stored rotated: display turns 90 cw
     out = load_image(jpeg_bytes(im, exif=exif.tobytes(), quality=95))
     assert out.size == (20, 40)
     g = np.asarray(out.convert("L"))
-    assert g[:10].mean() < 60 and g[-10:].mean() > 200   # left became top
+    assert g[:10].mean() < 60 and g[-10:].mean() > 200  # left became top
 
 
 def test_animation_first_frame():
@@ -86,10 +85,18 @@ def test_animation_first_frame():
     assert np.asarray(out.convert("L")).max() < 10
 
 
-@pytest.mark.parametrize("arr", [
-    np.zeros((5, 7), np.uint8), np.zeros((5, 7, 1), np.uint8), np.zeros((5, 7, 3), np.uint8),
-    np.zeros((5, 7, 4), np.uint8), np.zeros((5, 7), bool), np.zeros((5, 7, 3), np.float32),
-    np.zeros((5, 7), np.uint16)])
+@pytest.mark.parametrize(
+    "arr",
+    [
+        np.zeros((5, 7), np.uint8),
+        np.zeros((5, 7, 1), np.uint8),
+        np.zeros((5, 7, 3), np.uint8),
+        np.zeros((5, 7, 4), np.uint8),
+        np.zeros((5, 7), bool),
+        np.zeros((5, 7, 3), np.float32),
+        np.zeros((5, 7), np.uint16),
+    ],
+)
 def test_numpy_arrays(arr):
     assert load_image(arr).size == (7, 5)
 
@@ -124,8 +131,10 @@ def test_bad_inputs_have_clear_errors(tmp_path):
 
 def png_header_only(width, height):
     """A PNG whose IHDR claims width x height, with one tiny IDAT: no big pixel data exists."""
+
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(b"IEND", b"")
 
@@ -133,7 +142,7 @@ def png_header_only(width, height):
 def test_one_pixel_limit_for_every_format():
     """Over MAX_INPUT_PIXELS (150 MP) every format is refused from its header, before decoding;
     under it every format is read and reduced to the working size, and the result says so."""
-    msg = expect("too_large", png_header_only(13000, 12000))      # 156 MP claimed
+    msg = expect("too_large", png_header_only(13000, 12000))  # 156 MP claimed
     assert "156 MP" in msg and "150 MP" in msg
     # Pillow's own bomb limit (~179 MP) also ends in our error type
     expect("too_large", png_header_only(20000, 20000))
@@ -157,7 +166,7 @@ def test_big_jpeg_is_reduced_on_decode_not_refused():
     im = Image.new("RGB", (800, 600), (255, 255, 255))
     out = load_image(jpeg_bytes(im), max_pixels=100_000)
     assert out.size[0] * out.size[1] <= 100_000
-    assert out.size == (200, 150)                 # DCT scale 1/4: 120 K px > limit at 1/2
+    assert out.size == (200, 150)  # DCT scale 1/4: 120 K px > limit at 1/2
 
 
 def test_big_pil_and_numpy_reduced():
@@ -171,11 +180,11 @@ def test_colour_jpeg_is_read_as_its_luma_channel():
     between libjpeg 9 in the browser and libjpeg-turbo here); luma_jpeg=False keeps RGB."""
     rng = np.random.default_rng(0)
     rgb = Image.fromarray(rng.integers(0, 256, (48, 64, 3), dtype=np.uint8), "RGB")
-    data = jpeg_bytes(rgb, quality=90)         # 4:2:0 subsampled, as cameras write them
+    data = jpeg_bytes(rgb, quality=90)  # 4:2:0 subsampled, as cameras write them
     out = load_image(data)
     assert out.mode == "L" and out.size == (64, 48)
     ycc = Image.open(io.BytesIO(data))
-    ycc.draft("YCbCr", None)                   # the decoder's Y plane, before any colour conversion
+    ycc.draft("YCbCr", None)  # the decoder's Y plane, before any colour conversion
     assert ycc.mode == "YCbCr"
     assert np.array_equal(np.asarray(out), np.asarray(ycc.getchannel(0)))
     assert load_image(data, luma_jpeg=False).mode == "RGB"

@@ -15,8 +15,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = ["localocr", "tools", "export", "tests"]
-TREES = {"localocr": (ROOT / "py" / "localocr", ROOT / "py"), "tools": (ROOT / "tools", ROOT),
-         "export": (ROOT / "export", ROOT), "tests": (ROOT / "tests", ROOT)}
+TREES = {
+    "localocr": (ROOT / "py" / "localocr", ROOT / "py"),
+    "tools": (ROOT / "tools", ROOT),
+    "export": (ROOT / "export", ROOT),
+    "tests": (ROOT / "tests", ROOT),
+}
 
 
 def modules() -> dict[str, Path]:
@@ -64,7 +68,7 @@ def graph() -> dict[str, set[str]]:
                 base = node.module or ""
                 if node.level:
                     pkg = name.split(".") if is_pkg else name.split(".")[:-1]
-                    pkg = pkg[:len(pkg) - (node.level - 1)]
+                    pkg = pkg[: len(pkg) - (node.level - 1)]
                     base = ".".join(pkg + ([node.module] if node.module else []))
                 wanted = [f"{base}.{a.name}" if f"{base}.{a.name}" in mods else base for a in node.names]
             for w in wanted:
@@ -123,9 +127,9 @@ def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
 
 def test_the_graph_sees_real_imports():
     edges = graph()
-    assert "localocr.pipeline" in edges["localocr"]                      # from .pipeline import OCR
-    assert "localocr.document" in edges["localocr.result"]               # a lazy import, inside to_pdf
-    assert "localocr.result" not in edges["localocr.document"]           # only under TYPE_CHECKING there
+    assert "localocr.pipeline" in edges["localocr"]  # from .pipeline import OCR
+    assert "localocr.document" in edges["localocr.result"]  # a lazy import, inside to_pdf
+    assert "localocr.result" not in edges["localocr.document"]  # only under TYPE_CHECKING there
     assert "tools.files" in edges["tools.runtime"]
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
@@ -136,6 +140,10 @@ def test_no_import_circle():
 
 def test_packages_import_only_downward():
     mods, edges = modules(), graph()
-    upward = [(a, b) for a, targets in edges.items() for b in targets
-              if LAYERS.index(layer(b, mods)) > LAYERS.index(layer(a, mods))]
+    upward = [
+        (a, b)
+        for a, targets in edges.items()
+        for b in targets
+        if LAYERS.index(layer(b, mods)) > LAYERS.index(layer(a, mods))
+    ]
     assert upward == []

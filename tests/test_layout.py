@@ -4,7 +4,6 @@ import math
 
 import numpy as np
 import pytest
-
 from localocr.layout import build_blocks, page_angle
 from localocr.result import Word
 
@@ -14,9 +13,17 @@ def seg(x0, y0, x1, y1, text):
     quad = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
     toks = text.split()
     step = (x1 - x0) / len(toks)
-    words = [Word(t, np.array([[x0 + i * step, y0], [x0 + (i + 1) * step, y0],
-                               [x0 + (i + 1) * step, y1], [x0 + i * step, y1]], np.float32), 0.9)
-             for i, t in enumerate(toks)]
+    words = [
+        Word(
+            t,
+            np.array(
+                [[x0 + i * step, y0], [x0 + (i + 1) * step, y0], [x0 + (i + 1) * step, y1], [x0 + i * step, y1]],
+                np.float32,
+            ),
+            0.9,
+        )
+        for i, t in enumerate(toks)
+    ]
     return quad, words, 0.9
 
 
@@ -25,11 +32,16 @@ def texts(blocks):
 
 
 def test_receipt_rows_join_item_and_price():
-    segs = [seg(20, 10, 200, 30, "SHOP NAME"),
-            seg(20, 40, 120, 60, "Coffee"), seg(300, 41, 350, 61, "3.50"),
-            seg(20, 70, 140, 90, "Bagel x2"), seg(300, 69, 350, 89, "4.00"),
-            seg(20, 100, 100, 120, "TOTAL"), seg(300, 100, 350, 120, "7.50")]
-    blocks = build_blocks(segs[::-1])            # input order must not matter
+    segs = [
+        seg(20, 10, 200, 30, "SHOP NAME"),
+        seg(20, 40, 120, 60, "Coffee"),
+        seg(300, 41, 350, 61, "3.50"),
+        seg(20, 70, 140, 90, "Bagel x2"),
+        seg(300, 69, 350, 89, "4.00"),
+        seg(20, 100, 100, 120, "TOTAL"),
+        seg(300, 100, 350, 120, "7.50"),
+    ]
+    blocks = build_blocks(segs[::-1])  # input order must not matter
     assert texts(blocks) == [["SHOP NAME", "Coffee 3.50", "Bagel x2 4.00", "TOTAL 7.50"]]
     total = blocks[0].lines[-1]
     assert [p.text for p in total.parts] == ["TOTAL", "7.50"]
@@ -59,15 +71,23 @@ def test_header_above_two_columns():
 
 
 def test_paragraph_gap_starts_a_block():
-    segs = [seg(20, 10, 300, 28, "first paragraph line one"), seg(20, 34, 250, 52, "and its end"),
-            seg(20, 90, 300, 108, "second paragraph")]
+    segs = [
+        seg(20, 10, 300, 28, "first paragraph line one"),
+        seg(20, 34, 250, 52, "and its end"),
+        seg(20, 90, 300, 108, "second paragraph"),
+    ]
     assert texts(build_blocks(segs)) == [["first paragraph line one", "and its end"], ["second paragraph"]]
 
 
 def test_form_keys_and_values_stay_on_their_rows():
-    segs = [seg(20, 10, 80, 28, "Name:"), seg(150, 10, 300, 28, "Jane Doe"),
-            seg(20, 40, 80, 58, "Date:"), seg(150, 40, 260, 58, "2024-01-02"),
-            seg(20, 70, 90, 88, "Phone:"), seg(150, 70, 280, 88, "555 1234")]
+    segs = [
+        seg(20, 10, 80, 28, "Name:"),
+        seg(150, 10, 300, 28, "Jane Doe"),
+        seg(20, 40, 80, 58, "Date:"),
+        seg(150, 40, 260, 58, "2024-01-02"),
+        seg(20, 70, 90, 88, "Phone:"),
+        seg(150, 70, 280, 88, "555 1234"),
+    ]
     assert texts(build_blocks(segs)) == [["Name: Jane Doe", "Date: 2024-01-02", "Phone: 555 1234"]]
 
 
@@ -85,18 +105,29 @@ def rotate(segs, deg, centre=(300, 200)):
 
 @pytest.mark.parametrize("deg", [8, -12, 90, 180])
 def test_rotated_pages_keep_their_order(deg):
-    segs = [seg(20, 10, 200, 30, "SHOP NAME"), seg(20, 40, 120, 60, "Coffee"), seg(300, 41, 350, 61, "3.50"),
-            seg(20, 70, 100, 90, "TOTAL"), seg(300, 70, 350, 90, "3.50")]
+    segs = [
+        seg(20, 10, 200, 30, "SHOP NAME"),
+        seg(20, 40, 120, 60, "Coffee"),
+        seg(300, 41, 350, 61, "3.50"),
+        seg(20, 70, 100, 90, "TOTAL"),
+        seg(300, 70, 350, 90, "3.50"),
+    ]
     blocks = build_blocks(rotate(segs, deg))
     assert texts(blocks) == [["SHOP NAME", "Coffee 3.50", "TOTAL 3.50"]]
-    assert page_angle([s[0] for s in rotate(segs, deg)]) == pytest.approx(math.radians(deg) if deg != 180
-                                                                            else math.pi, abs=1e-3)
+    assert page_angle([s[0] for s in rotate(segs, deg)]) == pytest.approx(
+        math.radians(deg) if deg != 180 else math.pi, abs=1e-3
+    )
 
 
 def test_screenshot_like_scattered_labels():
-    segs = [seg(10, 5, 60, 20, "File"), seg(70, 5, 120, 20, "Edit"), seg(130, 5, 180, 20, "View"),
-            seg(10, 50, 400, 66, "Some body text in the window"), seg(420, 300, 480, 316, "OK"),
-            seg(500, 300, 580, 316, "Cancel")]
+    segs = [
+        seg(10, 5, 60, 20, "File"),
+        seg(70, 5, 120, 20, "Edit"),
+        seg(130, 5, 180, 20, "View"),
+        seg(10, 50, 400, 66, "Some body text in the window"),
+        seg(420, 300, 480, 316, "OK"),
+        seg(500, 300, 580, 316, "Cancel"),
+    ]
     t = [ln for b in texts(build_blocks(segs)) for ln in b]
     assert t == ["File Edit View", "Some body text in the window", "OK Cancel"]
 

@@ -17,8 +17,11 @@ def run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=600)
 
 
-@pytest.mark.parametrize("args", [("ruff", "check", "--no-cache", "."), ("ruff", "format", "--check", "--no-cache", "."),
-                                  ("mypy",)], ids=["ruff-check", "ruff-format", "mypy"])
+@pytest.mark.parametrize(
+    "args",
+    [("ruff", "check", "--no-cache", "."), ("ruff", "format", "--check", "--no-cache", "."), ("mypy",)],
+    ids=["ruff-check", "ruff-format", "mypy"],
+)
 def test_clean(args):
     p = run(*args)
     assert p.returncode == 0, (p.stdout + p.stderr)[-6000:]

@@ -1,13 +1,11 @@
 """Lines longer than the recognizer's widest input are read in pieces cut at gaps, and joined."""
 
 import numpy as np
-from PIL import Image, ImageDraw
-
 from localocr.backends.fake import FakeBackend, fake_model_bytes
 from localocr.contract.models import load_model
 from localocr.pipeline import run_sync
 from localocr.recognition import MAX_WIDTH, piece_bounds, recognize_steps
-
+from PIL import Image, ImageDraw
 from pipeline_fakes import bars
 
 
@@ -30,7 +28,7 @@ def test_piece_bounds_cut_in_gaps_and_cover_the_line():
     assert all(e0 == s1 for (_, e0, _), (s1, _, _) in zip(b, b[1:]))
     assert all(e - s <= MAX_WIDTH for s, e, _ in b)
     ink = (crop < 128).any(axis=0)
-    assert all(gap and not ink[e] for s, e, gap in b[:-1])       # every cut is in a gap of ink
+    assert all(gap and not ink[e] for s, e, gap in b[:-1])  # every cut is in a gap of ink
     # no gap at all: cut through ink at the emptiest column, flagged as such
     solid = np.zeros((32, 5000), np.uint8)
     solid[:, ::2] = 255
@@ -47,14 +45,14 @@ def test_a_20000_px_line_reads_every_word():
     assert rd.text == " ".join(["xxx"] * 120)
     assert len(rd.words) == 120
     xs = [float(w.quad[:, 0].mean()) for w in rd.words]
-    assert xs == sorted(xs) and xs[0] < 100 and xs[-1] > end - 400     # word quads along the whole line
-    assert max(shape[3] for shape in rec.session.calls) <= MAX_WIDTH      # in pieces, none squeezed
+    assert xs == sorted(xs) and xs[0] < 100 and xs[-1] > end - 400  # word quads along the whole line
+    assert max(shape[3] for shape in rec.session.calls) <= MAX_WIDTH  # in pieces, none squeezed
 
 
 def test_a_cut_through_ink_glues_the_word_again():
     im = Image.new("L", (6000, 24), 255)
     d = ImageDraw.Draw(im)
-    for x in range(10, 5990, 10):                 # one 5980 px "word" of bars 4 px apart: no space gap
+    for x in range(10, 5990, 10):  # one 5980 px "word" of bars 4 px apart: no space gap
         d.rectangle([x, 4, x + 5, 19], fill=0)
     be = FakeBackend()
     rec = load_model(be, fake_model_bytes("recognizer"), "recognizer")

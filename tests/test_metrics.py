@@ -4,7 +4,6 @@ import math
 
 import numpy as np
 import pytest
-
 from localocr import metrics as M
 
 SQ = [[0, 0], [2, 0], [2, 2], [0, 2]]
@@ -35,10 +34,12 @@ def test_iou_ignores_corner_order():
 
 def test_matching_one_to_one_and_ignore():
     gt = [SQ, [[10, 0], [12, 0], [12, 2], [10, 2]], [[20, 0], [22, 0], [22, 2], [20, 2]]]
-    pred = [SQ,                                        # exact: match
-            [[0, 0], [2.1, 0], [2.1, 2], [0, 2]],      # a duplicate of gt 0: false positive
-            [[20, 0], [21.8, 0], [21.8, 2], [20, 2]],  # on the ignore region: dropped
-            [[30, 0], [32, 0], [32, 2], [30, 2]]]      # nothing there: false positive
+    pred = [
+        SQ,  # exact: match
+        [[0, 0], [2.1, 0], [2.1, 2], [0, 2]],  # a duplicate of gt 0: false positive
+        [[20, 0], [21.8, 0], [21.8, 2], [20, 2]],  # on the ignore region: dropped
+        [[30, 0], [32, 0], [32, 2], [30, 2]],
+    ]  # nothing there: false positive
     r = M.match(pred, gt, gt_ignore=[False, False, True])
     assert r["pairs"] == [(0, 0)]
     assert (r["tp"], r["n_pred"], r["n_gt"]) == (1, 3, 2)
@@ -49,9 +50,9 @@ def test_matching_one_to_one_and_ignore():
 
 
 def test_iou_threshold_boundary():
-    half = [[1, 0], [3, 0], [3, 2], [1, 2]]            # IoU 1/3: no match
+    half = [[1, 0], [3, 0], [3, 2], [1, 2]]  # IoU 1/3: no match
     assert M.match([half], [SQ])["tp"] == 0
-    most = [[0.4, 0], [2.4, 0], [2.4, 2], [0.4, 2]]    # IoU 1.6/2.4 = 0.667: match
+    most = [[0.4, 0], [2.4, 0], [2.4, 2], [0.4, 2]]  # IoU 1.6/2.4 = 0.667: match
     assert M.match([most], [SQ])["tp"] == 1
 
 
@@ -76,9 +77,18 @@ def test_bag_of_words():
     assert M.bag_of_words(["Total"], ["TOTAL"], casefold=True) == (1, 1, 1)
 
 
-@pytest.mark.parametrize("a,b,d", [("kitten", "sitting", 3), ("", "abc", 3), ("abc", "", 3),
-                                   ("flaw", "lawn", 2), ("same", "same", 0), ("ab", "ba", 2),
-                                   ("intention", "execution", 5)])
+@pytest.mark.parametrize(
+    "a,b,d",
+    [
+        ("kitten", "sitting", 3),
+        ("", "abc", 3),
+        ("abc", "", 3),
+        ("flaw", "lawn", 2),
+        ("same", "same", 0),
+        ("ab", "ba", 2),
+        ("intention", "execution", 5),
+    ],
+)
 def test_levenshtein(a, b, d):
     assert M.levenshtein(a, b) == d
     assert M.levenshtein(b, a) == d

@@ -12,8 +12,8 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
-from export.detector import model as D  # noqa: E402
 from export import onnx_to_ckpt as O  # noqa: E402
+from export.detector import model as D  # noqa: E402
 from export.recognizer.model import CONFIG, CRNN, export_onnx, normalise  # noqa: E402
 
 torch.set_num_threads(1)
@@ -24,7 +24,9 @@ def _randomise_bn(model, gen):
     for m in model.modules():
         if isinstance(m, torch.nn.BatchNorm2d):
             c = m.num_features
-            m.weight.data = (torch.rand(c, generator=gen) + 0.5) * torch.where(torch.rand(c, generator=gen) < 0.2, -1.0, 1.0)
+            m.weight.data = (torch.rand(c, generator=gen) + 0.5) * torch.where(
+                torch.rand(c, generator=gen) < 0.2, -1.0, 1.0
+            )
             m.bias.data = torch.randn(c, generator=gen) * 0.3
             m.running_mean = torch.randn(c, generator=gen) * 0.5
             m.running_var = torch.rand(c, generator=gen) * 2 + 0.2
@@ -58,6 +60,7 @@ def test_recognizer_round_trip(tmp_path):
 
 def test_detector_round_trip_fp16_stored(tmp_path):
     from export.fp16_weights import convert
+
     gen = torch.Generator().manual_seed(2)
     net = D.DBNet().eval()
     _randomise_bn(net, gen)

@@ -5,7 +5,6 @@ average-pooled by 2 (downsample 2); the recognizer calls a CTC step (4
 columns) 'x' where any pixel is dark, blank elsewhere.
 """
 
-
 import pytest
 
 onnx = pytest.importorskip("onnx")
@@ -13,9 +12,10 @@ pytest.importorskip("onnxruntime")
 
 from localocr import OCR  # noqa: E402
 from localocr.backends.onnxruntime import OnnxRuntimeBackend  # noqa: E402
-
 from pipeline_fakes import page_with_words  # noqa: E402
+
 from tools.contract_models import detector_bytes, recognizer_bytes  # noqa: E402
+
 
 @pytest.fixture(scope="module")
 def ocr():
@@ -25,7 +25,7 @@ def ocr():
 def test_recognize_line_through_onnxruntime(ocr):
     im, _ = page_with_words(size=(150, 30), lines=((5, 7, (3, 2)),))
     text, conf = ocr.recognize_line(im)
-    assert text == "xxxxx"              # this graph knows no spaces: one 'x' per bar
+    assert text == "xxxxx"  # this graph knows no spaces: one 'x' per bar
     assert conf > 0.99
 
 

@@ -10,22 +10,30 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from localocr.errors import LocalOCRError
 from localocr.geometry import crop_quad
 from localocr.image import decode_image
 from localocr.metrics import levenshtein
-from localocr.orientation import (rotate_image, turn_image, turn_points, turned_size, unturn_points,
-                                  apply_affine, invert_affine)
+from localocr.orientation import (
+    apply_affine,
+    invert_affine,
+    rotate_image,
+    turn_image,
+    turn_points,
+    turned_size,
+    unturn_points,
+)
 from localocr.result import Page
-
+from PIL import Image
 from pipeline_fakes import fake_ocr, page_with_words  # noqa: F401 - fixture
 
 DATA = Path(os.environ.get("LOCALOCR_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 # validation pages (localocr.splits): a form, a receipt, a street scene
-PAGES = [("funsd_train", "images/0001118259.png"), ("sroie_train", "images/003.jpg"),
-         ("ic15_train", "images/img_8.jpg")]
+PAGES = [
+    ("funsd_train", "images/0001118259.png"),
+    ("sroie_train", "images/003.jpg"),
+    ("ic15_train", "images/img_8.jpg"),
+]
 
 
 # ---------------------------------------------------------------- geometry, no models
@@ -34,7 +42,7 @@ PAGES = [("funsd_train", "images/0001118259.png"), ("sroie_train", "images/003.j
 @pytest.mark.parametrize("k", [0, 90, 180, 270])
 def test_turn_points_follow_the_pixels(k):
     im = Image.new("L", (7, 4), 0)
-    im.putpixel((5, 1), 255)                   # the pixel [5, 6) x [1, 2)
+    im.putpixel((5, 1), 255)  # the pixel [5, 6) x [1, 2)
     t = turn_image(im, k)
     assert t.size == turned_size(7, 4, k)
     corners = turn_points(np.array([[5, 1], [6, 2]], float), k, 7, 4)
@@ -49,7 +57,7 @@ def test_rotate_image_matrix_maps_points():
     im.putpixel((150, 20), 0)
     out, m = rotate_image(im, 25)
     x, y = apply_affine([150.5, 20.5], m)
-    assert np.asarray(out)[int(y), int(x)] < 160          # the dark pixel landed where the matrix says
+    assert np.asarray(out)[int(y), int(x)] < 160  # the dark pixel landed where the matrix says
     np.testing.assert_allclose(apply_affine(apply_affine([3, 4], m), invert_affine(m)), [3, 4], atol=1e-9)
 
 
@@ -72,6 +80,7 @@ def test_fake_pipeline_upright_page_not_turned(fake_ocr):
 @pytest.fixture(scope="module")
 def ocr():
     from localocr import OCR
+
     try:
         return OCR()
     except LocalOCRError as e:
@@ -103,7 +112,7 @@ def test_quarter_turn_reads_as_upright(ocr, upright_reads, dataset, image, k):
     up = upright(dataset, image)
     base = read_upright(ocr, upright_reads, dataset, image)
     assert base.rotation == 0 and base.text.strip()
-    given = turn_image(up, k)                      # the page photographed turned clockwise by k
+    given = turn_image(up, k)  # the page photographed turned clockwise by k
     page = ocr.read(given)
     assert page.rotation == (360 - k) % 360
     assert (page.width, page.height) == given.size
@@ -135,27 +144,29 @@ def test_boxes_cut_the_text_from_the_given_image(ocr):
         chars += len(seg.text)
     assert chars > 50 and edits <= 0.1 * chars
     # ... and a box moved by a quarter of the image misses it
-    text, _ = ocr.recognize_line(crop_quad(grey, segs[0].quad + np.float32([0, given.height / 4]),
-                                           out_height=ocr.recognizer.spec.height))
+    text, _ = ocr.recognize_line(
+        crop_quad(grey, segs[0].quad + np.float32([0, given.height / 4]), out_height=ocr.recognizer.spec.height)
+    )
     assert levenshtein(text, segs[0].text) > 0.3 * len(segs[0].text)
 
 
 @pytest.mark.models
 def test_orientation_off_reads_the_image_as_it_is(ocr, upright_reads):
     from localocr import OCR
+
     off = OCR(orientation=False)
     base = read_upright(ocr, upright_reads, *PAGES[0])
     page = off.read(turn_image(upright(*PAGES[0]), 90))
     assert page.rotation == 0 and page.deskew == 0
     assert page.text != base.text
-    assert off.read(upright(*PAGES[0])).text == base.text     # upright pages read the same either way
+    assert off.read(upright(*PAGES[0])).text == base.text  # upright pages read the same either way
 
 
 @pytest.mark.models
 def test_tilted_page_is_straightened(ocr, upright_reads):
     up = upright(*PAGES[1])
     base = read_upright(ocr, upright_reads, *PAGES[1])
-    given, fwd = rotate_image(up, 20)               # counter-clockwise by 20 degrees
+    given, fwd = rotate_image(up, 20)  # counter-clockwise by 20 degrees
     page = ocr.read(given)
     assert page.rotation == 0 and page.deskew == pytest.approx(-20, abs=3)
     # the words found upright, moved onto the tilted image, are found there with their text
@@ -173,5 +184,6 @@ def test_tilted_page_is_straightened(ocr, upright_reads):
 
 def test_cli_no_orientation_flag():
     from localocr.cli import build_parser
+
     assert build_parser().parse_args(["x.png", "--no-orientation"]).orientation is False
     assert build_parser().parse_args(["x.png"]).orientation is True

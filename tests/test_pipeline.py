@@ -4,13 +4,11 @@ import asyncio
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
-
 from localocr import OCR, LocalOCRError
 from localocr.backends.fake import FakeBackend, fake_model_bytes
 from localocr.metrics import polygon_iou
 from localocr.pipeline import detect_steps, run_async, run_sync
-
+from PIL import Image, ImageDraw
 from pipeline_fakes import page_with_words
 
 
@@ -36,8 +34,17 @@ def test_read_words_lines_and_quads(ocr):
         assert polygon_iou(w.quad, box_quad(b)) > 0.5
         assert 0.85 < w.confidence <= 1
     assert page.backend == "fake"
-    for key in ("decode", "detect_pre", "detect_run", "detect_post", "recognize_pre", "recognize_run",
-                "recognize_post", "layout", "total"):
+    for key in (
+        "decode",
+        "detect_pre",
+        "detect_run",
+        "detect_post",
+        "recognize_pre",
+        "recognize_run",
+        "recognize_post",
+        "layout",
+        "total",
+    ):
         assert page.timings[key] >= 0
     assert page.timings["total"] >= page.timings["detect_run"]
 
@@ -88,7 +95,7 @@ def test_detector_input_is_normalised_with_metadata_and_padded(ocr):
     assert x.shape[2] % 32 == 0 and x.shape[3] % 32 == 0
     mean, std = np.array([0.4, 0.5, 0.6]), np.array([0.2, 0.25, 0.3])
     np.testing.assert_allclose(x[0, :, 0, 0], (1 - mean) / std, rtol=1e-5)
-    np.testing.assert_allclose(x[0, :, 155, 310], 0.0)           # padding: the mean colour
+    np.testing.assert_allclose(x[0, :, 155, 310], 0.0)  # padding: the mean colour
     with pytest.raises(StopIteration):
         gen.send(session.run(feeds))
 
@@ -103,7 +110,7 @@ def test_big_image_downscaled_and_refined_for_small_text():
         d.rectangle([100 + 18 * k, 200, 100 + 18 * k + 13, 208], fill=0)
     page = ocr.read(im)
     calls = ocr.detector.session.calls
-    assert len(calls) >= 2, calls                 # a second, finer pass (in bands: test_bounded_memory.py)
+    assert len(calls) >= 2, calls  # a second, finer pass (in bands: test_bounded_memory.py)
     assert len(set(calls[1:])) == 1 and calls[1][3] > calls[0][3]
     assert page.text == "xxxxxx"
 
@@ -133,17 +140,18 @@ def test_upside_down_line_read_by_flip_check():
         # upside down: flatten the distribution (low confidence)
         lp[~top_darker] = np.log(np.full(lp.shape[-1], 1 / lp.shape[-1], np.float32))
         return out
+
     rec.run = oriented
     ocr = OCR(fake_model_bytes("detector"), rec, be)
     im = Image.new("L", (300, 120), 255)
     d = ImageDraw.Draw(im)
     for i in range(4):
         d.rectangle([40 + 12 * i, 60, 45 + 12 * i, 76], fill=0)
-    d.rectangle([40, 74, 90, 76], fill=0)         # a bar at the bottom: the text is upside down
+    d.rectangle([40, 74, 90, 76], fill=0)  # a bar at the bottom: the text is upside down
     page = ocr.read(im)
-    assert page.text == "x"                       # the bars joined by the underline read as one mark
+    assert page.text == "x"  # the bars joined by the underline read as one mark
     q = page.lines[0].quad
-    assert q[0][1] > q[3][1]                      # reading top-left is at the image's bottom
+    assert q[0][1] > q[3][1]  # reading top-left is at the image's bottom
     # read only the right way up: nothing confident (orientation off: it would turn the page by 180)
     ocr_nf = OCR(fake_model_bytes("detector"), rec, be, flip_check=False, orientation=False)
     assert ocr_nf.read(im).text == ""
@@ -179,6 +187,7 @@ def test_bundled_models_missing_is_a_clear_error(tmp_path, monkeypatch):
 
 def test_bundled_models_prefers_int8(tmp_path):
     from localocr.pipeline import bundled_model
+
     (tmp_path / "detector.onnx").write_bytes(fake_model_bytes("detector"))
     assert bundled_model("detector", tmp_path).name == "detector.onnx"
     (tmp_path / "detector.int8.onnx").write_bytes(fake_model_bytes("detector"))
@@ -196,6 +205,7 @@ def test_run_sync_returns_stage_value():
     class FakeSession:
         def run(self, feeds):
             return {"a": feeds["a"] * 10}
+
     assert run_sync(stage()) == 11
     assert asyncio.run(run_async(stage())) == 11
 
@@ -204,7 +214,7 @@ def test_model_breaking_its_contract_at_run_time():
     be = FakeBackend()
     rec = be.load(fake_model_bytes("recognizer"), "r")
     plain = rec.run
-    rec.run = lambda feeds: {"logits": plain(feeds)["logits"][:, ::2]}     # T = W / 8, not W / 4
+    rec.run = lambda feeds: {"logits": plain(feeds)["logits"][:, ::2]}  # T = W / 8, not W / 4
     ocr = OCR(fake_model_bytes("detector"), rec, be)
     im, _ = page_with_words()
     with pytest.raises(LocalOCRError, match="logits of shape"):
@@ -227,13 +237,14 @@ def test_upside_down_page_flips_confident_lines_too():
         x = feeds["image"]
         lp = out["logits"]
         top_darker = x[:, 0, :8].mean(axis=(1, 2)) < x[:, 0, -8:].mean(axis=(1, 2))
-        wide = x.shape[3] > 100                  # the long lines read "confidently" even upside down
+        wide = x.shape[3] > 100  # the long lines read "confidently" even upside down
         for i in np.flatnonzero(~top_darker):
-            p = 0.85 if wide else 0.3            # upright reading of upside-down text
+            p = 0.85 if wide else 0.3  # upright reading of upside-down text
             lp[i] = np.log(np.full(lp.shape[-1], (1 - p) / (lp.shape[-1] - 1), np.float32))
-            lp[i, :, 0] = np.log(p)              # all blank except one confident mark
+            lp[i, :, 0] = np.log(p)  # all blank except one confident mark
             lp[i, 0, 0], lp[i, 0, 2] = np.log((1 - p) / 2), np.log(p)
         return out
+
     rec.run = oriented
     ocr = OCR(fake_model_bytes("detector"), rec, be)
     im = Image.new("L", (400, 300), 255)
@@ -242,7 +253,7 @@ def test_upside_down_page_flips_confident_lines_too():
         y = 30 + 60 * row
         for i in range(n):
             d.rectangle([40 + 14 * i, y, 45 + 14 * i, y + 16], fill=0)
-        d.rectangle([40, y + 14, 45 + 14 * (n - 1), y + 16], fill=0)   # bottom bar: upside down
+        d.rectangle([40, y + 14, 45 + 14 * (n - 1), y + 16], fill=0)  # bottom bar: upside down
     page = ocr.read(im)
-    assert all(ln.quad[0][1] > ln.quad[3][1] for ln in page.lines)    # every line read flipped
+    assert all(ln.quad[0][1] > ln.quad[3][1] for ln in page.lines)  # every line read flipped
     assert len(page.lines) == 4

@@ -11,10 +11,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageDraw, ImageFont
-
 from localocr import cli
 from localocr.errors import LocalOCRError
+from PIL import Image, ImageDraw, ImageFont
 from test_golden import DATA
 
 ray = pytest.importorskip("ray")
@@ -23,8 +22,7 @@ pq = pytest.importorskip("pyarrow.parquet")
 
 pytestmark = [pytest.mark.models, pytest.mark.slow]
 
-REAL = [("sroie_train", "images/003.jpg"), ("funsd_train", "images/0001118259.png"),
-        ("ic15_train", "images/img_8.jpg")]
+REAL = [("sroie_train", "images/003.jpg"), ("funsd_train", "images/0001118259.png"), ("ic15_train", "images/img_8.jpg")]
 SMALL_CLUSTER = ["--ray", "local", "--num-cpus", "2", "--object-store-mb", "200"]
 
 
@@ -39,6 +37,7 @@ def scans(tmp_path_factory):
     """A folder of inputs, and what the plain CLI prints for each (None: the CLI fails on it)."""
     try:
         from localocr import OCR
+
         OCR()
     except LocalOCRError as e:
         pytest.skip(f"no bundled models: {e}")
@@ -52,7 +51,7 @@ def scans(tmp_path_factory):
     first.save(d / "synthetic.png")
     first.save(d / "sub" / "two-pages.tif", save_all=True, append_images=[second])
     (d / "sub" / "corrupt.jpg").write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00 cut short")
-    second.save(root / "second.png")                 # page 2 of the TIFF, for the plain CLI
+    second.save(root / "second.png")  # page 2 of the TIFF, for the plain CLI
     files = sorted(str(p) for p in d.rglob("*") if p.is_file())
     return d, files, {f: plain_cli_text(f) for f in files + [str(root / "second.png")]}
 
@@ -60,6 +59,7 @@ def scans(tmp_path_factory):
 def plain_cli_text(path):
     """`localocr PATH`'s standard output (None when it fails on the file)."""
     import contextlib
+
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
         rc = cli.main([path])
@@ -98,13 +98,24 @@ def check_rows(rows, files, plain, second_png):
 def test_batch_cli_on_a_local_cluster_then_resume(scans, tmp_path, capsys):
     d, files, plain = scans
     out = tmp_path / "out"
-    args = ["batch", str(d), "--out", str(out), *SMALL_CLUSTER, "--actors", "2", "--batch-size", "2",
-            "--progress-every", "2"]
+    args = [
+        "batch",
+        str(d),
+        "--out",
+        str(out),
+        *SMALL_CLUSTER,
+        "--actors",
+        "2",
+        "--batch-size",
+        "2",
+        "--progress-every",
+        "2",
+    ]
     rc = cli.main(args)
     err = capsys.readouterr().err
     skip_if_ray_did_not_start(rc, err)
     assert rc == 0, err
-    assert not ray.is_initialized()                   # the cluster it started is gone
+    assert not ray.is_initialized()  # the cluster it started is gone
     assert f"{len(files)} image files (0 already done" in err
     assert f"done: {len(files)}/{len(files)} inputs" in err and "(1 errors)" in err
     rows = jsonl_rows(out)
@@ -120,13 +131,14 @@ def test_batch_cli_on_a_local_cluster_then_resume(scans, tmp_path, capsys):
 
 def test_read_api_and_parquet_in_and_out(scans, tmp_path, capsys):
     import localocr.ray as lr
+
     d, files, plain = scans
     # the synthetic page, the corrupt file and one real image (when there is one): Ray's own
     # readers are what is new here
     images = sorted(f for f in files if f.endswith(("synthetic.png", "corrupt.jpg")))
     images += [f for f in files if f not in images and not f.endswith(".tif")][:1]
     try:
-        lr.connect(ray, "local", num_cpus=2, object_store_mb=200)        # the CLI's start, retries included
+        lr.connect(ray, "local", num_cpus=2, object_store_mb=200)  # the CLI's start, retries included
     except Exception as e:
         ray.shutdown()
         skip_if_ray_did_not_start(1, str(e))
@@ -134,8 +146,11 @@ def test_read_api_and_parquet_in_and_out(scans, tmp_path, capsys):
     try:
         # the Python API over Ray's own reader (bytes + path columns)
         ds = ray.data.read_binary_files(images, include_paths=True)
-        rows = lr.from_table(pa.concat_tables(
-            lr.read(ds, concurrency=1, batch_size=4).iter_batches(batch_format="pyarrow", batch_size=None)))
+        rows = lr.from_table(
+            pa.concat_tables(
+                lr.read(ds, concurrency=1, batch_size=4).iter_batches(batch_format="pyarrow", batch_size=None)
+            )
+        )
         by_path = {r["path"].lstrip("/"): r for r in rows}
         assert len(rows) == len(images)
         for f in images:
@@ -143,18 +158,30 @@ def test_read_api_and_parquet_in_and_out(scans, tmp_path, capsys):
             assert (r["text"] + "\n" if r["text"] is not None else None) == plain[f]
 
         # Parquet in: a bytes column with names, and a Hugging Face style image struct without
-        pq.write_table(pa.table({"path": ["a/" + Path(f).name for f in images],
-                                 "bytes": [Path(f).read_bytes() for f in images]}), tmp_path / "named.parquet")
+        pq.write_table(
+            pa.table({"path": ["a/" + Path(f).name for f in images], "bytes": [Path(f).read_bytes() for f in images]}),
+            tmp_path / "named.parquet",
+        )
         page = next(f for f in images if f.endswith("synthetic.png"))
-        struct = pa.array([{"bytes": Path(page).read_bytes(), "path": None}],
-                          pa.struct([("bytes", pa.binary()), ("path", pa.string())]))
+        struct = pa.array(
+            [{"bytes": Path(page).read_bytes(), "path": None}],
+            pa.struct([("bytes", pa.binary()), ("path", pa.string())]),
+        )
         pq.write_table(pa.table({"image": struct, "label": [3]}), tmp_path / "hf.parquet")
         (tmp_path / "broken.parquet").write_bytes(b"PAR1 not really")
         out = tmp_path / "out"
-        args = ["batch", str(tmp_path / "named.parquet"), str(tmp_path / "hf.parquet"),
-                str(tmp_path / "broken.parquet"), "--out", str(out), "--format", "parquet"]
+        args = [
+            "batch",
+            str(tmp_path / "named.parquet"),
+            str(tmp_path / "hf.parquet"),
+            str(tmp_path / "broken.parquet"),
+            "--out",
+            str(out),
+            "--format",
+            "parquet",
+        ]
         assert cli.main(args) == 0
-        assert ray.is_initialized()                   # it used the cluster it found, and left it
+        assert ray.is_initialized()  # it used the cluster it found, and left it
         capsys.readouterr()
         (written,) = out.glob("*.parquet")
         got = lr.from_table(pq.read_table(written))

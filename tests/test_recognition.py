@@ -2,11 +2,10 @@
 
 import numpy as np
 import pytest
+from localocr.recognition import batch_input, buckets, ctc_greedy, make_crop, split_words
 from PIL import Image
 
-from localocr.recognition import batch_input, buckets, ctc_greedy, make_crop, split_words
-
-ALPHA = "ab c"     # classes: 0 blank, 1 'a', 2 'b', 3 ' ', 4 'c'
+ALPHA = "ab c"  # classes: 0 blank, 1 'a', 2 'b', 3 ' ', 4 'c'
 
 
 def logits_for(path, p=0.8, classes=5):
@@ -20,7 +19,7 @@ def test_ctc_collapses_repeats_and_blanks():
     #         a  a  -  a  b  b  -  -  ' ' c
     path = [1, 1, 0, 1, 2, 2, 0, 0, 3, 4]
     lp = logits_for(path)
-    lp[1, 1] = np.log(0.95)                # a higher step inside the first 'a'
+    lp[1, 1] = np.log(0.95)  # a higher step inside the first 'a'
     d = ctc_greedy(lp, ALPHA)
     assert d.text == "aab c"
     np.testing.assert_allclose(d.char_conf, [0.95, 0.8, 0.8, 0.8, 0.8], rtol=1e-5)
@@ -49,10 +48,10 @@ def test_split_words_maps_steps_through_the_quad():
 
 
 def test_split_words_rotated_quad_and_offset():
-    path = [0, 0, 1, 0, 0]                 # one 'a' at step 2: centre x = 10 in the padded input
+    path = [0, 0, 1, 0, 0]  # one 'a' at step 2: centre x = 10 in the padded input
     d = ctc_greedy(logits_for(path), ALPHA)
     # crop 12 px wide centred in a 20 px input: offset 4, centre 6 of 12 -> u = 0.5
-    quad = np.array([[0, 0], [0, 24], [-8, 24], [-8, 0]], np.float32)   # text running downwards
+    quad = np.array([[0, 0], [0, 24], [-8, 24], [-8, 0]], np.float32)  # text running downwards
     (w,) = split_words(d, quad, content_width=12, offset=4, downsample=4, height=32)
     mid = (w.quad[0] + w.quad[1]) / 2
     np.testing.assert_allclose(mid, [0, 12], atol=1e-4)
@@ -76,7 +75,7 @@ def test_batch_input_normalises_pads_and_centres():
     assert x.shape == (2, 1, 32, 52)
     assert off.tolist() == [11, 0]
     norm = lambda v: (v / 255 - 0.5) / 0.25
-    assert x[0, 0, 0, 0] == pytest.approx(norm(200))          # padded with the crop's background
+    assert x[0, 0, 0, 0] == pytest.approx(norm(200))  # padded with the crop's background
     assert x[0, 0, 0, 11 + 4] == pytest.approx(norm(0))
     assert x[1, 0, 5, 51] == pytest.approx(norm(100))
 
@@ -94,7 +93,7 @@ def test_word_boxes_fit_the_ink_of_a_loose_line():
     px = np.full((32, 100), 230, np.uint8)
     px[10:22, 5:21] = 20
     px[10:22, 40:61] = 20
-    px[2, 70:72] = 20                       # a speck far from the band
+    px[2, 70:72] = 20  # a speck far from the band
     path = [0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 3, 0, 2, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
     d = ctc_greedy(logits_for(path), ALPHA)
     assert d.text == "a bb"
@@ -103,7 +102,7 @@ def test_word_boxes_fit_the_ink_of_a_loose_line():
         words = split_words(d, quad, 100, 0, 4, 32, pixels)
         np.testing.assert_allclose(words[0].quad, [[5, 10], [21, 10], [21, 22], [5, 22]], atol=1e-4)
         np.testing.assert_allclose(words[1].quad, [[40, 10], [61, 10], [61, 22], [40, 22]], atol=1e-4)
-    flat = np.full((32, 100), 128, np.uint8)          # no contrast: boxes keep the line height
+    flat = np.full((32, 100), 128, np.uint8)  # no contrast: boxes keep the line height
     words = split_words(d, quad, 100, 0, 4, 32, flat)
     assert words[0].quad[0, 1] == 0 and words[0].quad[2, 1] == 32
 
@@ -114,8 +113,11 @@ def test_percentiles_u8_equal_numpy_bit_for_bit():
     rng = np.random.default_rng(5)
     qs = (5, 50, 95, 0, 100, 37.5)
     for shape in [(1, 1), (1, 2), (32, 7), (32, 301), (3, 1000)]:
-        for a in (rng.integers(0, 256, shape, dtype=np.uint8), np.full(shape, 200, np.uint8),
-                  (rng.random(shape) > 0.8).astype(np.uint8) * 255):
+        for a in (
+            rng.integers(0, 256, shape, dtype=np.uint8),
+            np.full(shape, 200, np.uint8),
+            (rng.random(shape) > 0.8).astype(np.uint8) * 255,
+        ):
             assert percentiles_u8(a, qs) == [float(v) for v in np.percentile(a, qs)]
             assert percentiles_u8(a, (50,))[0] == float(np.median(a))
 
@@ -137,13 +139,13 @@ def test_character_positions_barely_move_when_an_edge_step_flips():
     step, not by a whole one as the steps' midpoint does."""
     path = [0, 0, 1, 1, 0, 0, 0]
     a = logits_for(path)
-    a[4] = np.log([0.49, 0.47, 0.01, 0.02, 0.01])      # step 4: blank just ahead of 'a'
+    a[4] = np.log([0.49, 0.47, 0.01, 0.02, 0.01])  # step 4: blank just ahead of 'a'
     b = a.copy()
-    b[4] = np.log([0.47, 0.49, 0.01, 0.02, 0.01])      # ... and just behind it
+    b[4] = np.log([0.47, 0.49, 0.01, 0.02, 0.01])  # ... and just behind it
     da, db = ctc_greedy(a, ALPHA), ctc_greedy(b, ALPHA)
     assert da.text == db.text == "a"
     assert da.char_steps.tolist() == [[2, 3]] and db.char_steps.tolist() == [[2, 4]]
-    assert abs(da.char_pos[0] - db.char_pos[0]) < 0.1      # the midpoint moves by 0.5 steps
+    assert abs(da.char_pos[0] - db.char_pos[0]) < 0.1  # the midpoint moves by 0.5 steps
     # a symmetric run sits at its midpoint
     assert ctc_greedy(logits_for([0, 1, 1, 1, 0]), ALPHA).char_pos[0] == pytest.approx(2.5)
 
@@ -155,13 +157,13 @@ def test_space_bias_turns_a_near_miss_into_a_space_and_keeps_true_confidences():
     path = [1, 0, 0, 2]
     lp = logits_for(path)
     lp[2] = np.log([0.6, 0.04, 0.03, 0.3, 0.03])
-    plain, = ctc_greedy_batch(lp[None], ALPHA)
+    (plain,) = ctc_greedy_batch(lp[None], ALPHA)
     assert plain.text == "ab"
     # log(0.6 / 0.3) = 0.69: a bias of 0.5 is not enough, 1.0 is
     assert ctc_greedy_batch(lp[None], ALPHA, space_bias=0.5)[0].text == "ab"
-    biased, = ctc_greedy_batch(lp[None], ALPHA, space_bias=1.0)
+    (biased,) = ctc_greedy_batch(lp[None], ALPHA, space_bias=1.0)
     assert biased.text == "a b"
-    np.testing.assert_allclose(biased.char_conf, [0.8, 0.3, 0.8], rtol=1e-5)   # the model's 0.3, not biased
+    np.testing.assert_allclose(biased.char_conf, [0.8, 0.3, 0.8], rtol=1e-5)  # the model's 0.3, not biased
     assert biased.char_steps.tolist() == [[0, 0], [2, 2], [3, 3]]
     # no space in the alphabet: the bias is ignored
     assert ctc_greedy_batch(lp[None, :, :4], "abc", space_bias=5.0)[0].text == "ab"

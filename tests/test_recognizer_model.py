@@ -18,14 +18,22 @@ torch = pytest.importorskip("torch")
 ort = pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
 
+from localocr.contract import keys as mm  # noqa: E402
+from localocr.metrics import levenshtein as edit_distance  # noqa: E402
+
 from export.charset import ALPHABET, clean_label, decode_greedy, encode  # noqa: E402
 from export.recognizer.model import CONFIG, CRNN, export_onnx, metadata, normalise  # noqa: E402
+from export.recognizer.train import (  # noqa: E402
+    MIX,
+    Pool,  # noqa: E402
+    batches,
+    ctc_loss,
+    pad_batch,
+    parse_mix,
+    score,
+)
 from export.shards import CASE_FOLD, read_shard, write_shard  # noqa: E402
 from export.synth import lines, text  # noqa: E402
-from export.recognizer.train import MIX, batches, ctc_loss, pad_batch, parse_mix, score  # noqa: E402
-from localocr.metrics import levenshtein as edit_distance  # noqa: E402
-from export.recognizer.train import Pool  # noqa: E402
-from localocr.contract import keys as mm  # noqa: E402
 
 torch.set_num_threads(1)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -43,6 +51,7 @@ def _meta(path):
 
 
 # ------------------------------------------------------------------ alphabet
+
 
 def test_alphabet_is_ascii_plus_listed_latin1_without_duplicates():
     assert len(set(ALPHABET)) == len(ALPHABET)
@@ -65,6 +74,7 @@ def test_greedy_decode_merges_repeats_and_drops_blanks():
 
 
 # ------------------------------------------------------------------ generator
+
 
 def test_text_stream_stays_in_alphabet_and_covers_it():
     rng = random.Random(0)
@@ -111,6 +121,7 @@ def test_shard_roundtrip(tmp_path):
 
 # ------------------------------------------------------------------ loss and metrics
 
+
 def _confident(s: str, t: int) -> torch.Tensor:
     """log-probs [1, t, C] that read `s` (one frame per char, blanks between)."""
     logits = torch.full((1, t, len(ALPHABET) + 1), -10.0)
@@ -139,6 +150,7 @@ def test_mix_override_changes_the_sources_drawn():
         mix = "synth=0,sroie_train=0.6,iiit5k_train=0.2"
         max_len = 1000
         start_len, curr_steps, early_batch, early_steps, max_batch, pool, cols = 1000, 0, 32, 0, 32, 512, 4096
+
     it = batches(pools, Args(), [10], seed=0)
     drawn = [lab[0] for _ in range(30) for lab in next(it)[1]]
     assert "s" not in drawn
@@ -160,6 +172,7 @@ def test_scores_sroie_case_insensitively_and_iiit5k_alnum():
 
 
 # ------------------------------------------------------------------ export contract and parity
+
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
@@ -207,6 +220,7 @@ def test_torch_onnx_parity(exported):
 
 def test_int8_dynamic_drift_is_small(exported, tmp_path):
     from onnxruntime.quantization import QuantType, quantize_dynamic
+
     _, path = exported
     q = str(tmp_path / "r.int8.onnx")
     quantize_dynamic(path, q, op_types_to_quantize=["LSTM", "MatMul", "Gemm"], weight_type=QuantType.QInt8)
@@ -218,6 +232,7 @@ def test_int8_dynamic_drift_is_small(exported, tmp_path):
 
 
 # ------------------------------------------------------------------ training
+
 
 def test_tiny_training_run_lowers_the_loss():
     torch.manual_seed(0)
@@ -239,6 +254,7 @@ def test_tiny_training_run_lowers_the_loss():
 
 
 # ------------------------------------------------------------------ committed model files
+
 
 def _model(name):
     path = os.path.join(MODELS, name)
@@ -298,12 +314,14 @@ def test_funsd_words_group_into_lines_with_spaces_where_the_ink_has_gaps():
     for x0, x1, y0, y1 in ((10, 50, 10, 22), (52, 56, 10, 22), (70, 120, 10, 22), (10, 30, 40, 52), (250, 260, 40, 52)):
         grey[y0:y1, x0:x1] = 0
     # boxes keep margins that overlap their neighbours' (as FUNSD's do)
-    words = [{"text": "Phone", "quad": [66, 8, 124, 8, 124, 24, 66, 24]},
-             {"text": "Name", "quad": [8, 8, 53, 8, 53, 24, 8, 24]},
-             {"text": "/", "quad": [50, 8, 60, 8, 60, 24, 50, 24]},
-             {"text": "12", "quad": [8, 38, 32, 38, 32, 54, 8, 54]},
-             {"text": "x", "quad": [248, 38, 262, 38, 262, 54, 248, 54]},
-             {"text": None, "ignore": True, "quad": [130, 8, 140, 8, 140, 24, 130, 24]}]
+    words = [
+        {"text": "Phone", "quad": [66, 8, 124, 8, 124, 24, 66, 24]},
+        {"text": "Name", "quad": [8, 8, 53, 8, 53, 24, 8, 24]},
+        {"text": "/", "quad": [50, 8, 60, 8, 60, 24, 50, 24]},
+        {"text": "12", "quad": [8, 38, 32, 38, 32, 54, 8, 54]},
+        {"text": "x", "quad": [248, 38, 262, 38, 262, 54, 248, 54]},
+        {"text": None, "ignore": True, "quad": [130, 8, 140, 8, 140, 24, 130, 24]},
+    ]
     lines = word_lines(words, grey)
     assert [ln["text"] for ln in lines] == ["Name/ Phone"]
     assert lines[0]["quad"] == [8.0, 8.0, 124.0, 8.0, 124.0, 24.0, 8.0, 24.0]
@@ -313,15 +331,16 @@ def test_int8_choice_bound_is_half_a_point_or_one_character_of_a_small_set():
     from export.recognizer.export import INT8_DEFAULT, choose_int8
 
     def res(cpu_ms, big_cer, small_cer):
-        return {"latency_32x256_1thread": {"cpu_ms": cpu_ms},
-                "metrics": {"big": {"chars": 10000, "cer": big_cer}, "small": {"chars": 190, "cer": small_cer}}}
+        return {
+            "latency_32x256_1thread": {"cpu_ms": cpu_ms},
+            "metrics": {"big": {"chars": 10000, "cer": big_cer}, "small": {"chars": 190, "cer": small_cer}},
+        }
 
     base = res(90, 0.040, 0.170)
-    one_char = 0.170 + 1 / 190                      # 0.53 points: one more error on the small set
+    one_char = 0.170 + 1 / 190  # 0.53 points: one more error on the small set
     assert choose_int8({"fp32": base, "fast": res(40, 0.044, one_char), "slow": res(70, 0.040, 0.170)}) == "fast"
     # two more characters on the small set, or 0.6 points on the big one: not within the bound
-    assert choose_int8({"fp32": base, "fast": res(40, 0.040, 0.170 + 2 / 190),
-                        "slow": res(70, 0.040, 0.170)}) == "slow"
+    assert choose_int8({"fp32": base, "fast": res(40, 0.040, 0.170 + 2 / 190), "slow": res(70, 0.040, 0.170)}) == "slow"
     assert choose_int8({"fp32": base, "fast": res(40, 0.046, 0.170)}) == INT8_DEFAULT
 
 
@@ -335,16 +354,18 @@ def test_int8_choice_ranks_by_wasm_time_when_every_candidate_has_one():
         return r
 
     assert choose_int8({"fp32": res(90), "a": res(60, 300), "b": res(70, 190)}) == "b"
-    assert choose_int8({"fp32": res(90), "a": res(60, 300), "b": res(70)}) == "a"     # CPython then
+    assert choose_int8({"fp32": res(90), "a": res(60, 300), "b": res(70)}) == "a"  # CPython then
 
 
 def test_restart_schedule_counts_warmup_and_cosine_from_the_resumed_step():
     import argparse
+
     from export.recognizer.train import lr_at
+
     args = argparse.Namespace(lr=1e-3, min_lr=0.0, warmup=100, total_steps=1000, schedule_from=5000)
-    assert lr_at(5000, args) == pytest.approx(1e-5)      # first warm-up step
-    assert lr_at(5099, args) == pytest.approx(1e-3)      # warm-up done: the peak
-    assert lr_at(5550, args) == pytest.approx(5e-4)      # half-way down the cosine
+    assert lr_at(5000, args) == pytest.approx(1e-5)  # first warm-up step
+    assert lr_at(5099, args) == pytest.approx(1e-3)  # warm-up done: the peak
+    assert lr_at(5550, args) == pytest.approx(5e-4)  # half-way down the cosine
     assert lr_at(6000, args) == pytest.approx(0.0)
-    args.schedule_from = 0                               # absolute: step 5000 is past the end
+    args.schedule_from = 0  # absolute: step 5000 is past the end
     assert lr_at(5000, args) == pytest.approx(0.0)

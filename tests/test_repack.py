@@ -36,7 +36,7 @@ WHEEL = {
     "pkg/include/a.h": b"int a;\n",
     "pkg/sub/mod.py": b"y = 2\n",
     "pkg-1.0.dist-info/RECORD": b"pkg/__init__.py,sha256=abc,300\npkg/__init__.pyi,sha256=def,7\n"
-                                b"pkg/include/a.h,,\npkg/sub/mod.py,sha256=ghi,6\npkg-1.0.dist-info/RECORD,,\n",
+    b"pkg/include/a.h,,\npkg/sub/mod.py,sha256=ghi,6\npkg-1.0.dist-info/RECORD,,\n",
 }
 RULE = repack.Rule(prefixes={"pkg/include/": "headers"}, suffixes={".pyi": "stub"})
 
@@ -51,19 +51,27 @@ def test_repack_stores_kept_entries_unchanged_and_drops_by_rule():
     assert z.read("pkg/__init__.py") == WHEEL["pkg/__init__.py"]
     assert z.getinfo("pkg/sub/mod.py").date_time == (2024, 5, 6, 7, 8, 10)
     # RECORD loses exactly the dropped files' lines
-    assert z.read("pkg-1.0.dist-info/RECORD") == (b"pkg/__init__.py,sha256=abc,300\npkg/sub/mod.py,sha256=ghi,6\n"
-                                                  b"pkg-1.0.dist-info/RECORD,,\n")
-    assert repack.repack(make_zip(WHEEL), RULE)[0] == out   # deterministic
+    assert z.read("pkg-1.0.dist-info/RECORD") == (
+        b"pkg/__init__.py,sha256=abc,300\npkg/sub/mod.py,sha256=ghi,6\npkg-1.0.dist-info/RECORD,,\n"
+    )
+    assert repack.repack(make_zip(WHEEL), RULE)[0] == out  # deterministic
 
 
 def test_served_lock_names_only_served_wheels_with_their_sha256():
-    lock = json.dumps({"info": {"version": "0.27.7"}, "packages": {
-        "numpy": {"file_name": "numpy-1.whl", "sha256": "old", "depends": []},
-        "scipy": {"file_name": "scipy-1.whl", "sha256": "x", "depends": ["numpy"]}}}).encode()
+    lock = json.dumps(
+        {
+            "info": {"version": "0.27.7"},
+            "packages": {
+                "numpy": {"file_name": "numpy-1.whl", "sha256": "old", "depends": []},
+                "scipy": {"file_name": "scipy-1.whl", "sha256": "x", "depends": ["numpy"]},
+            },
+        }
+    ).encode()
     served = json.loads(repack.served_lock(lock, {"numpy-1.whl": b"new bytes"}))
     assert served["info"] == {"version": "0.27.7"}
-    assert served["packages"] == {"numpy": {"file_name": "numpy-1.whl", "depends": [],
-                                            "sha256": hashlib.sha256(b"new bytes").hexdigest()}}
+    assert served["packages"] == {
+        "numpy": {"file_name": "numpy-1.whl", "depends": [], "sha256": hashlib.sha256(b"new bytes").hexdigest()}
+    }
     with pytest.raises(ValueError, match="not served"):
         repack.served_lock(lock, {"scipy-1.whl": b""})
 
@@ -72,17 +80,33 @@ def test_served_pins_catch_a_changed_repack(tmp_path, monkeypatch):
     """runtime.served refuses derived bytes that differ from served_sha256 (a changed rule, or a
     repack that is not reproducible on this machine)."""
     wheel = make_zip(WHEEL)
-    lock = json.dumps({"info": {}, "packages": {"pkg": {"file_name": "pkg-1.whl", "sha256": hashlib.sha256(wheel).hexdigest(),
-                                                        "depends": []}}}).encode()
+    lock = json.dumps(
+        {
+            "info": {},
+            "packages": {"pkg": {"file_name": "pkg-1.whl", "sha256": hashlib.sha256(wheel).hexdigest(), "depends": []}},
+        }
+    ).encode()
     cache = tmp_path / "cache"
     cache.mkdir()
     (cache / "src.zip").write_bytes(make_zip({"pyodide-lock.json": lock, "pkg-1.whl": wheel}))
-    manifest = {"sources": {"s": {"fetch": "pip", "spec": "s", "archive": "src.zip",
-                                  "sha256": sha256_file(cache / "src.zip")}},
-                "files": {"pyodide/pyodide-lock.json": {"source": "s", "member": "pyodide-lock.json",
-                                                        "sha256": hashlib.sha256(lock).hexdigest(), "repack": "lock"},
-                          "pyodide/pkg-1.whl": {"source": "s", "member": "pkg-1.whl", "lock": "pkg", "repack": "test",
-                                                "sha256": hashlib.sha256(wheel).hexdigest()}}}
+    manifest = {
+        "sources": {"s": {"fetch": "pip", "spec": "s", "archive": "src.zip", "sha256": sha256_file(cache / "src.zip")}},
+        "files": {
+            "pyodide/pyodide-lock.json": {
+                "source": "s",
+                "member": "pyodide-lock.json",
+                "sha256": hashlib.sha256(lock).hexdigest(),
+                "repack": "lock",
+            },
+            "pyodide/pkg-1.whl": {
+                "source": "s",
+                "member": "pkg-1.whl",
+                "lock": "pkg",
+                "repack": "test",
+                "sha256": hashlib.sha256(wheel).hexdigest(),
+            },
+        },
+    }
     monkeypatch.setitem(repack.RULES, "test", RULE)
     files, _ = repack.derive(runtime.collect(manifest, cache), manifest)
     for dest in manifest["files"]:
@@ -90,7 +114,7 @@ def test_served_pins_catch_a_changed_repack(tmp_path, monkeypatch):
     assert runtime.served(manifest, cache) == files
     served_lock = json.loads(files["pyodide/pyodide-lock.json"])
     assert served_lock["packages"]["pkg"]["sha256"] == hashlib.sha256(files["pyodide/pkg-1.whl"]).hexdigest()
-    monkeypatch.setitem(repack.RULES, "test", repack.Rule(suffixes={".h": "headers"}))   # a changed rule
+    monkeypatch.setitem(repack.RULES, "test", repack.Rule(suffixes={".h": "headers"}))  # a changed rule
     with pytest.raises(runtime.SetupError, match="served_sha256"):
         runtime.served(manifest, cache)
 
@@ -162,8 +186,9 @@ def _module(name: str) -> str:
 
 
 # Module-level import lines, for the few Python 3.12 sources this interpreter's ast cannot parse.
-_IMPORT_LINE = re.compile(r"^(?:import\s+(?P<names>[\w., ]+)|from\s+(?P<base>\.*[\w.]*)\s+import\s+\(?(?P<members>[\w, ]+))",
-                          re.M)
+_IMPORT_LINE = re.compile(
+    r"^(?:import\s+(?P<names>[\w., ]+)|from\s+(?P<base>\.*[\w.]*)\s+import\s+\(?(?P<members>[\w, ]+))", re.M
+)
 
 
 def _top_level_imports(source: bytes, module: str, is_package: bool) -> set[str]:
@@ -180,7 +205,7 @@ def _top_level_imports(source: bytes, module: str, is_package: bool) -> set[str]
     out = set()
     try:
         body = ast.parse(source).body
-    except SyntaxError:   # newer syntax than this interpreter's: read the import lines at column 0
+    except SyntaxError:  # newer syntax than this interpreter's: read the import lines at column 0
         for m in _IMPORT_LINE.finditer(source.decode("utf-8")):
             if m["names"]:
                 out |= {n.split(" as ")[0].strip() for n in m["names"].split(",")}

@@ -41,8 +41,9 @@ def make_zip(path: Path, members: dict[str, bytes]) -> None:
 def fake(tmp_path):
     """A miniature of tools/runtime.json: an npm-like tarball with a lock file, a wheel-carrying zip."""
     wheel = b"pretend numpy wheel"
-    lock = json.dumps({"info": {"version": "0.0.0"}, "packages": {"numpy": {
-        "file_name": "numpy-1-wasm32.whl", "sha256": sha(wheel)}}}).encode()
+    lock = json.dumps(
+        {"info": {"version": "0.0.0"}, "packages": {"numpy": {"file_name": "numpy-1-wasm32.whl", "sha256": sha(wheel)}}}
+    ).encode()
     core = b"pretend pyodide.asm.wasm" * 100
     cache = tmp_path / "cache"
     cache.mkdir()
@@ -50,16 +51,36 @@ def fake(tmp_path):
     make_zip(cache / "carrier.whl", {"assets/numpy-1-wasm32.whl": wheel})
     manifest = {
         "sources": {
-            "pyodide": {"fetch": "npm", "spec": "pyodide@0", "archive": "pyodide.tgz",
-                        "sha256": sha256_file(cache / "pyodide.tgz")},
-            "wheels": {"fetch": "pip", "spec": "carrier==0", "archive": "carrier.whl",
-                       "sha256": sha256_file(cache / "carrier.whl")},
+            "pyodide": {
+                "fetch": "npm",
+                "spec": "pyodide@0",
+                "archive": "pyodide.tgz",
+                "sha256": sha256_file(cache / "pyodide.tgz"),
+            },
+            "wheels": {
+                "fetch": "pip",
+                "spec": "carrier==0",
+                "archive": "carrier.whl",
+                "sha256": sha256_file(cache / "carrier.whl"),
+            },
         },
         "files": {
-            "pyodide/pyodide-lock.json": {"source": "pyodide", "member": "package/pyodide-lock.json", "sha256": sha(lock)},
-            "pyodide/pyodide.asm.wasm": {"source": "pyodide", "member": "package/pyodide.asm.wasm", "sha256": sha(core)},
-            "pyodide/numpy-1-wasm32.whl": {"source": "wheels", "member": "assets/numpy-1-wasm32.whl",
-                                           "lock": "numpy", "sha256": sha(wheel)},
+            "pyodide/pyodide-lock.json": {
+                "source": "pyodide",
+                "member": "package/pyodide-lock.json",
+                "sha256": sha(lock),
+            },
+            "pyodide/pyodide.asm.wasm": {
+                "source": "pyodide",
+                "member": "package/pyodide.asm.wasm",
+                "sha256": sha(core),
+            },
+            "pyodide/numpy-1-wasm32.whl": {
+                "source": "wheels",
+                "member": "assets/numpy-1-wasm32.whl",
+                "lock": "numpy",
+                "sha256": sha(wheel),
+            },
         },
     }
     return manifest, cache
@@ -146,7 +167,7 @@ def test_manifest_pins_every_file_and_the_laid_out_runtime_verifies():
 def test_models_get_compressed_siblings_and_lose_stale_ones(tmp_path):
     models = tmp_path / "models"
     models.mkdir()
-    weights = bytes(range(256)) * 64 + bytes(40000)   # compressible, like a model's zero runs
+    weights = bytes(range(256)) * 64 + bytes(40000)  # compressible, like a model's zero runs
     (models / "detector.onnx").write_bytes(weights)
     (models / "gone.onnx.br").write_bytes(b"stale")
     runtime.compress_models(models, tmp_path / "cache")
@@ -155,7 +176,7 @@ def test_models_get_compressed_siblings_and_lose_stale_ones(tmp_path):
     assert brotli.decompress((models / "detector.onnx.br").read_bytes()) == weights
     assert gzip.decompress((models / "detector.onnx.gz").read_bytes()) == weights
     assert not (models / "gone.onnx.br").exists()
-    (models / "detector.onnx").write_bytes(weights)   # the same model written again (a re-export)
+    (models / "detector.onnx").write_bytes(weights)  # the same model written again (a re-export)
     runtime.compress_models(models, tmp_path / "cache")
-    for ext in (".br", ".gz"):   # still current for serve.py, which ignores a sibling older than its file
+    for ext in (".br", ".gz"):  # still current for serve.py, which ignores a sibling older than its file
         assert (models / f"detector.onnx{ext}").stat().st_mtime_ns >= (models / "detector.onnx").stat().st_mtime_ns

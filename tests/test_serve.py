@@ -53,9 +53,16 @@ def server(site):
     s.server_close()
 
 
-@pytest.mark.parametrize("path,ctype", [("/a.wasm", "application/wasm"), ("/m.mjs", "text/javascript"),
-                                        ("/app.webmanifest", "application/manifest+json"),
-                                        ("/model.onnx", "application/octet-stream"), ("/", "text/html")])
+@pytest.mark.parametrize(
+    "path,ctype",
+    [
+        ("/a.wasm", "application/wasm"),
+        ("/m.mjs", "text/javascript"),
+        ("/app.webmanifest", "application/manifest+json"),
+        ("/model.onnx", "application/octet-stream"),
+        ("/", "text/html"),
+    ],
+)
 def test_mime_types(server, path, ctype):
     resp, _ = get(server, path)
     assert resp.status == 200
@@ -118,21 +125,24 @@ def test_small_text_is_gzipped_on_the_fly(server, site):
 
 def test_siblings_listings_and_traversal_are_not_served(server):
     assert get(server, "/a.wasm.br")[0].status == 404
-    assert get(server, "/empty/")[0].status == 404          # no directory listings
+    assert get(server, "/empty/")[0].status == 404  # no directory listings
     assert get(server, "/../pyproject.toml")[0].status == 404
     assert get(server, "/nope.js")[0].status == 404
 
 
 def test_revalidation_gives_304(server):
     resp, _ = get(server, "/a.wasm", {"Accept-Encoding": "br"})
-    resp2, body = get(server, "/a.wasm", {"Accept-Encoding": "br", "If-Modified-Since": resp.getheader("Last-Modified")})
+    resp2, body = get(
+        server, "/a.wasm", {"Accept-Encoding": "br", "If-Modified-Since": resp.getheader("Last-Modified")}
+    )
     assert resp2.status == 304 and body == b""
 
 
 def test_csp_reports_are_collected(server):
     report = {"csp-report": {"violated-directive": "script-src", "blocked-uri": "inline"}}
-    resp, _ = get(server, serve.CSP_REPORT_PATH, {"Content-Type": "application/csp-report"}, "POST",
-                  json.dumps(report).encode())
+    resp, _ = get(
+        server, serve.CSP_REPORT_PATH, {"Content-Type": "application/csp-report"}, "POST", json.dumps(report).encode()
+    )
     assert resp.status == 204
     assert json.loads(get(server, serve.CSP_REPORT_PATH)[1]) == [report]
 
@@ -149,8 +159,15 @@ def built(tmp_path_factory):
 
 def test_static_build_has_app_runtime_and_headers(built):
     out = built
-    for name in ("index.html", "localocr.js", "worker.js", "app.js", "vendor/runtime.json",
-                 "vendor/ort/ort-wasm-simd-threaded.wasm", "vendor/pyodide/pyodide.asm.wasm"):
+    for name in (
+        "index.html",
+        "localocr.js",
+        "worker.js",
+        "app.js",
+        "vendor/runtime.json",
+        "vendor/ort/ort-wasm-simd-threaded.wasm",
+        "vendor/pyodide/pyodide.asm.wasm",
+    ):
         assert (out / name).is_file(), name
     index = json.loads((out / "vendor/runtime.json").read_text())
     assert (out / "vendor" / index["localocr_wheel"]).is_file()
@@ -178,9 +195,9 @@ def test_the_built_folder_is_an_npm_package(built, tmp_path):
     import shutil
     import subprocess
 
-    from tools import runtime
-
     import localocr
+
+    from tools import runtime
 
     pkg = json.loads((built / "package.json").read_text())
     assert pkg["name"] == "localocr" and pkg["type"] == "module"
@@ -190,16 +207,30 @@ def test_the_built_folder_is_an_npm_package(built, tmp_path):
     for target in [*_targets(pkg["exports"]), pkg["types"], *pkg["sideEffects"]]:
         assert target.startswith("./") and (built / target).is_file(), target
     top = {p.name + ("/" if p.is_dir() else "") for p in built.iterdir()} - {"package.json"}
-    assert set(pkg["files"]) == top                          # every file the site needs ships, nothing else
-    assert "page.schema.json" not in (built / "precache.js").read_text()   # for developers, not the app
+    assert set(pkg["files"]) == top  # every file the site needs ships, nothing else
+    assert "page.schema.json" not in (built / "precache.js").read_text()  # for developers, not the app
     npm = shutil.which("npm")
     assert npm, "the package test needs npm (Node.js), as make test does"
-    packed = subprocess.run([npm, "pack", "--dry-run", "--json", "--offline", "--ignore-scripts"], cwd=built,
-                            capture_output=True, text=True, timeout=600)
+    packed = subprocess.run(
+        [npm, "pack", "--dry-run", "--json", "--offline", "--ignore-scripts"],
+        cwd=built,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert packed.returncode == 0, packed.stderr
     listed = {f["path"] for f in json.loads(packed.stdout)[0]["files"]}
-    for name in ("package.json", "localocr.js", "localocr.d.ts", "local-ocr-element.js", "worker.js", "boot.json",
-                 "vendor/runtime.json", "vendor/ort/ort-wasm-simd-threaded.wasm", "page.schema.json"):
+    for name in (
+        "package.json",
+        "localocr.js",
+        "localocr.d.ts",
+        "local-ocr-element.js",
+        "worker.js",
+        "boot.json",
+        "vendor/runtime.json",
+        "vendor/ort/ort-wasm-simd-threaded.wasm",
+        "page.schema.json",
+    ):
         assert name in listed, name
     assert {f for f in listed if f.startswith("models/") and f.endswith(".onnx")}
     # an app with the folder installed (npm links a folder into node_modules; here, by hand, offline)
@@ -207,10 +238,19 @@ def test_the_built_folder_is_an_npm_package(built, tmp_path):
     (app / "node_modules").mkdir(parents=True)
     (app / "node_modules" / "localocr").symlink_to(built, target_is_directory=True)
     (app / "package.json").write_text('{"name": "app", "private": true, "type": "module"}')
-    node = subprocess.run(["node", "--input-type=module", "-e",
-                           'console.log(JSON.stringify([import.meta.resolve("localocr"), '
-                           'import.meta.resolve("localocr/element"), import.meta.resolve("localocr/page.schema.json")]))'],
-                          cwd=app, capture_output=True, text=True, timeout=60)
+    node = subprocess.run(
+        [
+            "node",
+            "--input-type=module",
+            "-e",
+            'console.log(JSON.stringify([import.meta.resolve("localocr"), '
+            'import.meta.resolve("localocr/element"), import.meta.resolve("localocr/page.schema.json")]))',
+        ],
+        cwd=app,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert node.returncode == 0, node.stderr
     resolved = [Path(u.removeprefix("file://")).resolve() for u in json.loads(node.stdout)]
     assert resolved == [(built / n).resolve() for n in ("localocr.js", "local-ocr-element.js", "page.schema.json")]
@@ -219,13 +259,31 @@ def test_the_built_folder_is_an_npm_package(built, tmp_path):
     (app / "main.ts").write_text(
         'import { createOCR, type Page } from "localocr";\n'
         'import type { LocalOCRElement } from "localocr/element";\n'
-        'export async function read(file: File, el: LocalOCRElement): Promise<string> {\n'
+        "export async function read(file: File, el: LocalOCRElement): Promise<string> {\n"
         '  const page: Page = await createOCR({ backend: "wasm" }).read(file, { signal: AbortSignal.timeout(1000) });\n'
         '  return page.blocks.map((b) => b.lines.length).join() + (el.result ? el.result.text : "");\n'
-        '}\n'
-        '// @ts-expect-error: the types come with the package: a wrong option is refused\n'
-        'createOCR({ backnd: "wasm" });\n')
-    checked = subprocess.run([str(tsc), "--noEmit", "--strict", "--target", "es2022", "--module", "esnext",
-                              "--moduleResolution", "bundler", "--lib", "es2022,dom", "main.ts"],
-                             cwd=app, capture_output=True, text=True, timeout=300)
+        "}\n"
+        "// @ts-expect-error: the types come with the package: a wrong option is refused\n"
+        'createOCR({ backnd: "wasm" });\n'
+    )
+    checked = subprocess.run(
+        [
+            str(tsc),
+            "--noEmit",
+            "--strict",
+            "--target",
+            "es2022",
+            "--module",
+            "esnext",
+            "--moduleResolution",
+            "bundler",
+            "--lib",
+            "es2022,dom",
+            "main.ts",
+        ],
+        cwd=app,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -3,10 +3,9 @@ accurate one (`recognition.reread_steps`), on the fake models, and the contract 
 
 import numpy as np
 import pytest
-
 from localocr import OCR, LocalOCRError
-from localocr.contract import keys as mm
 from localocr.backends.fake import FakeBackend, FakeRecognizer, fake_model_bytes
+from localocr.contract import keys as mm
 from localocr.contract.onnxfile import read_model_info
 from pipeline_fakes import page_with_words
 
@@ -37,8 +36,9 @@ def _session(data: bytes, cls=FakeRecognizer, **kw):
 
 def accurate_bytes(height: int = 48, **overrides):
     """A fake accurate tier (`height`: the metadata's; the fake file's input stays 32 high)."""
-    return fake_model_bytes("recognizer", **{mm.ROLE: "accurate", mm.HEIGHT: str(height),
-                                             mm.REREAD_BELOW: "0.8", **overrides})
+    return fake_model_bytes(
+        "recognizer", **{mm.ROLE: "accurate", mm.HEIGHT: str(height), mm.REREAD_BELOW: "0.8", **overrides}
+    )
 
 
 def test_low_confidence_lines_are_read_again_and_confident_ones_are_not():
@@ -46,7 +46,8 @@ def test_low_confidence_lines_are_read_again_and_confident_ones_are_not():
     im, _ = page_with_words(lines=((20, 30, (3, 2)), (20, 120, (8,))))
     fast = _session(fake_model_bytes("recognizer"), Unsure, sure_steps=6)
     accurate = _session(accurate_bytes(), mark="y")
-    ocr = OCR(fake_model_bytes("detector"), fast, FakeBackend(), accurate=accurate, flip_check=False)
+    # the reread mechanism alone: no flip check, no orientation vote (which reads with the accurate tier)
+    ocr = OCR(fake_model_bytes("detector"), fast, FakeBackend(), accurate=accurate, flip_check=False, orientation=False)
     page = ocr.read(im)
     texts = [ln.text for b in page.blocks for ln in b.lines]
     assert texts == ["xxx xx", "yyyyyyyy"]
@@ -59,11 +60,18 @@ def test_threshold_option_overrides_the_models_own():
     im, _ = page_with_words(lines=((20, 30, (3, 2)), (20, 120, (8,))))
     fast = _session(fake_model_bytes("recognizer"), Unsure, sure_steps=6)
     accurate = _session(accurate_bytes(), mark="y")
-    ocr = OCR(fake_model_bytes("detector"), fast, FakeBackend(), accurate=accurate, flip_check=False,
-              reread_below=0.0)
+    ocr = OCR(
+        fake_model_bytes("detector"),
+        fast,
+        FakeBackend(),
+        accurate=accurate,
+        flip_check=False,
+        orientation=False,
+        reread_below=0.0,
+    )
     assert [ln.text for b in ocr.read(im).blocks for ln in b.lines] == ["xxx xx", "xxxxxxxx"]
     assert accurate.calls == []
-    ocr.reread_below = 1.0      # everything is read again
+    ocr.reread_below = 1.0  # everything is read again
     assert [ln.text for b in ocr.read(im).blocks for ln in b.lines] == ["yyy yy", "yyyyyyyy"]
 
 
@@ -76,16 +84,25 @@ def test_without_an_accurate_tier_nothing_is_read_again():
 
 def test_a_fast_model_given_as_the_accurate_tier_is_refused():
     with pytest.raises(LocalOCRError, match="role"):
-        OCR(fake_model_bytes("detector"), fake_model_bytes("recognizer"), FakeBackend(),
-            accurate=fake_model_bytes("recognizer"))
+        OCR(
+            fake_model_bytes("detector"),
+            fake_model_bytes("recognizer"),
+            FakeBackend(),
+            accurate=fake_model_bytes("recognizer"),
+        )
 
 
-@pytest.mark.parametrize("key,value,match", [(mm.ROLE, "slow", "role"), (mm.CHANNELS, "3", "channels"),
-                                             (mm.REREAD_BELOW, "high", "number")])
+@pytest.mark.parametrize(
+    "key,value,match", [(mm.ROLE, "slow", "role"), (mm.CHANNELS, "3", "channels"), (mm.REREAD_BELOW, "high", "number")]
+)
 def test_contract_checks_the_tier_keys(key, value, match):
     with pytest.raises(LocalOCRError, match=match):
-        OCR(fake_model_bytes("detector"), fake_model_bytes("recognizer"), FakeBackend(),
-            accurate=accurate_bytes(32, **{key: value}))
+        OCR(
+            fake_model_bytes("detector"),
+            fake_model_bytes("recognizer"),
+            FakeBackend(),
+            accurate=accurate_bytes(32, **{key: value}),
+        )
 
 
 def test_at_most_reread_max_lines_are_read_again_the_least_confident_first():
@@ -94,7 +111,7 @@ def test_at_most_reread_max_lines_are_read_again_the_least_confident_first():
     im, _ = page_with_words(size=(400, 300), lines=((20, 30, (8,)), (20, 120, (7,)), (20, 210, (9,))))
     fast = _session(fake_model_bytes("recognizer"), Unsure, sure_steps=6)
     accurate = _session(accurate_bytes(**{mm.REREAD_MAX: "2"}), mark="y")
-    ocr = OCR(fake_model_bytes("detector"), fast, FakeBackend(), accurate=accurate, flip_check=False)
+    ocr = OCR(fake_model_bytes("detector"), fast, FakeBackend(), accurate=accurate, flip_check=False, orientation=False)
     texts = [ln.text for b in ocr.read(im).blocks for ln in b.lines]
     assert texts == ["yyyyyyyy", "xxxxxxx", "yyyyyyyyy"]
     assert sum(c[0] for c in accurate.calls) == 2

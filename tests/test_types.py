@@ -18,28 +18,49 @@ ROOT = Path(__file__).resolve().parents[1]
 TYPES = ROOT / "tests" / "types"
 TSC = TYPES / "node_modules" / ".bin" / "tsc"
 SCHEMA = ROOT / "web" / "page.schema.json"
-FLAGS = ["--noEmit", "--strict", "--target", "es2022", "--module", "esnext", "--moduleResolution", "bundler",
-         "--lib", "es2022,dom,dom.iterable"]
+FLAGS = [
+    "--noEmit",
+    "--strict",
+    "--target",
+    "es2022",
+    "--module",
+    "esnext",
+    "--moduleResolution",
+    "bundler",
+    "--lib",
+    "es2022,dom,dom.iterable",
+]
 
 # schema definition -> the .d.ts interface that types it (every object definition has one)
-INTERFACES = {"PageBody": "PageJSON", "Note": "Note", "Block": "Block", "Line": "Line", "Word": "Word",
-              "Quad": "Quad", "Point": "Point", "PageSource": "PageSource", "DocumentPage": "DocumentPageJSON",
-              "Document": "DocumentJSON"}
+INTERFACES = {
+    "PageBody": "PageJSON",
+    "Note": "Note",
+    "Block": "Block",
+    "Line": "Line",
+    "Word": "Word",
+    "Quad": "Quad",
+    "Point": "Point",
+    "PageSource": "PageSource",
+    "DocumentPage": "DocumentPageJSON",
+    "Document": "DocumentJSON",
+}
 
 
 def tsc(*files: Path) -> subprocess.CompletedProcess:
     if not TSC.exists():
         pytest.fail("tests/types/node_modules is not set up: run `make test` (npm ci in tests/types)")
-    return subprocess.run([str(TSC), *FLAGS, *map(str, files)], capture_output=True, text=True, timeout=300,
-                          cwd=ROOT)
+    return subprocess.run([str(TSC), *FLAGS, *map(str, files)], capture_output=True, text=True, timeout=300, cwd=ROOT)
 
 
 def ts_type(node: dict, defs: dict) -> str:
     """The TypeScript type of a JSON Schema node (the subset page.schema.json uses)."""
-    if "$ref" in node and ("properties" in node or "required" in node):       # a definition, extended
+    if "$ref" in node and ("properties" in node or "required" in node):  # a definition, extended
         base = defs[node["$ref"].rsplit("/", 1)[1]]
-        merged = {**base, "properties": {**base["properties"], **node.get("properties", {})},
-                  "required": [*base["required"], *node.get("required", [])]}
+        merged = {
+            **base,
+            "properties": {**base["properties"], **node.get("properties", {})},
+            "required": [*base["required"], *node.get("required", [])],
+        }
         return ts_type(merged, defs)
     if "$ref" in node:
         name = node["$ref"].rsplit("/", 1)[1]
@@ -63,8 +84,10 @@ def ts_type(node: dict, defs: dict) -> str:
             return "{ [key: string]: " + ts_type(node["additionalProperties"], defs) + " }"
         required = set(node.get("required", []))
         assert required <= set(node["properties"]), node
-        members = [f"{key}{'' if key in required else '?'}: {ts_type(value, defs)};"
-                   for key, value in node["properties"].items()]
+        members = [
+            f"{key}{'' if key in required else '?'}: {ts_type(value, defs)};"
+            for key, value in node["properties"].items()
+        ]
         return "{ " + " ".join(members) + " }"
     raise AssertionError(f"page.schema.json uses a construct this test does not translate: {node}")
 
@@ -75,8 +98,10 @@ def schema_check(schema: dict) -> str:
     objects = {name for name, d in defs.items() if d.get("type") in ("object", "array") or "properties" in d}
     assert objects == set(INTERFACES), f"schema definitions without a .d.ts interface: {objects ^ set(INTERFACES)}"
     assert schema["$ref"] == "#/$defs/PageBody"
-    out = [f'import type * as api from "{(ROOT / "web" / "localocr.js").as_posix()}";',
-           "type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;"]
+    out = [
+        f'import type * as api from "{(ROOT / "web" / "localocr.js").as_posix()}";',
+        "type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;",
+    ]
     for name, interface in INTERFACES.items():
         out.append(f"type Schema_{name} = {ts_type(defs[name], defs)};")
         out.append(f"export const check_{name}: Equal<api.{interface}, Schema_{name}> = true;")
@@ -89,8 +114,11 @@ def test_the_example_type_checks_and_the_wrong_uses_do_not():
     bad = tsc(TYPES / "wrong.ts")
     assert bad.returncode != 0
     errors = re.findall(r"wrong\.ts\((\d+),\d+\): error (TS\d+)", bad.stdout)
-    expected = [(str(n), code) for n, line in enumerate((TYPES / "wrong.ts").read_text().splitlines(), 1)
-                for code in re.findall(r"// (TS\d+)", line)]
+    expected = [
+        (str(n), code)
+        for n, line in enumerate((TYPES / "wrong.ts").read_text().splitlines(), 1)
+        for code in re.findall(r"// (TS\d+)", line)
+    ]
     assert errors == expected, bad.stdout
 
 

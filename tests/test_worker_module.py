@@ -10,7 +10,6 @@ import io
 import json
 
 import pytest
-
 from localocr import OCR
 from localocr import worker as W
 from localocr.backends.fake import FakeBackend, fake_model_bytes
@@ -43,16 +42,17 @@ def test_read_gives_what_ocr_read_gives_and_reports_each_model_run(built):
     page = answer["value"]["page"]
     expected = OCR(fake_model_bytes("detector"), fake_model_bytes("recognizer"), FakeBackend()).read(data).to_dict()
     assert without_timings(page) == without_timings(expected)
-    assert page["text"] == "xxx xx\n\nxxxx"              # two blocks
-    assert steps[0] == ("detect", 0) and steps[-1][0] == "recognize" and steps[-1][1] >= 2   # crops read so far
+    assert page["text"] == "xxx xx\n\nxxxx"  # two blocks
+    assert steps[0] == ("detect", 0) and steps[-1][0] == "recognize" and steps[-1][1] >= 2  # crops read so far
 
 
 def test_an_abort_stops_the_read_before_its_next_model_run(built):
     runs = []
-    answer = asyncio.run(W.read(png(page_with_words()[0]), lambda step, lines: runs.append(step),
-                                lambda: len(runs) >= 1))
+    answer = asyncio.run(
+        W.read(png(page_with_words()[0]), lambda step, lines: runs.append(step), lambda: len(runs) >= 1)
+    )
     assert answer == {"error": "The read was aborted.", "code": "aborted"}
-    assert runs == ["detect"]                     # the detector ran, no recognizer batch did
+    assert runs == ["detect"]  # the detector ran, no recognizer batch did
 
 
 def test_bad_input_is_its_error_and_a_bug_is_internal(built, monkeypatch, capsys):
@@ -60,14 +60,21 @@ def test_bad_input_is_its_error_and_a_bug_is_internal(built, monkeypatch, capsys
     monkeypatch.setattr(built, "read_steps", lambda data: 1 / 0)
     answer = asyncio.run(W.read(png(page_with_words()[0])))
     assert answer["code"] == "internal" and "\n" not in answer["error"]
-    assert "ZeroDivisionError" in capsys.readouterr().err        # the traceback, for developers
+    assert "ZeroDivisionError" in capsys.readouterr().err  # the traceback, for developers
 
 
 def test_render_fields_and_keep_then_export_and_forget(built):
     data = png(page_with_words()[0])
-    answer = asyncio.run(W.read(data, render="page.png", fields="receipt", keep="doc",
-                                source=json.dumps({"number": 3, "dpi": 150.0}),
-                                document=json.dumps({"name": "scan.pdf", "kind": "pdf", "page_count": 4})))
+    answer = asyncio.run(
+        W.read(
+            data,
+            render="page.png",
+            fields="receipt",
+            keep="doc",
+            source=json.dumps({"number": 3, "dpi": 150.0}),
+            document=json.dumps({"name": "scan.pdf", "kind": "pdf", "page_count": 4}),
+        )
+    )
     value = answer["value"]
     assert set(value["page"]["exports"]) == {"text", "hocr", "json"}
     assert json.loads(value["page"]["exports"]["json"])["fields"] == json.loads(value["fields_json"])
@@ -97,11 +104,12 @@ def test_not_built_yet_is_said():
 
 def test_read_document_keeps_every_frame(built):
     from PIL import Image
+
     frames = [page_with_words()[0].convert("RGB"), Image.new("RGB", (200, 100), "white")]
     buf = io.BytesIO()
     frames[0].save(buf, "TIFF", save_all=True, append_images=frames[1:])
     reported = []
     value = asyncio.run(W.read_document(buf.getvalue(), "tiff", report=lambda i, n: reported.append((i, n))))["value"]
     assert len(value["pages"]) == 2 and len(value["pictures"]) == 2
-    assert all(p.startswith(b"\xff\xd8") for p in value["pictures"])        # compacted to JPEG
+    assert all(p.startswith(b"\xff\xd8") for p in value["pictures"])  # compacted to JPEG
     assert len(W.docs["tiff"].pages) == 2 and reported[-1][1] == 2

@@ -52,9 +52,13 @@ ITEM_JS = """(i) => { const it = localocrApp.items[i];
     return { drawn: it.times.drawn, read: it.times.result - it.times.start, draw: it.drawMs,
              timings: it.page.timings, lines: it.page.blocks.reduce((s, b) => s + b.lines.length, 0) }; }"""
 
-STAGES = {   # reported stage: the page.timings keys (seconds) it sums
-    "decode": ["decode"], "detect": ["detect_pre", "detect_run"], "post-process": ["detect_post"],
-    "crop": ["recognize_pre"], "recognize": ["recognize_run", "recognize_post"], "layout": ["layout"],
+STAGES = {  # reported stage: the page.timings keys (seconds) it sums
+    "decode": ["decode"],
+    "detect": ["detect_pre", "detect_run"],
+    "post-process": ["detect_post"],
+    "crop": ["recognize_pre"],
+    "recognize": ["recognize_run", "recognize_post"],
+    "layout": ["layout"],
 }
 
 
@@ -95,7 +99,7 @@ def measure(browser, base, image: Path, runs: int, models: dict | None, timeout:
         try:
             start_page(page, base)
             cold.append(read_once(page, image, 0, timeout)["drawn"])
-            start_page(page, base)        # reload: the runtime and models come from the browser's cache
+            start_page(page, base)  # reload: the runtime and models come from the browser's cache
             warm.append(read_once(page, image, 0, timeout)["drawn"])
             info = wait_ready(page)
             for k in range(runs):
@@ -103,21 +107,37 @@ def measure(browser, base, image: Path, runs: int, models: dict | None, timeout:
         finally:
             context.close()
     med = statistics.median
-    stages = {name: med(sum(r["timings"].get(k, 0.0) for k in keys) * 1000 for r in per)
-              for name, keys in STAGES.items()}
+    stages = {
+        name: med(sum(r["timings"].get(k, 0.0) for k in keys) * 1000 for r in per) for name, keys in STAGES.items()
+    }
     stages["draw"] = med(r["draw"] for r in per)
-    return {"image": image.name, "threads": info["threads"], "runs": runs, "lines": per[0]["lines"],
-            "cold_ms": med(cold), "warm_ms": med(warm), "per_image_ms": med(r["read"] + r["draw"] for r in per),
-            "read_ms": med(r["read"] for r in per), "pipeline_total_ms": med(r["timings"]["total"] * 1000 for r in per),
-            "stages_ms": stages, "cold_all_ms": cold, "warm_all_ms": warm}
+    return {
+        "image": image.name,
+        "threads": info["threads"],
+        "runs": runs,
+        "lines": per[0]["lines"],
+        "cold_ms": med(cold),
+        "warm_ms": med(warm),
+        "per_image_ms": med(r["read"] + r["draw"] for r in per),
+        "read_ms": med(r["read"] for r in per),
+        "pipeline_total_ms": med(r["timings"]["total"] * 1000 for r in per),
+        "stages_ms": stages,
+        "cold_all_ms": cold,
+        "warm_all_ms": warm,
+    }
 
 
 def table(results: list[dict]) -> str:
     head = ["image", "threads", "cold start", "warm start", "per image"] + list(STAGES) + ["draw"]
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in results:
-        cells = [r["image"], str(r["threads"]), f"{r['cold_ms'] / 1000:.2f} s", f"{r['warm_ms'] / 1000:.2f} s",
-                 f"{r['per_image_ms']:.0f} ms"] + [f"{r['stages_ms'][s]:.0f}" for s in list(STAGES) + ["draw"]]
+        cells = [
+            r["image"],
+            str(r["threads"]),
+            f"{r['cold_ms'] / 1000:.2f} s",
+            f"{r['warm_ms'] / 1000:.2f} s",
+            f"{r['per_image_ms']:.0f} ms",
+        ] + [f"{r['stages_ms'][s]:.0f}" for s in list(STAGES) + ["draw"]]
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows) + "\n(stages in ms, medians; per image = drop to result drawn)"
 
@@ -130,8 +150,12 @@ def main(argv=None) -> int:
     ap.add_argument("--contract", action="store_true", help="use the tiny contract models (tests the tool only)")
     ap.add_argument("--models", type=Path, help="a folder of models to use instead of web/models (routed in)")
     ap.add_argument("--timeout", type=float, default=600, help="seconds to wait for one result")
-    ap.add_argument("--threads", type=int, default=2,
-                    help="WASM threads when isolated (the app's ?threads=N; default 2, this machine's cores)")
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=2,
+        help="WASM threads when isolated (the app's ?threads=N; default 2, this machine's cores)",
+    )
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     models = contract_models() if args.contract else None

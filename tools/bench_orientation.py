@@ -24,12 +24,11 @@ import sys
 import time
 
 import numpy as np
-from PIL import Image
-
 from localocr.evaluate import load_set, page_scores
 from localocr.image import decode_image
 from localocr.metrics import prf
 from localocr.orientation import turn_image, turn_points
+from PIL import Image
 
 SETS = ["funsd_train", "sroie_train", "ic15_train"]
 
@@ -47,6 +46,7 @@ def tilt(image: Image.Image, degrees: float):
         p = np.asarray(p, np.float64)
         x, y = p[..., 0] - cx, p[..., 1] - cy
         return np.stack([c * x + s * y + ncx, -s * x + c * y + ncy], axis=-1)
+
     # Pillow's AFFINE maps output pixels to input ones: the inverse
     ia, ib = c, -s
     id_, ie = s, c
@@ -61,8 +61,9 @@ def moved_record(rec: dict, fn) -> dict:
     r = dict(rec)
     for key in ("words", "lines"):
         if rec.get(key):
-            r[key] = [dict(g, quad=fn(np.asarray(g["quad"], np.float64).reshape(4, 2)).ravel().tolist())
-                      for g in rec[key]]
+            r[key] = [
+                dict(g, quad=fn(np.asarray(g["quad"], np.float64).reshape(4, 2)).ravel().tolist()) for g in rec[key]
+            ]
     return r
 
 
@@ -77,6 +78,7 @@ def variants(image: Image.Image, turns, tilts):
 
 def time_upright(args) -> int:
     from localocr import OCR
+
     on, off = OCR(), OCR(orientation=False)
     print("| set | pages | s/page off (median) | added (median) | added (total) | turned |")
     print("|---|---|---|---|---|---|")
@@ -96,8 +98,11 @@ def time_upright(args) -> int:
                         turned += page.rotation != 0
             base.append(min(t["off"]))
             added.append(min(t["on"]) - min(t["off"]))
-        print(f"| {name} | {len(recs)} | {np.median(base):.3f} | {np.median(added) * 1000:+.0f} ms | "
-              f"{100 * sum(added) / sum(base):+.1f}% | {turned} |", flush=True)
+        print(
+            f"| {name} | {len(recs)} | {np.median(base):.3f} | {np.median(added) * 1000:+.0f} ms | "
+            f"{100 * sum(added) / sum(base):+.1f}% | {turned} |",
+            flush=True,
+        )
     return 0
 
 
@@ -114,6 +119,7 @@ def main(argv=None) -> int:
     p.add_argument("--repeat", type=int, default=3)
     args = p.parse_args(argv)
     from localocr import OCR
+
     if args.time_upright:
         return time_upright(args)
     ocr = OCR(**({"orientation": False} if args.off else {}))
@@ -128,15 +134,17 @@ def main(argv=None) -> int:
         _, recs = load_set(folder, "val", args.limit)
         rows: dict[str, dict] = {}
         for n, rec in enumerate(recs):
-            up = decode_image(os.path.join(folder, rec["image"]), max_pixels=ocr.max_pixels,
-                              luma_jpeg=ocr.luma_jpeg).image
+            up = decode_image(
+                os.path.join(folder, rec["image"]), max_pixels=ocr.max_pixels, luma_jpeg=ocr.luma_jpeg
+            ).image
             for label, im, fn, want in variants(up, turns, tilts):
                 t0 = time.perf_counter()
                 page = ocr.read(im)
                 sec = time.perf_counter() - t0
                 sc = page_scores(page, moved_record(rec, fn))
-                row = rows.setdefault(label, {"e2e": [0, 0, 0], "right": 0, "pages": 0, "secs": [],
-                                              "orient": [], "wrong": []})
+                row = rows.setdefault(
+                    label, {"e2e": [0, 0, 0], "right": 0, "pages": 0, "secs": [], "orient": [], "wrong": []}
+                )
                 row["e2e"] = [a + b for a, b in zip(row["e2e"], sc["e2e"])]
                 got = getattr(page, "rotation", 0)
                 row["right"] += got == want
@@ -147,15 +155,25 @@ def main(argv=None) -> int:
                 row["orient"].append(page.timings.get("orient", 0.0))
             print(f"  {name} {n + 1}/{len(recs)}", file=sys.stderr, flush=True)
         for label, row in rows.items():
-            results.append({"set": name, "variant": label, "pages": row["pages"],
-                            "e2e_f1": prf(*row["e2e"])["hmean"], "rotation_right": row["right"],
-                            "sec_median": float(np.median(row["secs"])),
-                            "orient_sec_mean": float(np.mean(row["orient"])), "wrong": row["wrong"]})
+            results.append(
+                {
+                    "set": name,
+                    "variant": label,
+                    "pages": row["pages"],
+                    "e2e_f1": prf(*row["e2e"])["hmean"],
+                    "rotation_right": row["right"],
+                    "sec_median": float(np.median(row["secs"])),
+                    "orient_sec_mean": float(np.mean(row["orient"])),
+                    "wrong": row["wrong"],
+                }
+            )
     print("| set | variant | pages | e2e F1 | rotation right | s/page median | orient s/page mean |")
     print("|---|---|---|---|---|---|---|")
     for r in results:
-        print(f"| {r['set']} | {r['variant']} | {r['pages']} | {r['e2e_f1']:.3f} | {r['rotation_right']}/{r['pages']} | "
-              f"{r['sec_median']:.3f} | {r['orient_sec_mean'] * 1000:.2f} ms |")
+        print(
+            f"| {r['set']} | {r['variant']} | {r['pages']} | {r['e2e_f1']:.3f} | {r['rotation_right']}/{r['pages']} | "
+            f"{r['sec_median']:.3f} | {r['orient_sec_mean'] * 1000:.2f} ms |"
+        )
     for r in results:
         if r["wrong"]:
             print(f"{r['set']} {r['variant']} wrong: {' '.join(r['wrong'])}", file=sys.stderr)

@@ -57,10 +57,14 @@ def main(argv: list[str] | None = None) -> int:
             text = result["text"]
         context.close()
     models = [f["url"] for f in manifest["files"] if f["url"].startswith("models/")]
-    print(f"precache {status['version']}: {status['files']} files, {status['bytes']:,} bytes "
-          f"(storage estimate {usage:,} bytes); models {models}")
-    print(f"cached reload, server gone, median of {args.runs}: runtime ready {statistics.median(ready):.2f} s, "
-          f"first result {statistics.median(first):.2f} s ({args.image.name}, {len(text)} characters)")
+    print(
+        f"precache {status['version']}: {status['files']} files, {status['bytes']:,} bytes "
+        f"(storage estimate {usage:,} bytes); models {models}"
+    )
+    print(
+        f"cached reload, server gone, median of {args.runs}: runtime ready {statistics.median(ready):.2f} s, "
+        f"first result {statistics.median(first):.2f} s ({args.image.name}, {len(text)} characters)"
+    )
     return 0
 
 

@@ -22,18 +22,19 @@ import sys
 from pathlib import Path
 
 import numpy as np
-
 from localocr.errors import LocalOCRError
 from localocr.result import Block, Line, Page, Word
 
-RAPIDOCR_VERSION = "3.10.0"         # the pin of pyproject's `bench` extra
+RAPIDOCR_VERSION = "3.10.0"  # the pin of pyproject's `bench` extra
 ENGINE_NAME = "PP-OCRv6 small"
 # one thread, as every other engine of the bench; the log at "warning" (its "info" logs every model
 # path); word boxes on (see the module docstring). Everything else: RapidOCR's own defaults.
-PARAMS = {"EngineConfig.onnxruntime.intra_op_num_threads": 1,
-          "EngineConfig.onnxruntime.inter_op_num_threads": 1,
-          "Global.log_level": "warning",
-          "Global.return_word_box": True}
+PARAMS = {
+    "EngineConfig.onnxruntime.intra_op_num_threads": 1,
+    "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+    "Global.log_level": "warning",
+    "Global.return_word_box": True,
+}
 
 
 def split_line_words(text: str, quad) -> list[tuple[str, np.ndarray]]:
@@ -68,7 +69,7 @@ def output_to_page(out, width: int, height: int, backend: str = ENGINE_NAME) -> 
     txts = getattr(out, "txts", None) or ()
     boxes, scores = getattr(out, "boxes", None), getattr(out, "scores", None) or ()
     word_results = getattr(out, "word_results", None) or ()
-    aligned = len(word_results) == len(txts)     # rapidocr drops the word list of a line it gave none
+    aligned = len(word_results) == len(txts)  # rapidocr drops the word list of a line it gave none
     lines, split = [], 0
     for i, text in enumerate(txts):
         if not text.strip():
@@ -95,35 +96,44 @@ class RapidOCRPeer:
             import cv2
             from rapidocr import RapidOCR
         except ImportError as e:
-            raise LocalOCRError(f"the PP-OCRv6 peer needs rapidocr=={RAPIDOCR_VERSION} (pip install "
-                                f"'.[bench]', as make bench does): {e}", "rapidocr_missing") from e
+            raise LocalOCRError(
+                f"the PP-OCRv6 peer needs rapidocr=={RAPIDOCR_VERSION} (pip install "
+                f"'.[bench]', as make bench does): {e}",
+                "rapidocr_missing",
+            ) from e
         from importlib.metadata import version
 
-        if version("rapidocr") != RAPIDOCR_VERSION:     # the peer the tables name, not another release
-            raise LocalOCRError(f"the PP-OCRv6 peer is rapidocr=={RAPIDOCR_VERSION}, not {version('rapidocr')}: "
-                                "pip install '.[bench]'", "rapidocr_version")
-        cv2.setNumThreads(1)                 # its image operations on one thread too
+        if version("rapidocr") != RAPIDOCR_VERSION:  # the peer the tables name, not another release
+            raise LocalOCRError(
+                f"the PP-OCRv6 peer is rapidocr=={RAPIDOCR_VERSION}, not {version('rapidocr')}: pip install '.[bench]'",
+                "rapidocr_version",
+            )
+        cv2.setNumThreads(1)  # its image operations on one thread too
         self.name = name
         self.engine = RapidOCR(params=PARAMS)
         for load in (self.engine._load_det_model, self.engine._load_cls_model, self.engine._load_rec_model):
-            load()                           # RapidOCR loads each model on first use otherwise
+            load()  # RapidOCR loads each model on first use otherwise
         # RapidOCR keeps the steps a call asks for (`use_det=False` for a crop) for the calls after it:
         # every call names its steps, a page's being the configured defaults
-        self.page_steps = {"use_det": self.engine.use_det, "use_cls": self.engine.use_cls,
-                           "use_rec": self.engine.use_rec}
+        self.page_steps = {
+            "use_det": self.engine.use_det,
+            "use_cls": self.engine.use_cls,
+            "use_rec": self.engine.use_rec,
+        }
         self.stats = {"lines": 0, "split_lines": 0}
 
     def _run(self, path, **kw):
         try:
             return self.engine(str(path), **kw)
-        except Exception as e:               # its errors have no common base class
+        except Exception as e:  # its errors have no common base class
             raise LocalOCRError(f"rapidocr failed on {path}: {type(e).__name__}: {e}", "rapidocr_failed") from e
 
     def read(self, path) -> Page:
         out = self._run(path, **self.page_steps)
         img = getattr(out, "img", None)
-        if img is None:                      # nothing found: rapidocr returns an empty result
+        if img is None:  # nothing found: rapidocr returns an empty result
             from PIL import Image, ImageOps
+
             with Image.open(path) as im:
                 width, height = ImageOps.exif_transpose(im).size
         else:
@@ -151,8 +161,10 @@ def versions() -> dict:
     import rapidocr
 
     models = Path(rapidocr.__file__).parent / "models"
-    files = {p.name: f"{p.stat().st_size / 1e6:.1f} MB, sha256 {hashlib.sha256(p.read_bytes()).hexdigest()[:12]}"
-             for p in sorted(models.glob("*.onnx"))}
+    files = {
+        p.name: f"{p.stat().st_size / 1e6:.1f} MB, sha256 {hashlib.sha256(p.read_bytes()).hexdigest()[:12]}"
+        for p in sorted(models.glob("*.onnx"))
+    }
     return {"rapidocr": version("rapidocr"), "models": files}
 
 

@@ -30,8 +30,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
 SETS = ["sroie_train", "funsd_train", "ic15_train", "openalpr_plates"]
-STAGES = {"decode": ("read", "decode"), "detect": ("detect_pre", "detect_run", "detect_post"),
-          "recognize": ("recognize_pre", "recognize_run", "recognize_post"), "layout": ("layout",)}
+STAGES = {
+    "decode": ("read", "decode"),
+    "detect": ("detect_pre", "detect_run", "detect_post"),
+    "recognize": ("recognize_pre", "recognize_run", "recognize_post"),
+    "layout": ("layout",),
+}
 
 
 def pick_images(n: int) -> list[Path]:
@@ -78,46 +82,83 @@ def main(argv=None) -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-ray-"))
     src = work / "images"
     src.mkdir()
-    for i, p in enumerate(images):             # one folder, unique names
+    for i, p in enumerate(images):  # one folder, unique names
         shutil.copy(p, src / f"{i:04d}-{p.name}")
     py = sys.executable
     load0 = os.getloadavg()[0]
     results = []
     try:
         if not args.no_cli:
-            wall, _ = run([py, "-m", "localocr.cli", *sorted(map(str, src.iterdir())), "--out",
-                           str(work / "cli"), "-f", "json"], env)
-            results.append({"engine": "plain CLI (onnxruntime, "
-                            f"{min(4, os.cpu_count() or 1)} threads)", "wall_s": wall, "after_start_s": None})
+            wall, _ = run(
+                [py, "-m", "localocr.cli", *sorted(map(str, src.iterdir())), "--out", str(work / "cli"), "-f", "json"],
+                env,
+            )
+            results.append(
+                {
+                    "engine": f"plain CLI (onnxruntime, {min(4, os.cpu_count() or 1)} threads)",
+                    "wall_s": wall,
+                    "after_start_s": None,
+                }
+            )
             print(f"bench_ray: {results[-1]}", file=sys.stderr, flush=True)
         for k in args.actors:
             out = work / f"ray{k}"
-            wall, err = run([py, "-m", "localocr.cli", "batch", str(src), "--out", str(out), "--ray", "local",
-                             "--actors", str(k), "--batch-size", str(args.batch_size), "--progress-every", "0"],
-                            env)
+            wall, err = run(
+                [
+                    py,
+                    "-m",
+                    "localocr.cli",
+                    "batch",
+                    str(src),
+                    "--out",
+                    str(out),
+                    "--ray",
+                    "local",
+                    "--actors",
+                    str(k),
+                    "--batch-size",
+                    str(args.batch_size),
+                    "--progress-every",
+                    "0",
+                ],
+                env,
+            )
             m = re.search(r"done: (\d+)/\d+ inputs, (\d+) rows \((\d+) errors\) in ([\d.]+) s", err)
             after = float(m.group(4))
-            results.append({"engine": f"localocr batch, {k} actor{'s' if k > 1 else ''} x 1 thread",
-                            "wall_s": wall, "after_start_s": after, "errors": int(m.group(3)),
-                            "shares": stage_shares(out, k * after)})
+            results.append(
+                {
+                    "engine": f"localocr batch, {k} actor{'s' if k > 1 else ''} x 1 thread",
+                    "wall_s": wall,
+                    "after_start_s": after,
+                    "errors": int(m.group(3)),
+                    "shares": stage_shares(out, k * after),
+                }
+            )
             print(f"bench_ray: {results[-1]}", file=sys.stderr, flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     load1 = os.getloadavg()[0]
     n = len(images)
-    print(f"| engine ({n} images) | wall | images/s (wall) | after cluster start | images/s (after start) "
-          "| decode | detect | recognize | layout | other |")
+    print(
+        f"| engine ({n} images) | wall | images/s (wall) | after cluster start | images/s (after start) "
+        "| decode | detect | recognize | layout | other |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         sh = r.get("shares")
         cells = [f"{100 * sh[k]:.0f}%" for k in (*STAGES, "other")] if sh else [""] * 5
         after = r["after_start_s"]
-        print(f"| {r['engine']} | {r['wall_s']:.1f} s | {n / r['wall_s']:.2f} | "
-              f"{'' if after is None else f'{after:.1f} s'} | {'' if after is None else f'{n / after:.2f}'} | "
-              + " | ".join(cells) + " |")
-    print(f"\n{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} cores; load average {load0:.2f} at the start, {load1:.2f} at the end; "
-          f"batch size {args.batch_size}")
+        print(
+            f"| {r['engine']} | {r['wall_s']:.1f} s | {n / r['wall_s']:.2f} | "
+            f"{'' if after is None else f'{after:.1f} s'} | {'' if after is None else f'{n / after:.2f}'} | "
+            + " | ".join(cells)
+            + " |"
+        )
+    print(
+        f"\n{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} cores; load average {load0:.2f} at the start, {load1:.2f} at the end; "
+        f"batch size {args.batch_size}"
+    )
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps({"images": n, "load": [load0, load1], "results": results}, indent=1))

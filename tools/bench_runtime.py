@@ -33,9 +33,12 @@ CALLS = 21  # calls per bridge timing: odd, so the median is one measured call
 
 
 def relu_model() -> bytes:
-    graph = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "relu",
-                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 640, 640])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, 640, 640])])
+    graph = helper.make_graph(
+        [helper.make_node("Relu", ["x"], ["y"])],
+        "relu",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 640, 640])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, 640, 640])],
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     return model.SerializeToString()
@@ -45,10 +48,13 @@ def conv_model() -> bytes:
     import numpy as np
 
     w = np.random.default_rng(0).standard_normal((16, 3, 3, 3)).astype(np.float32)
-    graph = helper.make_graph([helper.make_node("Conv", ["x", "w"], ["y"], pads=[1, 1, 1, 1])], "conv",
-                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, "H", "W"])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 16, "H", "W"])],
-                              [numpy_helper.from_array(w, "w")])
+    graph = helper.make_graph(
+        [helper.make_node("Conv", ["x", "w"], ["y"], pads=[1, 1, 1, 1])],
+        "conv",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, "H", "W"])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 16, "H", "W"])],
+        [numpy_helper.from_array(w, "w")],
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     return model.SerializeToString()
@@ -89,8 +95,10 @@ def one_run(browser, base: str) -> dict:
     context, page = open_app(browser, base)
     try:
         info = wait_ready(page)
-        code = (f"CONV = {base64.b64encode(conv_model()).decode()!r}\nRELU = {base64.b64encode(relu_model()).decode()!r}\n"
-                f"CALLS = {CALLS}\n" + WORKER_CODE)
+        code = (
+            f"CONV = {base64.b64encode(conv_model()).decode()!r}\nRELU = {base64.b64encode(relu_model()).decode()!r}\n"
+            f"CALLS = {CALLS}\n" + WORKER_CODE
+        )
         figures = worker_exec(page, code)
         worker = page.evaluate("localocr.resources()")
         own = page.evaluate("""performance.getEntriesByType('resource').concat(performance.getEntriesByType('navigation'))
@@ -100,11 +108,15 @@ def one_run(browser, base: str) -> dict:
     files = worker + own
     t = info["timings"]
     return {
-        "threads": info["threads"], "crossOriginIsolated": info["crossOriginIsolated"],
-        "bytes_compressed": sum(f["encoded"] for f in files), "bytes_raw": sum(f["decoded"] for f in files),
+        "threads": info["threads"],
+        "crossOriginIsolated": info["crossOriginIsolated"],
+        "bytes_compressed": sum(f["encoded"] for f in files),
+        "bytes_raw": sum(f["decoded"] for f in files),
         "files": len(files),
-        "pyodide_boot_ms": t["pyodide_boot_ms"], "packages_ms": t["packages_load_ms"] + t["packages_import_ms"],
-        "packages_load_ms": t["packages_load_ms"], "packages_import_ms": t["packages_import_ms"],
+        "pyodide_boot_ms": t["pyodide_boot_ms"],
+        "packages_ms": t["packages_load_ms"] + t["packages_import_ms"],
+        "packages_load_ms": t["packages_load_ms"],
+        "packages_import_ms": t["packages_import_ms"],
         **figures,
     }
 
@@ -115,8 +127,12 @@ def bench(runs: int) -> dict:
         for mode, isolation in (("isolated", True), ("not isolated", False)):
             with serving(ROOT / "web", isolation=isolation) as (base, _server):
                 rows = [one_run(browser, base) for _ in range(runs)]
-            results[mode] = {"runs": rows, "median": {k: statistics.median(r[k] for r in rows)
-                                                      for k in rows[0] if isinstance(rows[0][k], (int, float))}}
+            results[mode] = {
+                "runs": rows,
+                "median": {
+                    k: statistics.median(r[k] for r in rows) for k in rows[0] if isinstance(rows[0][k], (int, float))
+                },
+            }
     return results
 
 
@@ -129,14 +145,28 @@ def main(argv=None) -> int:
 
     runtime.pack_package()
     results = bench(args.runs)
-    keys = ["threads", "bytes_compressed", "bytes_raw", "pyodide_boot_ms", "packages_load_ms", "packages_import_ms",
-            "packages_ms", "ort_session_first_ms", "ort_session_ms", "run_js_ms", "run_python_ms", "bridge_overhead_ms"]
+    keys = [
+        "threads",
+        "bytes_compressed",
+        "bytes_raw",
+        "pyodide_boot_ms",
+        "packages_load_ms",
+        "packages_import_ms",
+        "packages_ms",
+        "ort_session_first_ms",
+        "ort_session_ms",
+        "run_js_ms",
+        "run_python_ms",
+        "bridge_overhead_ms",
+    ]
     print(f"median of {args.runs} runs, headless Chromium ({'/'.join(results)})")
     for k in keys:
         cells = []
         for mode in results:
             v = results[mode]["median"][k]
-            cells.append(f"{v:>14,.0f}" if k.startswith("bytes") else f"{v:>14.2f}" if isinstance(v, float) else f"{v:>14}")
+            cells.append(
+                f"{v:>14,.0f}" if k.startswith("bytes") else f"{v:>14.2f}" if isinstance(v, float) else f"{v:>14}"
+            )
         print(f"{k:22s}" + "".join(cells))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))

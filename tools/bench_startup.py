@@ -35,9 +35,9 @@ from tools import bench
 from tools.bench_app import load_average
 
 ROOT = Path(__file__).resolve().parent.parent
-SITE = ROOT / "build" / "bench-startup-site"       # this worktree's own copy (bench.build_site)
+SITE = ROOT / "build" / "bench-startup-site"  # this worktree's own copy (bench.build_site)
 IMAGE = bench.DATA / "sroie_train" / "images" / "001.jpg"
-ENGINES = {   # name -> (bench page, the engine's own worker script, site variant)
+ENGINES = {  # name -> (bench page, the engine's own worker script, site variant)
     "localocr": ("localocr.html?backend=wasm&", "/lo/worker.js", "site"),
     "tesseract.js": ("tesseract.html?", "/tw/worker.js", "site"),
     # the same, without boot.json's preloading (the worker fetches each file when its code asks)
@@ -60,6 +60,7 @@ def no_preload_site(site: Path) -> Path:
     (out / "boot.json").write_text(json.dumps(plan))
     return out
 
+
 # Resource timing and localocr's own step measures of one realm (page or worker), on its own clock.
 ENTRIES_JS = """() => ({
     origin: performance.timeOrigin,
@@ -72,7 +73,7 @@ ENTRIES_JS = """() => ({
 
 
 def short(url: str, base: str) -> str:
-    return url[len(base):] if url.startswith(base) else url
+    return url[len(base) :] if url.startswith(base) else url
 
 
 def collect(page, base: str, worker_script: str) -> dict:
@@ -90,12 +91,28 @@ def collect(page, base: str, worker_script: str) -> dict:
         if where != "page":
             heap = realm["heap"]
         for r in realm["resources"]:
-            rows.append({"kind": "fetch", "where": where, "what": short(r["url"].split("?")[0], base),
-                         "start": r["start"] + shift, "end": r["end"] + shift,
-                         "wire": r["transfer"], "body": r["encoded"], "unpacked": r["decoded"]})
+            rows.append(
+                {
+                    "kind": "fetch",
+                    "where": where,
+                    "what": short(r["url"].split("?")[0], base),
+                    "start": r["start"] + shift,
+                    "end": r["end"] + shift,
+                    "wire": r["transfer"],
+                    "body": r["encoded"],
+                    "unpacked": r["decoded"],
+                }
+            )
         for m in realm["measures"]:
-            rows.append({"kind": "step", "where": where, "what": m["name"],
-                         "start": m["start"] + shift, "end": m["end"] + shift})
+            rows.append(
+                {
+                    "kind": "step",
+                    "where": where,
+                    "what": m["name"],
+                    "start": m["start"] + shift,
+                    "end": m["end"] + shift,
+                }
+            )
     rows.sort(key=lambda r: (r["start"], r["end"]))
     return {"rows": rows, "heap": heap}
 
@@ -109,8 +126,9 @@ def start_once(page, timeout: float) -> dict:
     return {"first_ms": got["doneMs"], "created_ms": got.get("createdMs"), "words": got["words"]}
 
 
-def run_engine(browser, base: str, sent: list, name: str, key: str, reads: int, timeout: float,
-               blank: str | None = None) -> dict:
+def run_engine(
+    browser, base: str, sent: list, name: str, key: str, reads: int, timeout: float, blank: str | None = None
+) -> dict:
     page_url, worker_script, _ = ENGINES[name]
     out = {}
     context = browser.new_context(service_workers="block")
@@ -144,9 +162,11 @@ def median_run(runs: list[dict], phase: str) -> dict:
 
 
 def waterfall(name: str, phase: str, run: dict) -> str:
-    lines = [f"{name}, {phase} start (the median run): first text at {run['first_ms']:.0f} ms, "
-             f"{run['server_bytes'] / 1e6:.2f} MB sent by the server in {run['server_files']} responses",
-             f"  {'start':>7} {'end':>7} {'ms':>6} {'wire':>10} {'body':>10} {'unpacked':>10}  what"]
+    lines = [
+        f"{name}, {phase} start (the median run): first text at {run['first_ms']:.0f} ms, "
+        f"{run['server_bytes'] / 1e6:.2f} MB sent by the server in {run['server_files']} responses",
+        f"  {'start':>7} {'end':>7} {'ms':>6} {'wire':>10} {'body':>10} {'unpacked':>10}  what",
+    ]
     for r in run["rows"]:
         if r["kind"] == "fetch":
             sizes = f"{r['wire']:>10,} {r['body']:>10,} {r['unpacked']:>10,}"
@@ -156,7 +176,9 @@ def waterfall(name: str, phase: str, run: dict) -> str:
             what = f"step  {r['what']}"
         lines.append(f"  {r['start']:7.0f} {r['end']:7.0f} {r['end'] - r['start']:6.0f} {sizes}  {what}")
     if run.get("created_ms") is not None:
-        lines.append(f"  {run['created_ms']:7.0f} {'':>7} {'':>6} {'':>32}  engine created (createOCR().ready / createWorker)")
+        lines.append(
+            f"  {run['created_ms']:7.0f} {'':>7} {'':>6} {'':>32}  engine created (createOCR().ready / createWorker)"
+        )
     lines.append(f"  {run['first_ms']:7.0f} {'':>7} {'':>6} {'':>32}  first text in the page")
     return "\n".join(lines)
 
@@ -173,9 +195,14 @@ def summary(results: dict) -> dict:
             "steady_ms": med(r["steady_ms"] for r in runs),
             "cold_bytes": med(r["cold"]["server_bytes"] for r in runs),
             "cold_files": med(r["cold"]["server_files"] for r in runs),
-            **{k: (med(r[k] for r in runs if r.get(k) is not None) if any(r.get(k) is not None for r in runs) else None)
-               for k in ("heap_after", "blank_ms", "heap_after_blank")},
-            "cold_all_ms": [r["cold"]["first_ms"] for r in runs], "warm_all_ms": [r["warm"]["first_ms"] for r in runs],
+            **{
+                k: (
+                    med(r[k] for r in runs if r.get(k) is not None) if any(r.get(k) is not None for r in runs) else None
+                )
+                for k in ("heap_after", "blank_ms", "heap_after_blank")
+            },
+            "cold_all_ms": [r["cold"]["first_ms"] for r in runs],
+            "warm_all_ms": [r["warm"]["first_ms"] for r in runs],
         }
     return out
 
@@ -194,11 +221,17 @@ def summary_table(s: dict, runs: int, reads: int) -> str:
         ("then a blank A4 page at 300 dpi: its read", "blank_ms", "s"),
         ("WASM heap after it", "heap_after_blank", "MiB"),
     ]
-    fmt = {"s": lambda v: f"{v / 1000:.2f} s", "MB": lambda v: f"{v / 1e6:.2f} MB", "n": lambda v: f"{v:.0f}",
-           "MiB": lambda v: f"{v / 2 ** 20:.0f} MiB"}
+    fmt = {
+        "s": lambda v: f"{v / 1000:.2f} s",
+        "MB": lambda v: f"{v / 1e6:.2f} MB",
+        "n": lambda v: f"{v:.0f}",
+        "MiB": lambda v: f"{v / 2**20:.0f} MiB",
+    }
     ref = s.get("tesseract.js")
     names = list(s)
-    head = [f"median of {runs} runs"] + [n + (" (/ tesseract.js)" if ref and n != "tesseract.js" else "") for n in names]
+    head = [f"median of {runs} runs"] + [
+        n + (" (/ tesseract.js)" if ref and n != "tesseract.js" else "") for n in names
+    ]
     out = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
     for label, key, unit in rows:
         cells = [label]
@@ -211,8 +244,10 @@ def summary_table(s: dict, runs: int, reads: int) -> str:
         out.append("| " + " | ".join(cells) + " |")
     for name in names:
         if name.startswith("localocr") and s[name]["steady_ms"]:
-            out.append(f"{name}, warm: first read after the engine is ready = "
-                       f"{s[name]['warm_first_read_ms'] / s[name]['steady_ms']:.2f}x a steady read")
+            out.append(
+                f"{name}, warm: first read after the engine is ready = "
+                f"{s[name]['warm_first_read_ms'] / s[name]['steady_ms']:.2f}x a steady read"
+            )
     return "\n".join(out)
 
 
@@ -251,9 +286,12 @@ def main(argv=None) -> int:
                 base, sent, _server = servers[ENGINES[name][2]]
                 got = run_engine(browser, base, sent, name, key, args.reads, args.timeout, blank)
                 results[name].append(got)
-                print(f"run {r + 1}: {name:13s} cold {got['cold']['first_ms'] / 1000:6.2f} s  warm "
-                      f"{got['warm']['first_ms'] / 1000:6.2f} s  steady {got['steady_ms'] or 0:5.0f} ms  "
-                      f"{got['cold']['server_bytes'] / 1e6:5.2f} MB  (load {load_average()})", flush=True)
+                print(
+                    f"run {r + 1}: {name:13s} cold {got['cold']['first_ms'] / 1000:6.2f} s  warm "
+                    f"{got['warm']['first_ms'] / 1000:6.2f} s  steady {got['steady_ms'] or 0:5.0f} ms  "
+                    f"{got['cold']['server_bytes'] / 1e6:5.2f} MB  (load {load_average()})",
+                    flush=True,
+                )
         chromium_version = browser.version
     loads.append(load_average())
     for name, runs in results.items():
@@ -263,8 +301,10 @@ def main(argv=None) -> int:
     s = summary(results)
     print()
     print(summary_table(s, args.runs, args.reads))
-    print(f"\n{args.image.name}; headless Chromium {chromium_version}, cross-origin isolated; "
-          f"load average (1/5/15 min) before | after: {' | '.join(loads)}")
+    print(
+        f"\n{args.image.name}; headless Chromium {chromium_version}, cross-origin isolated; "
+        f"load average (1/5/15 min) before | after: {' | '.join(loads)}"
+    )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"summary": s, "runs": results, "load": loads}, indent=1))

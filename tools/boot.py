@@ -28,12 +28,13 @@ import json
 from pathlib import Path
 
 from localocr.contract.models import MODEL_FILE_NAMES, model_file
+
 from tools.files import write_if_changed
 
 NAME = "boot.json"
-PACKAGES = ("numpy", "pillow")          # what py/localocr imports besides the standard library
+PACKAGES = ("numpy", "pillow")  # what py/localocr imports besides the standard library
 PYODIDE = "vendor/pyodide/"
-PYODIDE_FETCHED = ("pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")   # loadPyodide's fetch() calls
+PYODIDE_FETCHED = ("pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")  # loadPyodide's fetch() calls
 ORT_BUILDS = {"wasm": "vendor/ort/", "webgpu": "vendor/ort-webgpu/"}
 
 
@@ -52,8 +53,9 @@ def wheels(lock: dict, names=PACKAGES) -> list[dict]:
         if key in seen:
             return
         if key not in packages:
-            raise SystemExit(f"boot: {PYODIDE}pyodide-lock.json has no package {name!r}; re-run "
-                             "`python -m tools.runtime install`")
+            raise SystemExit(
+                f"boot: {PYODIDE}pyodide-lock.json has no package {name!r}; re-run `python -m tools.runtime install`"
+            )
         seen.add(key)
         for dep in packages[key].get("depends", []):
             visit(dep)
@@ -64,7 +66,7 @@ def wheels(lock: dict, names=PACKAGES) -> list[dict]:
     return out
 
 
-MODEL_KINDS = ("detector", "recognizer", "accurate")   # accurate: the optional second recognizer tier
+MODEL_KINDS = ("detector", "recognizer", "accurate")  # accurate: the optional second recognizer tier
 
 
 def model_files(directory: Path) -> dict[str, Path]:
@@ -89,8 +91,14 @@ def plan(directory: Path) -> dict | None:
         if found:
             ort[build] = folder + found[0].name
     models = {kind: path.relative_to(directory).as_posix() for kind, path in model_files(directory).items()}
-    return {"packages": list(PACKAGES), "preload": preload, "ort": ort, "models": models,
-            "model_file_names": list(MODEL_FILE_NAMES), "localocr_wheel": wheel}
+    return {
+        "packages": list(PACKAGES),
+        "preload": preload,
+        "ort": ort,
+        "models": models,
+        "model_file_names": list(MODEL_FILE_NAMES),
+        "localocr_wheel": wheel,
+    }
 
 
 def write(directory: Path) -> dict | None:

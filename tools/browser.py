@@ -11,8 +11,15 @@ from pathlib import Path
 CHROMIUM = "/usr/bin/chromium"
 # As the probe of this machine kind runs it: no background connections (the network is closed, and
 # they would be requests to other origins), no first-run or sync, no QUIC.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 @contextlib.contextmanager
@@ -82,9 +89,11 @@ def open_app(browser, base: str, requests: list | None = None):
 def record_requests(context, requests: list) -> list:
     """Append the URL of every request of `context` (its workers' too) to `requests`; returns it.
     A catch-all route: register more specific routes after it (the last registered is matched first)."""
+
     def record(route):
         requests.append(route.request.url)
         route.continue_()
+
     context.route("**/*", record)
     return requests
 
@@ -100,6 +109,7 @@ def route_models(context, models: dict, requests: list | None = None):
     """Serve models/<name>.onnx from `models` ({file name: bytes}; other names answer 404) to every
     page of `context`, as if they were in web/models; each such URL is appended to `requests`.
     Register it after any catch-all route: Playwright matches the route registered last first."""
+
     def handle(route):
         if requests is not None:
             requests.append(route.request.url)
@@ -111,6 +121,10 @@ def route_models(context, models: dict, requests: list | None = None):
         if body is None:
             route.fulfill(status=404, body=b"not found")
         else:
-            route.fulfill(body=body, content_type="application/octet-stream",
-                          headers={"Cross-Origin-Resource-Policy": "same-origin"})
+            route.fulfill(
+                body=body,
+                content_type="application/octet-stream",
+                headers={"Cross-Origin-Resource-Policy": "same-origin"},
+            )
+
     context.route("**/models/*.onnx", handle)

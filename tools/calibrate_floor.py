@@ -19,8 +19,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
-
 from localocr import pipeline
 from localocr.evaluate import load_set, page_scores
 from localocr.image import load_image, to_grey
@@ -28,20 +26,22 @@ from localocr.layout import build_blocks
 from localocr.metrics import prf
 from localocr.recognition import recognize_steps
 from localocr.result import Page
+from PIL import Image
 
 SETS = ["funsd_train", "sroie_train", "ic15_train", "openalpr_plates", "tapuscorpus", "poilus_hw"]
-LOW_MARK = 0.6          # web/view.js LOW_CONFIDENCE
+LOW_MARK = 0.6  # web/view.js LOW_CONFIDENCE
 FLOORS = [0.0, 0.5, 0.6]
-SHORT_FLOORS = [None, 0.9]     # None: the same as the floor
-JUNK_MEDIANS = [0.0, 0.5]   # 0: no page-level rule
+SHORT_FLOORS = [None, 0.9]  # None: the same as the floor
+JUNK_MEDIANS = [0.0, 0.5]  # 0: no page-level rule
 
 
 def read_raw(ocr, image):
     """Generator: image -> (size, reads) with no floor applied."""
     im = load_image(image, max_pixels=ocr.max_pixels, luma_jpeg=ocr.luma_jpeg)
     boxes = yield from pipeline.detect_steps(im, ocr.detector, {}, **ocr.detect_options)
-    reads = yield from recognize_steps(to_grey(im), [q for q, _ in boxes], ocr.recognizer, {},
-                                       flip_check=ocr.flip_check)
+    reads = yield from recognize_steps(
+        to_grey(im), [q for q, _ in boxes], ocr.recognizer, {}, flip_check=ocr.flip_check
+    )
     return im.size, reads
 
 
@@ -122,16 +122,20 @@ def table(raw, noise, args):
                 row["noise_unflagged"] = sum(w.confidence >= LOW_MARK for w in words)
                 rows.append(row)
     base = rows[0]["f1"]
-    print("| floor | short (<= 2 chars) | junk page median | " + " | ".join(raw) + " | mean change (points) | "
-          f"worst set (points) | noise words | noise words >= {LOW_MARK} |")
+    print(
+        "| floor | short (<= 2 chars) | junk page median | " + " | ".join(raw) + " | mean change (points) | "
+        f"worst set (points) | noise words | noise words >= {LOW_MARK} |"
+    )
     print("|---" * (len(raw) + 7) + "|")
     for r in rows:
         deltas = [100 * (r["f1"][k] - base[k]) for k in raw]
         r["mean_change_points"] = float(np.mean(deltas))
         r["worst_change_points"] = float(min(deltas))
-        print(f"| {r['floor']} | {r['short_floor'] or r['floor']} | {r['junk_median'] or '-'} | "
-              + " | ".join(f"{r['f1'][k]:.3f}" for k in raw)
-              + f" | {np.mean(deltas):+.2f} | {min(deltas):+.2f} | {r['noise_words']} | {r['noise_unflagged']} |")
+        print(
+            f"| {r['floor']} | {r['short_floor'] or r['floor']} | {r['junk_median'] or '-'} | "
+            + " | ".join(f"{r['f1'][k]:.3f}" for k in raw)
+            + f" | {np.mean(deltas):+.2f} | {min(deltas):+.2f} | {r['noise_words']} | {r['noise_unflagged']} |"
+        )
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump(rows, f, indent=1)

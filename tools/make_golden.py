@@ -39,8 +39,13 @@ def receipt() -> Image.Image:
     y += 20
     d.text((30, y), "Date 14/03/2026  09:41", fill=(30, 30, 30), font=mono)
     y += 50
-    items = [("Sourdough loaf", "4.20"), ("Croissant x2", "3.60"), ("Flat white", "3.10"),
-             ("Apple tart", "2.95"), ("Orange juice", "2.40")]
+    items = [
+        ("Sourdough loaf", "4.20"),
+        ("Croissant x2", "3.60"),
+        ("Flat white", "3.10"),
+        ("Apple tart", "2.95"),
+        ("Orange juice", "2.40"),
+    ]
     for name, price in items:
         d.text((30, y), name, fill=(30, 30, 30), font=mono)
         d.text((490 - d.textlength(price, font=mono), y), price, fill=(30, 30, 30), font=mono)
@@ -63,9 +68,11 @@ def screenshot() -> Image.Image:
     sans, bold = font("DejaVuSans.ttf", 18), font("DejaVuSans-Bold.ttf", 24)
     d.rectangle((0, 0, 900, 64), fill=(32, 56, 100))
     d.text((24, 18), "Project settings", fill=(255, 255, 255), font=bold)
-    body = ["Choose where your scans are saved and how often",
-            "the library checks for new files. Changes apply",
-            "to every device signed in to this account."]
+    body = [
+        "Choose where your scans are saved and how often",
+        "the library checks for new files. Changes apply",
+        "to every device signed in to this account.",
+    ]
     for i, line in enumerate(body):
         d.text((24, 100 + 34 * i), line, fill=(40, 40, 40), font=sans)
     for i, (label, x) in enumerate([("Cancel", 24), ("Save changes", 180)]):
@@ -81,7 +88,7 @@ def sign() -> Image.Image:
     rng = random.Random(7)
     im = Image.new("RGB", (760, 440), (24, 90, 60))
     px = im.load()
-    for y in range(440):          # a painted board: a gentle gradient and grain
+    for y in range(440):  # a painted board: a gentle gradient and grain
         for x in range(0, 760, 2):
             v = int(10 * (y / 440)) + rng.randint(-6, 6)
             c = (24 + v, 90 + v, 60 + v)

@@ -54,16 +54,50 @@ _DEMO = "demo/joke module"
 # Pyodide 0.27.7's python_stdlib.zip (Python 3.12 sources). Kept although useless here, because kept
 # modules import them at the top: socketserver (logging.config), multiprocessing (concurrent.futures'
 # process pool, and libraries that import it without using it).
-STDLIB = Rule(prefixes={
-    **{m: _DEAD for m in ("aifc.py", "cgi.py", "cgitb.py", "chunk.py", "crypt.py", "imghdr.py", "mailcap.py",
-                          "nntplib.py", "pipes.py", "sndhdr.py", "sunau.py", "telnetlib.py", "uu.py", "xdrlib.py")},
-    **{m: _SOCKETS for m in ("ftplib.py", "imaplib.py", "poplib.py", "smtplib.py", "http/server.py", "wsgiref/",
-                             "xmlrpc/")},
-    **{m: _PROCESS for m in ("pty.py", "tty.py", "webbrowser.py")},
-    **{m: _TERMINAL_DEV for m in ("pdb.py", "bdb.py", "doctest.py", "pydoc.py", "tabnanny.py", "pyclbr.py",
-                                  "modulefinder.py", "compileall.py", "py_compile.py", "zipapp.py")},
-    **{m: _DEMO for m in ("antigravity.py", "this.py", "__hello__.py", "__phello__/")},
-})
+STDLIB = Rule(
+    prefixes={
+        **{
+            m: _DEAD
+            for m in (
+                "aifc.py",
+                "cgi.py",
+                "cgitb.py",
+                "chunk.py",
+                "crypt.py",
+                "imghdr.py",
+                "mailcap.py",
+                "nntplib.py",
+                "pipes.py",
+                "sndhdr.py",
+                "sunau.py",
+                "telnetlib.py",
+                "uu.py",
+                "xdrlib.py",
+            )
+        },
+        **{
+            m: _SOCKETS
+            for m in ("ftplib.py", "imaplib.py", "poplib.py", "smtplib.py", "http/server.py", "wsgiref/", "xmlrpc/")
+        },
+        **{m: _PROCESS for m in ("pty.py", "tty.py", "webbrowser.py")},
+        **{
+            m: _TERMINAL_DEV
+            for m in (
+                "pdb.py",
+                "bdb.py",
+                "doctest.py",
+                "pydoc.py",
+                "tabnanny.py",
+                "pyclbr.py",
+                "modulefinder.py",
+                "compileall.py",
+                "py_compile.py",
+                "zipapp.py",
+            )
+        },
+        **{m: _DEMO for m in ("antigravity.py", "this.py", "__hello__.py", "__phello__/")},
+    }
+)
 
 _BUILD = "C/Cython build input (headers, static libraries, sources) for compiling extensions: no compiler in a browser"
 _STUB = "typing stub, read by type checkers only"
@@ -78,8 +112,10 @@ NUMPY = Rule(
         "numpy/_core/lib/": _BUILD,
         "numpy/random/lib/": _BUILD,
         "numpy/random/_examples/": "examples of building against numpy.random (Cython, Numba, CFFI)",
-        **{f"numpy/_core/{m}.cpython-312-wasm32-emscripten.so": _NUMPY_TEST_EXT
-           for m in ("_umath_tests", "_rational_tests", "_struct_ufunc_tests", "_operand_flag_tests")},
+        **{
+            f"numpy/_core/{m}.cpython-312-wasm32-emscripten.so": _NUMPY_TEST_EXT
+            for m in ("_umath_tests", "_rational_tests", "_struct_ufunc_tests", "_operand_flag_tests")
+        },
     },
     suffixes={".pyi": _STUB, "/py.typed": _STUB, ".pxd": _BUILD, ".h": _BUILD, ".c": _BUILD, ".a": _BUILD},
 )
@@ -129,7 +165,7 @@ def repack(data: bytes, rule: Rule) -> tuple[bytes, dict[str, str]]:
             new = zipfile.ZipInfo(info.filename, date_time=info.date_time)
             new.compress_type = zipfile.ZIP_STORED
             new.external_attr = info.external_attr
-            new.create_system = info.create_system   # else the writing machine's OS: not reproducible
+            new.create_system = info.create_system  # else the writing machine's OS: not reproducible
             out.writestr(new, body)
     return buf.getvalue(), dropped
 

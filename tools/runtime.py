@@ -163,7 +163,8 @@ def served(manifest: dict, cache: Path | None = None) -> dict[str, bytes]:
             raise SetupError(
                 f"{dest} repacked by tools/repack.py has sha256 {digest}, but {MANIFEST.name} pins "
                 f"served_sha256 {spec.get('served_sha256')}. If tools/repack.py was changed on purpose, "
-                f"run `python -m tools.runtime pin`; otherwise the repacking is not reproducible here.")
+                f"run `python -m tools.runtime pin`; otherwise the repacking is not reproducible here."
+            )
     return files
 
 
@@ -187,8 +188,10 @@ def compressed_variants(data: bytes, cache: Path | None = None, store: bool = Tr
 
     # the cache names the large-window choice apart, so an older single-window result is not reused
     big = len(data) > 1 << BROTLI_DEFAULT_WINDOW
-    for ext, key, compress in ((".br", ".br24" if big else ".br", brotli_best),
-                               (".gz", ".gz", lambda d: gzip.compress(d, compresslevel=9, mtime=0))):
+    for ext, key, compress in (
+        (".br", ".br24" if big else ".br", brotli_best),
+        (".gz", ".gz", lambda d: gzip.compress(d, compresslevel=9, mtime=0)),
+    ):
         cached = cache / (digest + key)
         if store and cached.exists():
             packed = cached.read_bytes()
@@ -235,7 +238,9 @@ def build_wheel(src: Path = PACKAGE_SRC) -> tuple[str, bytes]:
         if "__pycache__" not in path.parts:
             entries.append(("localocr/" + path.relative_to(src).as_posix(), path.read_bytes()))
     entries.append((f"{dist}/METADATA", f"Metadata-Version: 2.1\nName: localocr\nVersion: {version}\n".encode()))
-    entries.append((f"{dist}/WHEEL", b"Wheel-Version: 1.0\nGenerator: tools.runtime\nRoot-Is-Purelib: true\nTag: py3-none-any\n"))
+    entries.append(
+        (f"{dist}/WHEEL", b"Wheel-Version: 1.0\nGenerator: tools.runtime\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+    )
     record = "".join(f"{name},,\n" for name, _ in entries) + f"{dist}/RECORD,,\n"
     entries.append((f"{dist}/RECORD", record.encode()))
     buf = io.BytesIO()
@@ -257,8 +262,7 @@ def install(vendor: Path = VENDOR, cache: Path | None = None, manifest: dict | N
         write_with_variants(vendor / dest, data, cache)
     name, size = pack_package(vendor, cache)
     # The worker learns the wheel's name (it carries the version) from this small index.
-    index = {"localocr_wheel": f"py/{name}",
-             "sources": {key: src["spec"] for key, src in manifest["sources"].items()}}
+    index = {"localocr_wheel": f"py/{name}", "sources": {key: src["spec"] for key, src in manifest["sources"].items()}}
     write_if_changed(vendor / "runtime.json", (json.dumps(index, indent=1) + "\n").encode())
     compress_models(vendor.parent / "models", cache)
     sizes = {dest: len(data) for dest, data in files.items()}
@@ -278,7 +282,7 @@ def compress_models(models: Path = VENDOR.parent / "models", cache: Path | None 
             sib.unlink()
     for path in sorted(models.glob("*.onnx")):
         write_with_variants(path, path.read_bytes(), cache)
-        for ext in (".br", ".gz"):   # checked equal to the model just now: mark it current for serve.py
+        for ext in (".br", ".gz"):  # checked equal to the model just now: mark it current for serve.py
             sib = path.with_name(path.name + ext)
             if sib.exists() and sib.stat().st_mtime_ns < path.stat().st_mtime_ns:
                 sib.touch()
@@ -332,7 +336,7 @@ def pin(manifest_path: Path = MANIFEST, cache: Path | None = None) -> None:
         for spec in manifest["files"].values():
             if spec["source"] == name:
                 spec["sha256"] = sha256_bytes(read_member(path, spec["member"]))
-    from tools import repack   # the derived files' pins follow from the originals just pinned
+    from tools import repack  # the derived files' pins follow from the originals just pinned
 
     derived, _ = repack.derive(collect(manifest, cache), manifest)
     for dest, spec in manifest["files"].items():
@@ -347,8 +351,14 @@ def sizes_table(vendor: Path = VENDOR) -> list[tuple[str, int, int, int]]:
     for path in sorted(p for p in vendor.rglob("*") if p.is_file() and p.suffix not in (".br", ".gz")):
         br = path.with_name(path.name + ".br")
         gz = path.with_name(path.name + ".gz")
-        rows.append((path.relative_to(vendor).as_posix(), path.stat().st_size,
-                     gz.stat().st_size if gz.exists() else 0, br.stat().st_size if br.exists() else 0))
+        rows.append(
+            (
+                path.relative_to(vendor).as_posix(),
+                path.stat().st_size,
+                gz.stat().st_size if gz.exists() else 0,
+                br.stat().st_size if br.exists() else 0,
+            )
+        )
     return rows
 
 
@@ -358,8 +368,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if cmd == "install":
             sizes = install()
-            print(f"runtime: {len(sizes)} files, {sum(sizes.values()):,} bytes in {VENDOR.relative_to(ROOT)}/ (verified)")
-            from tools import precache   # the service worker's list of files + sha256 (web/precache.js)
+            print(
+                f"runtime: {len(sizes)} files, {sum(sizes.values()):,} bytes in {VENDOR.relative_to(ROOT)}/ (verified)"
+            )
+            from tools import precache  # the service worker's list of files + sha256 (web/precache.js)
 
             precache.write(VENDOR.parent)
         elif cmd == "verify":

@@ -55,8 +55,9 @@ def measure(paths: list[Path], code: str = CODE) -> dict:
 
 
 def main(argv=None) -> int:
-    paths = [Path(p) for p in (argv if argv is not None else sys.argv[1:])] or \
-        sorted((ROOT / "web" / "models").glob("detector*.onnx"))
+    paths = [Path(p) for p in (argv if argv is not None else sys.argv[1:])] or sorted(
+        (ROOT / "web" / "models").glob("detector*.onnx")
+    )
     print(json.dumps(measure(paths), indent=1))
     return 0
 

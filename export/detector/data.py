@@ -20,10 +20,8 @@ import os
 import time
 
 import numpy as np
-from PIL import Image, ImageDraw
-
-
 from localocr.splits import is_validation
+from PIL import Image, ImageDraw
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DATA = os.environ.get("LOCALOCR_DATA", os.path.join(os.path.dirname(ROOT), "shared", "data"))
@@ -41,6 +39,7 @@ MAX_SIDE = 1280  # long side of a stored page: keeps 1280x720 scene images at fu
 
 
 # ---------------------------------------------------------------- ground truth
+
 
 def _quad(q) -> np.ndarray:
     return np.asarray(q, np.float32).reshape(4, 2)
@@ -89,16 +88,26 @@ def load_real(name: str, validation: bool) -> list[dict]:
                 ign = [False] * len(quads)
                 for r in regions:
                     if r.get("ignore"):
-                        quads.append(_quad(r["quad"])); ign.append(True)
+                        quads.append(_quad(r["quad"]))
+                        ign.append(True)
             else:
                 for r in regions:
-                    quads.append(_quad(r["quad"])); ign.append(bool(r.get("ignore")))
-            out.append({"path": path, "quads": np.stack(quads) if quads else np.zeros((0, 4, 2), np.float32),
-                        "ignore": np.array(ign, bool), "plate": name == "openalpr_plates", "set": name})
+                    quads.append(_quad(r["quad"]))
+                    ign.append(bool(r.get("ignore")))
+            out.append(
+                {
+                    "path": path,
+                    "quads": np.stack(quads) if quads else np.zeros((0, 4, 2), np.float32),
+                    "ignore": np.array(ign, bool),
+                    "plate": name == "openalpr_plates",
+                    "set": name,
+                }
+            )
     return out
 
 
 # ---------------------------------------------------------------- DB targets
+
 
 def _poly_area_perimeter(q: np.ndarray) -> tuple[float, float]:
     x, y = q[:, 0], q[:, 1]
@@ -157,8 +166,15 @@ def _seg_dist(px: np.ndarray, py: np.ndarray, a: np.ndarray, b: np.ndarray) -> n
     return np.hypot(px - (a[0] + t * ab[0]), py - (a[1] + t * ab[1]))
 
 
-def db_targets(h: int, w: int, quads: np.ndarray, ignore: np.ndarray, scale: float = 0.5,
-               shrink_ratio: float = SHRINK_RATIO, min_size: float = 1.0) -> dict[str, np.ndarray]:
+def db_targets(
+    h: int,
+    w: int,
+    quads: np.ndarray,
+    ignore: np.ndarray,
+    scale: float = 0.5,
+    shrink_ratio: float = SHRINK_RATIO,
+    min_size: float = 1.0,
+) -> dict[str, np.ndarray]:
     """DB targets at `scale` x the page size (h, w). Quads in page pixels.
 
     A region whose shorter side at the map scale is below `min_size` pixels, or whose shrunk
@@ -175,7 +191,7 @@ def db_targets(h: int, w: int, quads: np.ndarray, ignore: np.ndarray, scale: flo
             _fill(mask, q, 0)
             continue
         area, per = _poly_area_perimeter(q)
-        D = area * (1 - shrink_ratio ** 2) / max(per, 1e-6)
+        D = area * (1 - shrink_ratio**2) / max(per, 1e-6)
         s = offset_quad(q, -D)
         if s is None:
             _fill(mask, q, 0)
@@ -191,9 +207,13 @@ def db_targets(h: int, w: int, quads: np.ndarray, ignore: np.ndarray, scale: flo
         px, py = np.meshgrid(np.arange(x0, x1 + 1, dtype=np.float32), np.arange(y0, y1 + 1, dtype=np.float32))
         dist = np.min([_seg_dist(px, py, q[i], q[(i + 1) % 4]) for i in range(4)], axis=0)
         val = 1 - np.clip(dist / max(D, 1e-6), 0, 1)
-        thresh[y0:y1 + 1, x0:x1 + 1] = np.maximum(thresh[y0:y1 + 1, x0:x1 + 1], val)
-    return {"gt": np.asarray(gt, np.uint8), "mask": np.asarray(mask, np.uint8),
-            "thresh": (thresh * 255).round().astype(np.uint8), "tmask": np.asarray(tmask, np.uint8)}
+        thresh[y0 : y1 + 1, x0 : x1 + 1] = np.maximum(thresh[y0 : y1 + 1, x0 : x1 + 1], val)
+    return {
+        "gt": np.asarray(gt, np.uint8),
+        "mask": np.asarray(mask, np.uint8),
+        "thresh": (thresh * 255).round().astype(np.uint8),
+        "tmask": np.asarray(tmask, np.uint8),
+    }
 
 
 def plate_mask(h: int, w: int, quads: np.ndarray, scale: float = 0.5) -> np.ndarray:
@@ -222,6 +242,7 @@ def plate_mask(h: int, w: int, quads: np.ndarray, scale: float = 0.5) -> np.ndar
 
 # ---------------------------------------------------------------- shards
 
+
 def _median_height(quads: np.ndarray, ignore: np.ndarray) -> float:
     keep = quads[~ignore] if len(quads) else quads
     if len(keep) == 0:
@@ -244,8 +265,7 @@ def make_record(img: np.ndarray, quads: np.ndarray, ignore: np.ndarray, plate: b
         t["mask"] = t["mask"] * plate_mask(h, w, quads)
     keep = ~ignore if len(quads) else np.zeros(0, bool)
     centres = quads[keep].mean(1) if keep.any() else np.zeros((0, 2), np.float32)
-    return {"img": img, **t, "centres": centres.astype(np.float32),
-            "height": np.float32(_median_height(quads, ignore))}
+    return {"img": img, **t, "centres": centres.astype(np.float32), "height": np.float32(_median_height(quads, ignore))}
 
 
 def save_record(path: str, rec: dict) -> None:
@@ -270,6 +290,7 @@ def build_real(out: str = CACHE) -> None:
 def _synth_one(args) -> None:
     i, seed, d = args
     from export.synth.pages import render_page
+
     dst = os.path.join(d, f"{i:06d}.npz")
     if os.path.exists(dst):
         return
@@ -286,6 +307,7 @@ def build_synth(n: int, start: int = 0, seed: int = 1234, out: str = CACHE, proc
     jobs = [(i, seed, d) for i in range(start, start + n)]
     if procs > 1:
         from multiprocessing import Pool
+
         with Pool(procs) as pool:
             for k, _ in enumerate(pool.imap_unordered(_synth_one, jobs, chunksize=8)):
                 if k % 500 == 499:
@@ -305,6 +327,7 @@ def write_pack(path: str) -> None:
     """All real *training* pages in one compact file (JPEG bytes + boxes) for a GPU machine
     that cannot see ../shared/data; `build_from_pack` rebuilds the shards there."""
     import io
+
     items = []
     for name in REAL_SETS:
         for p in load_real(name, validation=False):
@@ -314,15 +337,25 @@ def write_pack(path: str) -> None:
                 im = im.resize((round(im.width * s), round(im.height * s)), Image.BILINEAR)
             buf = io.BytesIO()
             im.save(buf, "JPEG", quality=PACK_QUALITY)
-            items.append({"set": name, "name": os.path.splitext(os.path.basename(p["path"]))[0],
-                          "jpeg": buf.getvalue(), "quads": p["quads"] * s, "ignore": p["ignore"], "plate": p["plate"]})
+            items.append(
+                {
+                    "set": name,
+                    "name": os.path.splitext(os.path.basename(p["path"]))[0],
+                    "jpeg": buf.getvalue(),
+                    "quads": p["quads"] * s,
+                    "ignore": p["ignore"],
+                    "plate": p["plate"],
+                }
+            )
     import pickle
     import shutil
+
     os.makedirs(path, exist_ok=True)
     with open(os.path.join(path, "pages.pkl"), "wb") as f:
         pickle.dump(items, f, protocol=4)
     # the renderer's fonts and word list travel too (the GPU machine has no font packages)
     from export.synth.pages import FONTS
+
     os.makedirs(os.path.join(path, "fonts"), exist_ok=True)
     small = [f for f in FONTS if os.path.getsize(f) <= PACK_FONT_BYTES]
     for fp in small[:: max(1, len(small) // PACK_FONTS)]:
@@ -336,6 +369,7 @@ def write_pack(path: str) -> None:
 
 def _unpack_one(args) -> None:
     import io
+
     it, out = args
     d = os.path.join(out, it["set"])
     os.makedirs(d, exist_ok=True)
@@ -347,11 +381,13 @@ def _unpack_one(args) -> None:
 
 def build_from_pack(path: str, out: str = CACHE, procs: int = 1) -> None:
     import pickle
+
     with open(os.path.join(path, "pages.pkl"), "rb") as f:
         items = pickle.load(f)
     jobs = [(it, out) for it in items]
     if procs > 1:
         from multiprocessing import Pool
+
         with Pool(procs) as pool:
             list(pool.imap_unordered(_unpack_one, jobs, chunksize=4))
     else:
@@ -361,6 +397,7 @@ def build_from_pack(path: str, out: str = CACHE, procs: int = 1) -> None:
 
 
 # ---------------------------------------------------------------- sampling crops
+
 
 def _shards(root: str, source: str) -> list[str]:
     return sorted(f for f in glob.glob(os.path.join(root, source, "*.npz")) if not f.endswith(".tmp.npz"))
@@ -376,8 +413,13 @@ class Sampler:
 
     def __init__(self, root: str = CACHE, weights: dict[str, float] | None = None, seed: int = 0):
         # scene text (IC15) is the hardest target and the least like the synthetic pages
-        self.weights = weights or {"synth": 0.40, "funsd_train": 0.13, "sroie_train": 0.13,
-                                   "ic15_train": 0.24, "openalpr_plates": 0.10}
+        self.weights = weights or {
+            "synth": 0.40,
+            "funsd_train": 0.13,
+            "sroie_train": 0.13,
+            "ic15_train": 0.24,
+            "openalpr_plates": 0.10,
+        }
         self.files = {k: _shards(root, k) for k in self.weights}
         self.files = {k: v for k, v in self.files.items() if v}
         if not self.files:
@@ -458,7 +500,9 @@ def crop(rec: dict, size: int, rng: np.random.Generator) -> tuple[np.ndarray, ..
         out_img = np.clip(out_img.astype(np.float32) * a + b, 0, 255).astype(np.uint8)
     k = int(rng.integers(4)) if rng.random() < 0.1 else 0  # quarter turns
     if k:
-        out_img, gt, mask, thresh, tmask = (np.ascontiguousarray(np.rot90(x, k)) for x in (out_img, gt, mask, thresh, tmask))
+        out_img, gt, mask, thresh, tmask = (
+            np.ascontiguousarray(np.rot90(x, k)) for x in (out_img, gt, mask, thresh, tmask)
+        )
     return out_img, gt, mask, thresh, tmask
 
 

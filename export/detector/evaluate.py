@@ -8,18 +8,24 @@
 from __future__ import annotations
 
 import numpy as np
+from localocr import detection as det
+from localocr import metrics as M
 from PIL import Image
 
 from export.detector import model as D
-from localocr import detection as det
-from localocr import metrics as M
 
 
-def boxes_from_prob(prob: np.ndarray, downsample: int = D.DOWNSAMPLE, threshold: float = D.THRESHOLD,
-                    box_threshold: float = D.BOX_THRESHOLD, unclip_ratio: float = D.UNCLIP_RATIO) -> np.ndarray:
+def boxes_from_prob(
+    prob: np.ndarray,
+    downsample: int = D.DOWNSAMPLE,
+    threshold: float = D.THRESHOLD,
+    box_threshold: float = D.BOX_THRESHOLD,
+    unclip_ratio: float = D.UNCLIP_RATIO,
+) -> np.ndarray:
     """prob [h, w] -> quads [N, 4, 2] in input-image pixels (the pipeline's post-processing)."""
-    res = det.boxes_from_prob(prob, threshold=threshold, box_threshold=box_threshold,
-                              unclip_ratio=unclip_ratio, scale=float(downsample))
+    res = det.boxes_from_prob(
+        prob, threshold=threshold, box_threshold=box_threshold, unclip_ratio=unclip_ratio, scale=float(downsample)
+    )
     return np.array([q for q, _ in res], np.float32).reshape(-1, 4, 2)
 
 
@@ -55,5 +61,9 @@ def evaluate(run_prob, pages: list[dict], long_side: int | None = None, **post) 
         NG += r["n_gt"]
     prec = TP / ND if ND else 0.0
     rec = TP / NG if NG else 0.0
-    return {"precision": prec, "recall": rec, "hmean": 2 * prec * rec / (prec + rec) if prec + rec else 0.0,
-            "pages": len(pages)}
+    return {
+        "precision": prec,
+        "recall": rec,
+        "hmean": 2 * prec * rec / (prec + rec) if prec + rec else 0.0,
+        "pages": len(pages),
+    }

@@ -20,7 +20,6 @@ import time
 
 import numpy as np
 
-
 from export.detector import data as det_data
 from export.detector import evaluate as det_eval
 from export.detector import model as D
@@ -31,6 +30,7 @@ MAX_INT8_DROP = 0.01  # the issue's bound: int8 costs <= 1 point of hmean
 
 def session(path: str, threads: int = 1):
     import onnxruntime as ort
+
     so = ort.SessionOptions()
     so.intra_op_num_threads = threads
     so.inter_op_num_threads = 1
@@ -59,6 +59,7 @@ def parity(net, path: str) -> float:
     """Max |torch - onnxruntime| of the probability map on a real-looking input (a train page)."""
     import torch
     from PIL import Image
+
     p = det_data.load_real("sroie_train", validation=False)[0]
     x, _ = det_eval.prepare(np.asarray(Image.open(p["path"]).convert("RGB")), 640)
     with torch.no_grad():
@@ -73,11 +74,13 @@ class _Calib:
 
     def __init__(self, n: int, long_side: int = 768):
         from PIL import Image
+
         pages = []
         for s in VAL_SETS:
             pages += det_data.load_real(s, validation=False)[: max(1, n // len(VAL_SETS))]
-        self.items = iter([{"image": det_eval.prepare(np.asarray(Image.open(p["path"]).convert("RGB")), long_side)[0]}
-                           for p in pages])
+        self.items = iter(
+            [{"image": det_eval.prepare(np.asarray(Image.open(p["path"]).convert("RGB")), long_side)[0]} for p in pages]
+        )
 
     def get_next(self):
         return next(self.items, None)
@@ -90,25 +93,38 @@ FP32_NODES = ["/stem/stem.0/Conv", "/prob/sub/Conv", "/prob/skip/Conv", "/prob/A
 
 
 def quantize_static(src: str, dst: str, n_calib: int = 16) -> None:
-    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static as qs
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType
+    from onnxruntime.quantization import quantize_static as qs
     from onnxruntime.quantization.shape_inference import quant_pre_process
+
     pre = dst + ".pre.onnx"
     quant_pre_process(src, pre, skip_symbolic_shape=True)
-    qs(pre, dst, _Calib(n_calib), quant_format=QuantFormat.QDQ, per_channel=True,
-       activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-       calibrate_method=CalibrationMethod.MinMax, nodes_to_exclude=FP32_NODES)
+    qs(
+        pre,
+        dst,
+        _Calib(n_calib),
+        quant_format=QuantFormat.QDQ,
+        per_channel=True,
+        activation_type=QuantType.QUInt8,
+        weight_type=QuantType.QInt8,
+        calibrate_method=CalibrationMethod.MinMax,
+        nodes_to_exclude=FP32_NODES,
+    )
     os.remove(pre)
     _copy_meta(src, dst)
 
 
 def quantize_dynamic(src: str, dst: str) -> None:
-    from onnxruntime.quantization import QuantType, quantize_dynamic as qd
+    from onnxruntime.quantization import QuantType
+    from onnxruntime.quantization import quantize_dynamic as qd
+
     qd(src, dst, weight_type=QuantType.QUInt8)
     _copy_meta(src, dst)
 
 
 def _copy_meta(src: str, dst: str) -> None:
     import onnx
+
     a, b = onnx.load(src), onnx.load(dst)
     del b.metadata_props[:]
     for p in a.metadata_props:
@@ -132,9 +148,10 @@ def tune_postprocess(path: str, pages_per_set: int = 10) -> dict:
     """Pick threshold / unclip ratio / box threshold on real *training* pages (never validation):
     probability maps once per page, then a small grid of post-processing settings; the
     setting with the best mean hmean over the four sets wins."""
-    from PIL import Image
     from localocr import detection as det
     from localocr import metrics as M
+    from PIL import Image
+
     s = session(path)
     cached = {}
     for name in VAL_SETS:
@@ -152,20 +169,35 @@ def tune_postprocess(path: str, pages_per_set: int = 10) -> dict:
                 for name, items in cached.items():
                     TP = ND = NG = 0
                     for prob, (sx, sy), p in items:
-                        res = det.boxes_from_prob(prob, threshold=th, box_threshold=max(bt, th), unclip_ratio=u,
-                                                  scale=(D.DOWNSAMPLE / sx, D.DOWNSAMPLE / sy))
+                        res = det.boxes_from_prob(
+                            prob,
+                            threshold=th,
+                            box_threshold=max(bt, th),
+                            unclip_ratio=u,
+                            scale=(D.DOWNSAMPLE / sx, D.DOWNSAMPLE / sy),
+                        )
                         r = M.match([q for q, _ in res], list(p["quads"]), p["ignore"])
-                        TP += r["tp"]; ND += r["n_pred"]; NG += r["n_gt"]
+                        TP += r["tp"]
+                        ND += r["n_pred"]
+                        NG += r["n_gt"]
                     pr, rc = TP / max(ND, 1), TP / max(NG, 1)
                     hs[name] = 2 * pr * rc / (pr + rc) if pr + rc else 0.0
-                grid.append({"threshold": th, "box_threshold": max(bt, th), "unclip_ratio": u,
-                             "mean_hmean": float(np.mean(list(hs.values()))), **{k: round(v, 4) for k, v in hs.items()}})
+                grid.append(
+                    {
+                        "threshold": th,
+                        "box_threshold": max(bt, th),
+                        "unclip_ratio": u,
+                        "mean_hmean": float(np.mean(list(hs.values()))),
+                        **{k: round(v, 4) for k, v in hs.items()},
+                    }
+                )
     best = max(grid, key=lambda g: g["mean_hmean"])
     return {"best": best, "grid": grid}
 
 
 def set_metadata(path: str, meta: dict[str, str]) -> None:
     import onnx
+
     m = onnx.load(path)
     del m.metadata_props[:]
     for k, v in meta.items():
@@ -187,6 +219,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--tune-pages", type=int, default=10, help="training pages per set for the tuning")
     a = ap.parse_args(argv)
     import torch
+
     torch.set_num_threads(a.threads)
     os.makedirs(a.work, exist_ok=True)
     net, ck = D.load_checkpoint(a.ckpt)
@@ -217,28 +250,33 @@ def main(argv=None) -> dict:
     for k, p in variants.items():
         rep[k] = {"bytes": os.path.getsize(p), "ms_1024_1thread": speed[k]}
         if not a.no_eval and k != "int8_dynamic":  # dynamic int8 is 2-3x slower: its speed decides, not accuracy
-            rep[k]["val"] = {n: {m: round(v, 4) for m, v in r.items()}
-                             for n, r in evaluate_onnx(p, a.eval_pages, **post).items()}
+            rep[k]["val"] = {
+                n: {m: round(v, 4) for m, v in r.items()} for n, r in evaluate_onnx(p, a.eval_pages, **post).items()
+            }
         print(k, json.dumps(rep[k]), flush=True)
     faster = rep["int8_static_qdq"]["ms_1024_1thread"]["min"] <= rep["fp32"]["ms_1024_1thread"]["min"]
     if not a.no_wasm:
         # the web app runs the same file in onnxruntime-web (WASM); int8 must not be slower there either
         try:
             from pathlib import Path
+
             from export.detector import bench_wasm as bench_det_wasm
+
             w = bench_det_wasm.measure([Path(fp32), Path(st)])
             rep["wasm_ms_1024"] = w
             one = "not isolated"  # single-threaded WASM: the case every host gets
             faster = faster and w[os.path.basename(st)][one]["ms_1024"] <= w[os.path.basename(fp32)][one]["ms_1024"]
         except Exception as e:  # no Chromium/runtime here: decide on CPython alone, and say so
             rep["wasm_error"] = repr(e)
-    close = a.no_eval or all(rep["fp32"]["val"][n]["hmean"] - rep["int8_static_qdq"]["val"][n]["hmean"] <= MAX_INT8_DROP
-                             for n in VAL_SETS)
+    close = a.no_eval or all(
+        rep["fp32"]["val"][n]["hmean"] - rep["int8_static_qdq"]["val"][n]["hmean"] <= MAX_INT8_DROP for n in VAL_SETS
+    )
     rep["ship_int8"] = bool(faster and close)
     os.makedirs(a.out, exist_ok=True)
     # shipped: the fp32 graph with its weights stored as fp16 (half the download; onnxruntime folds
     # the Casts at session build, so it computes in fp32 as fast; see export/fp16_weights.py)
     from export import fp16_weights
+
     rep["fp16_weights"] = fp16_weights.convert(fp32, os.path.join(a.out, "detector.onnx"))
     int8_out = os.path.join(a.out, "detector.int8.onnx")
     if rep["ship_int8"]:
@@ -251,6 +289,7 @@ def main(argv=None) -> dict:
     print(json.dumps({k: v for k, v in rep.items() if k not in variants}), flush=True)
     if os.path.abspath(a.out) == os.path.join(det_data.ROOT, "web", "models"):
         from export.detector import card as det_card  # the shipped files changed: refresh their model card section
+
         det_card.write(os.path.join(a.out, "README.md"), a.work)
     return rep
 

@@ -34,11 +34,11 @@ GRANULARITY = "line"
 # restore the rest, u = (1 - r^2) / r^2 = 1.78 for r = 0.6; but the 1/2-res map is blurrier
 # than the targets and the pipeline's boxes span whole map pixels: tuned at step 549 on 3
 # training pages per set, a higher threshold and a smaller ratio won (0.5 / 0.6 / 1.2).
-THRESHOLD = 0.5        # probability threshold for the kernel map
-BOX_THRESHOLD = 0.6    # minimum mean probability inside a kernel component
+THRESHOLD = 0.5  # probability threshold for the kernel map
+BOX_THRESHOLD = 0.6  # minimum mean probability inside a kernel component
 UNCLIP_RATIO = 1.2
 SHRINK_RATIO = 0.6
-K_BINARY = 50.0        # DBNet's amplification factor in the approximate binarisation
+K_BINARY = 50.0  # DBNet's amplification factor in the approximate binarisation
 
 # (out_channels, stride, depthwise kernel, repeats) per stage after the stem
 DEFAULT_STAGES = [(24, 2, 3, 2), (48, 2, 3, 3), (160, 2, 5, 6), (384, 2, 5, 5)]
@@ -46,8 +46,9 @@ DEFAULT_CONFIG = {"stem": 16, "stages": DEFAULT_STAGES, "fpn": 64, "head": 32}
 
 
 def conv_bn(cin, cout, k=1, s=1, groups=1):
-    return nn.Sequential(nn.Conv2d(cin, cout, k, s, k // 2, groups=groups, bias=False),
-                         nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, k, s, k // 2, groups=groups, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)
+    )
 
 
 class DSBlock(nn.Module):
@@ -110,7 +111,9 @@ class DBNet(nn.Module):
         for i in range(len(lat) - 2, -1, -1):
             lat[i] = lat[i] + F.interpolate(lat[i + 1], scale_factor=2.0, mode="nearest")
         outs = [self.smooth[i](lat[i]) for i in range(len(lat))]
-        outs = [outs[0]] + [F.interpolate(o, scale_factor=float(2 ** i), mode="nearest") for i, o in enumerate(outs) if i > 0]
+        outs = [outs[0]] + [
+            F.interpolate(o, scale_factor=float(2**i), mode="nearest") for i, o in enumerate(outs) if i > 0
+        ]
         return torch.cat(outs, 1), f2
 
     def forward(self, x):
@@ -139,6 +142,7 @@ def param_count(m: nn.Module, export_only: bool = True) -> int:
 
 
 # ---------------------------------------------------------------- loss
+
 
 def db_loss(out: dict, gt, mask, thresh, tmask, ohem_ratio: float = 3.0) -> dict:
     """DBNet loss: OHEM-BCE (P) + dice (approximate binary map) + 10 x L1 (threshold map).
@@ -176,28 +180,47 @@ def normalise(batch_uint8: torch.Tensor) -> torch.Tensor:
 
 # ---------------------------------------------------------------- export
 
+
 def metadata(threshold=THRESHOLD, box_threshold=BOX_THRESHOLD, unclip_ratio=UNCLIP_RATIO) -> dict[str, str]:
     from localocr.contract import keys as mm
-    return {mm.KIND: "detector", mm.VERSION: VERSION, mm.MEAN: json.dumps(MEAN), mm.STD: json.dumps(STD),
-            mm.DOWNSAMPLE: str(DOWNSAMPLE), mm.GRANULARITY: GRANULARITY, mm.THRESHOLD: str(threshold),
-            mm.BOX_THRESHOLD: str(box_threshold), mm.UNCLIP_RATIO: str(unclip_ratio),
-            mm.SHRINK_RATIO: str(SHRINK_RATIO)}
+
+    return {
+        mm.KIND: "detector",
+        mm.VERSION: VERSION,
+        mm.MEAN: json.dumps(MEAN),
+        mm.STD: json.dumps(STD),
+        mm.DOWNSAMPLE: str(DOWNSAMPLE),
+        mm.GRANULARITY: GRANULARITY,
+        mm.THRESHOLD: str(threshold),
+        mm.BOX_THRESHOLD: str(box_threshold),
+        mm.UNCLIP_RATIO: str(unclip_ratio),
+        mm.SHRINK_RATIO: str(SHRINK_RATIO),
+    }
 
 
 def export_onnx(net: DBNet, path: str, meta: dict[str, str] | None = None, opset: int = 17) -> None:
     """Write the probability-map model with dynamic H/W and the contract metadata."""
     import onnx
     from localocr.contract import keys as mm
+
     net = net.eval().cpu()
     wrap = ExportWrapper(net).eval()
     x = torch.randn(1, 3, 64, 96)
     tmp = path + ".tmp.onnx"
     import warnings
+
     with warnings.catch_warnings():  # the TorchScript exporter's deprecation notice; it exports this model exactly
         warnings.simplefilter("ignore", DeprecationWarning)
-        torch.onnx.export(wrap, (x,), tmp, input_names=[mm.DETECTOR_INPUT], output_names=[mm.DETECTOR_OUTPUT],
-                          dynamic_axes={mm.DETECTOR_INPUT: {2: "H", 3: "W"}, mm.DETECTOR_OUTPUT: {2: "H2", 3: "W2"}},
-                          opset_version=opset, dynamo=False)
+        torch.onnx.export(
+            wrap,
+            (x,),
+            tmp,
+            input_names=[mm.DETECTOR_INPUT],
+            output_names=[mm.DETECTOR_OUTPUT],
+            dynamic_axes={mm.DETECTOR_INPUT: {2: "H", 3: "W"}, mm.DETECTOR_OUTPUT: {2: "H2", 3: "W2"}},
+            opset_version=opset,
+            dynamo=False,
+        )
     model = onnx.load(tmp)
     os.remove(tmp)
     del model.metadata_props[:]

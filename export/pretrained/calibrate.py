@@ -30,7 +30,7 @@ from export.pretrained import ppocr
 from export.recognizer.data import DATA
 
 THRESHOLDS = (0.0, 0.8, 0.9, 0.95, 0.97, 1.01)
-MAXES = (0, 1, 2, 4, 8)           # localocr.reread_max: at most this many lines a page (0: all)
+MAXES = (0, 1, 2, 4, 8)  # localocr.reread_max: at most this many lines a page (0: all)
 SETS = {"sroie_train": True, "funsd_train": False, "ic15_train": False, "openalpr_plates": False}
 
 
@@ -52,6 +52,7 @@ def main(argv=None) -> None:
     p.add_argument("--out", default=os.path.join(ppocr.ROOT, "runs", "rec48", "calibration.json"))
     a = p.parse_args(argv)
     from localocr.backends.onnxruntime import OnnxRuntimeBackend
+
     ocr = OCR(backend=OnnxRuntimeBackend(threads=1), accurate=a.accurate)
     result = {}
     for name, casefold in SETS.items():
@@ -73,14 +74,25 @@ def main(argv=None) -> None:
                 reread[c, k] += len(low)
                 page = Page(width=w, height=h, blocks=blocks_from_reads(pick))
                 rows[c, k].append(page_scores(page, rec, casefold))
-        result[name] = {f"{c}/{k}": {"e2e_f1": prf(*_sum(rows[c, k], "e2e"))["hmean"],
-                                     "reread_share": reread[c, k] / max(lines, 1),
-                                     "reread_per_page": reread[c, k] / max(len(recs), 1)} for c, k in combos}
+        result[name] = {
+            f"{c}/{k}": {
+                "e2e_f1": prf(*_sum(rows[c, k], "e2e"))["hmean"],
+                "reread_share": reread[c, k] / max(lines, 1),
+                "reread_per_page": reread[c, k] / max(len(recs), 1),
+            }
+            for c, k in combos
+        }
         print(f"{name} ({len(recs)} pages, {lines} lines)", flush=True)
         for c in THRESHOLDS:
-            print(f"  below {c}: " + "  ".join(
-                f"max {k or 'all'}: F1 {result[name][f'{c}/{k}']['e2e_f1']:.3f} "
-                f"({result[name][f'{c}/{k}']['reread_per_page']:.1f}/page)" for k in MAXES), flush=True)
+            print(
+                f"  below {c}: "
+                + "  ".join(
+                    f"max {k or 'all'}: F1 {result[name][f'{c}/{k}']['e2e_f1']:.3f} "
+                    f"({result[name][f'{c}/{k}']['reread_per_page']:.1f}/page)"
+                    for k in MAXES
+                ),
+                flush=True,
+            )
     with open(a.out, "w") as f:
         json.dump(result, f, indent=1)
 

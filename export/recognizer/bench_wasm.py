@@ -29,8 +29,9 @@ def measure(paths: list[Path]) -> dict:
 
 
 def main(argv=None) -> int:
-    paths = [Path(p) for p in (argv if argv is not None else sys.argv[1:])] or \
-        sorted((bench_det_wasm.ROOT / "web" / "models").glob("recognizer*.onnx"))
+    paths = [Path(p) for p in (argv if argv is not None else sys.argv[1:])] or sorted(
+        (bench_det_wasm.ROOT / "web" / "models").glob("recognizer*.onnx")
+    )
     print(json.dumps(measure(paths), indent=1))
     return 0
 

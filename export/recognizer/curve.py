@@ -1,6 +1,6 @@
 """The learning curve of a recognizer run, as a Markdown table (for the model card).
 
-    python -m export.recognizer.curve runs/rec/train.log
+python -m export.recognizer.curve runs/rec/train.log
 """
 
 from __future__ import annotations
@@ -23,8 +23,10 @@ def rows(log_path: str) -> list[dict]:
 
 
 def table(log_path: str) -> str:
-    head = ("| time (UTC) | step | samples seen | train loss | SROIE CER (ci) / line acc | FUNSD CER / word acc "
-            "| IIIT5K acc (ci alnum) | IC15 acc | plates exact | tapuscorpus CER | synth CER |")
+    head = (
+        "| time (UTC) | step | samples seen | train loss | SROIE CER (ci) / line acc | FUNSD CER / word acc "
+        "| IIIT5K acc (ci alnum) | IC15 acc | plates exact | tapuscorpus CER | synth CER |"
+    )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows(log_path):
         g = lambda k, m, r=r: r.get(k, {}).get(m, float("nan"))
@@ -34,7 +36,8 @@ def table(log_path: str) -> str:
             f"| {g('sroie_train', 'cer'):.1%} / {g('sroie_train', 'acc'):.1%} "
             f"| {g('funsd_train', 'cer'):.1%} / {g('funsd_train', 'acc'):.1%} "
             f"| {g('iiit5k_train', 'acc_ci_alnum'):.1%} | {g('ic15_train', 'acc'):.1%} "
-            f"| {g('openalpr_plates', 'acc'):.1%} | {g('tapuscorpus', 'cer'):.1%} | {g('synth', 'cer'):.1%} |")
+            f"| {g('openalpr_plates', 'acc'):.1%} | {g('tapuscorpus', 'cer'):.1%} | {g('synth', 'cer'):.1%} |"
+        )
     return "\n".join(lines)
 
 

@@ -22,13 +22,13 @@ import sys
 import time
 
 import numpy as np
+from localocr.geometry import as_quad, crop_quad
+from localocr.splits import is_validation
 from PIL import Image
 
 from export.charset import clean_label
 from export.shards import CASE_FOLD, read_shard, write_jpeg_shard, write_shard
 from export.synth.lines import HEIGHT, ctc_min_frames, sample_line
-from localocr.geometry import as_quad, crop_quad
-from localocr.splits import is_validation
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # LOCALOCR_REC_CACHE: another shard folder (the GPU job carries a compressed copy, see `pack`)
@@ -85,7 +85,7 @@ INK_LEVEL = 128  # a grey level darker than this is ink (FUNSD: dark print on li
 def _ink_span(grey: np.ndarray, box) -> tuple[float, float]:
     """First and last column (page x) with a dark pixel (< INK_LEVEL) inside the box; the box's own ends if none."""
     x0, y0, x1, y1 = (int(round(v)) for v in box[:4])
-    cols = np.flatnonzero((grey[max(0, y0):y1 + 1, max(0, x0):x1 + 1] < INK_LEVEL).any(axis=0))
+    cols = np.flatnonzero((grey[max(0, y0) : y1 + 1, max(0, x0) : x1 + 1] < INK_LEVEL).any(axis=0))
     return (box[0], box[2]) if not len(cols) else (max(0, x0) + cols[0], max(0, x0) + cols[-1] + 1)
 
 
@@ -97,7 +97,9 @@ def word_lines(words: list[dict], grey: np.ndarray) -> list[dict]:
         if w.get("ignore") or w.get("text") is None or not w["text"].strip():
             continue
         q = as_quad(w["quad"])
-        boxes.append((float(q[:, 0].min()), float(q[:, 1].min()), float(q[:, 0].max()), float(q[:, 1].max()), w["text"]))
+        boxes.append(
+            (float(q[:, 0].min()), float(q[:, 1].min()), float(q[:, 0].max()), float(q[:, 1].max()), w["text"])
+        )
     lines: list[list[tuple]] = []
     for b in sorted(boxes):
         h = b[3] - b[1]
@@ -132,8 +134,9 @@ def _to_sample(crop: Image.Image, max_width: int = REAL_MAX_WIDTH) -> np.ndarray
     return a if 4 <= a.shape[1] <= max_width else None
 
 
-def real_crops(name: str, seed: int = 0, height: int = HEIGHT, downsample: int = 4,
-               variants: int | None = None) -> dict[str, tuple[list, list, list]]:
+def real_crops(
+    name: str, seed: int = 0, height: int = HEIGHT, downsample: int = 4, variants: int | None = None
+) -> dict[str, tuple[list, list, list]]:
     """{'train': (images, labels, flags), 'val': (...)} for one data set, crops `height` rows high
     with at least the CTC frames their text needs at `downsample` columns a frame; `variants`
     jittered training crops per region (default: the set's own, REAL_SETS)."""
@@ -165,9 +168,17 @@ def real_crops(name: str, seed: int = 0, height: int = HEIGHT, downsample: int =
             if split == "val":
                 quads = [quad]
             elif which == "crop":  # already a crop: small inward jitter only
-                quads = [quad] + [quad + np.array([[rng.uniform(0, 0.04) * img.width * sx, rng.uniform(0, 0.06) * img.height * sy]
-                                                   for sx, sy in ((1, 1), (-1, 1), (-1, -1), (1, -1))], np.float32)
-                                  for _ in range(variants - 1)]
+                quads = [quad] + [
+                    quad
+                    + np.array(
+                        [
+                            [rng.uniform(0, 0.04) * img.width * sx, rng.uniform(0, 0.06) * img.height * sy]
+                            for sx, sy in ((1, 1), (-1, 1), (-1, -1), (1, -1))
+                        ],
+                        np.float32,
+                    )
+                    for _ in range(variants - 1)
+                ]
             else:
                 quads = [_jitter_quad(rng, quad, img.size) for _ in range(variants)]
             for q in quads:
@@ -246,20 +257,34 @@ def pack(out: str) -> None:
 
 # A small, varied font subset for the GPU machine, which has no fonts: sans, serif, mono,
 # narrow, OCR-B; regular, bold, italic (~7 MB).
-GPU_FONTS = ["dejavu/DejaVuSans.ttf", "dejavu/DejaVuSerif-Bold.ttf", "dejavu/DejaVuSansMono.ttf",
-             "dejavu/DejaVuSansCondensed-Oblique.ttf", "liberation2/LiberationSans-Regular.ttf",
-             "liberation2/LiberationSerif-Italic.ttf", "liberation2/LiberationMono-Bold.ttf",
-             "liberation/LiberationSansNarrow-Regular.ttf", "crosextra/Carlito-Bold.ttf",
-             "crosextra/Caladea-Regular.ttf", "freefont/FreeMono.ttf", "freefont/FreeSerifItalic.ttf",
-             "inconsolata/Inconsolata.otf", "firacode/FiraCode-Regular.ttf",
-             "roboto/unhinted/RobotoTTF/Roboto-Regular.ttf", "open-sans/OpenSans-Bold.ttf",
-             "noto/NotoSans-Italic.ttf", "noto/NotoSerif-Regular.ttf"]
+GPU_FONTS = [
+    "dejavu/DejaVuSans.ttf",
+    "dejavu/DejaVuSerif-Bold.ttf",
+    "dejavu/DejaVuSansMono.ttf",
+    "dejavu/DejaVuSansCondensed-Oblique.ttf",
+    "liberation2/LiberationSans-Regular.ttf",
+    "liberation2/LiberationSerif-Italic.ttf",
+    "liberation2/LiberationMono-Bold.ttf",
+    "liberation/LiberationSansNarrow-Regular.ttf",
+    "crosextra/Carlito-Bold.ttf",
+    "crosextra/Caladea-Regular.ttf",
+    "freefont/FreeMono.ttf",
+    "freefont/FreeSerifItalic.ttf",
+    "inconsolata/Inconsolata.otf",
+    "firacode/FiraCode-Regular.ttf",
+    "roboto/unhinted/RobotoTTF/Roboto-Regular.ttf",
+    "open-sans/OpenSans-Bold.ttf",
+    "noto/NotoSans-Italic.ttf",
+    "noto/NotoSerif-Regular.ttf",
+]
 
 
 def pack_assets(out: str) -> None:
     """Fonts, the word list and prose for rendering synthetic lines on the GPU machine."""
     import shutil
+
     from export.synth.text import words
+
     os.makedirs(os.path.join(out, "fonts"), exist_ok=True)
     os.makedirs(os.path.join(out, "prose"), exist_ok=True)
     for f in GPU_FONTS + ["../opentype/ocr-b/OCRB.otf", "../opentype/urw-base35/C059-Roman.otf"]:

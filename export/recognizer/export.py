@@ -49,9 +49,15 @@ def session(path: str, threads: int = 1) -> ort.InferenceSession:
 
 def quantize_variants(fp32: str, work: str, calib: list[np.ndarray]) -> dict[str, str]:
     """int8 variants of `fp32` (name -> path)."""
-    from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
-                                          quantize_dynamic, quantize_static)
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        QuantFormat,
+        QuantType,
+        quantize_dynamic,
+        quantize_static,
+    )
     from onnxruntime.quantization.shape_inference import quant_pre_process
+
     pre = os.path.join(work, "recognizer.pre.onnx")
     quant_pre_process(fp32, pre, skip_symbolic_shape=False)
     out = {}
@@ -69,9 +75,18 @@ def quantize_variants(fp32: str, work: str, calib: list[np.ndarray]) -> dict[str
         def get_next(self):
             x = next(self.it, None)
             return None if x is None else {"image": x}
+
     p = os.path.join(work, "recognizer.int8_qdq_conv.onnx")
-    quantize_static(pre, p, Reader(), quant_format=QuantFormat.QDQ, op_types_to_quantize=["Conv"],
-                    per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+    quantize_static(
+        pre,
+        p,
+        Reader(),
+        quant_format=QuantFormat.QDQ,
+        op_types_to_quantize=["Conv"],
+        per_channel=True,
+        activation_type=QuantType.QUInt8,
+        weight_type=QuantType.QInt8,
+    )
     # and the LSTM/MatMul weights dynamic on top of the QDQ convs
     p2 = os.path.join(work, "recognizer.int8_qdq_conv_dyn_lstm.onnx")
     quantize_dynamic(p, p2, op_types_to_quantize=["LSTM", "MatMul", "Gemm"], weight_type=QuantType.QInt8)
@@ -132,7 +147,7 @@ def parity(model: CRNN, path: str) -> float:
     return worst
 
 
-WASM_MODE = "not isolated"   # single-threaded onnxruntime-web: the case every host gets
+WASM_MODE = "not isolated"  # single-threaded onnxruntime-web: the case every host gets
 
 
 def choose_int8(results: dict) -> str:
@@ -148,8 +163,11 @@ def choose_int8(results: dict) -> str:
     def bound(k):
         return max(MAX_CER_COST, 1.0 / ref[k]["chars"]) if ref[k].get("chars") else MAX_CER_COST
 
-    ok = [name for name, r in results.items() if name != "fp32"
-          and all(r["metrics"][k]["cer"] - ref[k]["cer"] <= bound(k) + 1e-12 for k in ref)]
+    ok = [
+        name
+        for name, r in results.items()
+        if name != "fp32" and all(r["metrics"][k]["cer"] - ref[k]["cer"] <= bound(k) + 1e-12 for k in ref)
+    ]
     if not ok:
         return INT8_DEFAULT
     if all(results[n].get("wasm_ms_32x256") for n in ok):
@@ -157,16 +175,24 @@ def choose_int8(results: dict) -> str:
     return min(ok, key=lambda n: results[n]["latency_32x256_1thread"]["cpu_ms"])
 
 
-_SETS = [("sroie_train", "SROIE lines (case-insensitive)"), ("funsd_train", "FUNSD words"),
-         ("iiit5k_train", "IIIT5K words"), ("ic15_train", "IC15 words"), ("openalpr_plates", "plates"),
-         ("tapuscorpus", "tapuscorpus lines (fr)"), ("synth", "synthetic lines (1000, fixed seed)")]
+_SETS = [
+    ("sroie_train", "SROIE lines (case-insensitive)"),
+    ("funsd_train", "FUNSD words"),
+    ("iiit5k_train", "IIIT5K words"),
+    ("ic15_train", "IC15 words"),
+    ("openalpr_plates", "plates"),
+    ("tapuscorpus", "tapuscorpus lines (fr)"),
+    ("synth", "synthetic lines (1000, fixed seed)"),
+]
 
 
 def markdown(report: dict) -> str:
     """Metrics and speed tables of an export report, for web/models/README.md."""
     names = list(report["files"])
-    out = ["| validation set | n | " + " | ".join(f"{n} CER / acc" for n in names) + " |",
-           "|---|---|" + "---|" * len(names)]
+    out = [
+        "| validation set | n | " + " | ".join(f"{n} CER / acc" for n in names) + " |",
+        "|---|---|" + "---|" * len(names),
+    ]
     for key, title in _SETS:
         ms = [report["files"][n]["metrics"].get(key) for n in names]
         if not ms[0]:
@@ -192,8 +218,12 @@ def main(argv=None) -> None:
     p.add_argument("--out", default="web/models")
     p.add_argument("--work", default="runs/rec/export")
     p.add_argument("--val-limit", type=int, default=2500, help="samples per validation set (strided subset)")
-    p.add_argument("--no-variants", dest="variants", action="store_false",
-                   help="only the default int8 (LSTM/MatMul dynamic), skip the conv variants")
+    p.add_argument(
+        "--no-variants",
+        dest="variants",
+        action="store_false",
+        help="only the default int8 (LSTM/MatMul dynamic), skip the conv variants",
+    )
     a = p.parse_args(argv)
     torch.set_num_threads(1)
     os.makedirs(a.work, exist_ok=True)
@@ -207,6 +237,7 @@ def main(argv=None) -> None:
     # calibration for static QDQ: training crops (never validation)
     train = load_real("train")
     import random
+
     rng = random.Random(0)
     calib = []
     for name in ("sroie_train", "funsd_train", "iiit5k_train", "ic15_train", "tapuscorpus", "openalpr_plates"):
@@ -219,16 +250,27 @@ def main(argv=None) -> None:
     q = quantize_variants(fp32, a.work, calib)
     files.update(q if a.variants else {INT8_DEFAULT: q[INT8_DEFAULT]})
     val = load_real("val")
-    report = {"ckpt": a.ckpt, "step": ck.get("step"), "seen": ck.get("seen"), "parity_max_abs": diff,
-              "params": sum(t.numel() for t in model.parameters()), "files": {}}
+    report = {
+        "ckpt": a.ckpt,
+        "step": ck.get("step"),
+        "seen": ck.get("seen"),
+        "parity_max_abs": diff,
+        "params": sum(t.numel() for t in model.parameters()),
+        "files": {},
+    }
     for name, path in files.items():
-        r = {"bytes": os.path.getsize(path), "latency_32x256_1thread": latency_ms(path),
-             "metrics": evaluate(path, val, a.val_limit)}
+        r = {
+            "bytes": os.path.getsize(path),
+            "latency_32x256_1thread": latency_ms(path),
+            "metrics": evaluate(path, val, a.val_limit),
+        }
         report["files"][name] = r
         print(name, json.dumps(r), flush=True)
     try:  # the app's runtime: onnxruntime-web in headless Chromium (skipped where there is none)
-        from export.recognizer import bench_wasm as bench_rec_wasm
         from pathlib import Path
+
+        from export.recognizer import bench_wasm as bench_rec_wasm
+
         wasm = bench_rec_wasm.measure([Path(p) for p in files.values()])
         for name, path in files.items():
             report["files"][name]["wasm_ms_32x256"] = wasm[os.path.basename(path)][WASM_MODE]["ms_32x256"]

@@ -27,13 +27,13 @@ from export.charset import ALPHABET
 
 CONFIG = {
     "version": "1.0.0",
-    "height": 32,          # contract: recognizer input height
-    "downsample": 4,       # contract: W / T
-    "mean": [0.5],         # grey, 0..1 scale: centres the input on 0
-    "std": [0.5],          # -> inputs in [-1, 1]
+    "height": 32,  # contract: recognizer input height
+    "downsample": 4,  # contract: W / T
+    "mean": [0.5],  # grey, 0..1 scale: centres the input on 0
+    "std": [0.5],  # -> inputs in [-1, 1]
     "channels": (32, 64, 128, 128, 192),
-    "hidden": 128,         # LSTM units per direction
-    "dropout": 0.1,        # between LSTM layers and before the classifier
+    "hidden": 128,  # LSTM units per direction
+    "dropout": 0.1,  # between LSTM layers and before the classifier
     "alphabet": ALPHABET,
 }
 
@@ -52,19 +52,20 @@ class CRNN(nn.Module):
         self.cnn = nn.Sequential(
             *_cbr(1, c1, stride=2),
             *_cbr(c1, c2, stride=2),
-            *_cbr(c2, c3), nn.MaxPool2d((2, 1), (2, 1)),
-            *_cbr(c3, c4), nn.MaxPool2d((2, 1), (2, 1)),
+            *_cbr(c2, c3),
+            nn.MaxPool2d((2, 1), (2, 1)),
+            *_cbr(c3, c4),
+            nn.MaxPool2d((2, 1), (2, 1)),
             *_cbr(c4, c5, k=(2, 3), padding=(0, 1)),
         )
         h = config["hidden"]
-        self.rnn = nn.LSTM(c5, h, num_layers=2, bidirectional=True, batch_first=True,
-                           dropout=config["dropout"])
+        self.rnn = nn.LSTM(c5, h, num_layers=2, bidirectional=True, batch_first=True, dropout=config["dropout"])
         self.drop = nn.Dropout(config["dropout"])
         self.fc = nn.Linear(2 * h, len(config["alphabet"]) + 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        f = self.cnn(x)                       # [N, C5, 1, W/4]
-        f = f.squeeze(2).permute(0, 2, 1)     # [N, W/4, C5]
+        f = self.cnn(x)  # [N, C5, 1, W/4]
+        f = f.squeeze(2).permute(0, 2, 1)  # [N, W/4, C5]
         f, _ = self.rnn(f)
         return torch.log_softmax(self.fc(self.drop(f)), dim=-1)
 
@@ -77,6 +78,7 @@ def normalise(pixels: torch.Tensor, config: dict = CONFIG) -> torch.Tensor:
 def metadata(config: dict = CONFIG) -> dict[str, str]:
     """The model's metadata_props (keys from localocr.contract.keys; values are strings)."""
     from localocr.contract import keys as mm
+
     return {
         mm.KIND: "recognizer",
         mm.VERSION: config["version"],
@@ -97,13 +99,20 @@ def export_onnx(model: CRNN, path: str, opset: int = 17) -> None:
     """
     import onnx
     from localocr.contract import keys as mm
+
     model = model.eval()
     h = model.config["height"]
     dummy = torch.zeros(2, 1, h, 128)
-    torch.onnx.export(model, (dummy,), path, input_names=[mm.RECOGNIZER_INPUT],
-                      output_names=[mm.RECOGNIZER_OUTPUT], opset_version=opset, dynamo=False,
-                      dynamic_axes={mm.RECOGNIZER_INPUT: {0: "batch", 3: "width"},
-                                    mm.RECOGNIZER_OUTPUT: {0: "batch", 1: "frames"}})
+    torch.onnx.export(
+        model,
+        (dummy,),
+        path,
+        input_names=[mm.RECOGNIZER_INPUT],
+        output_names=[mm.RECOGNIZER_OUTPUT],
+        opset_version=opset,
+        dynamo=False,
+        dynamic_axes={mm.RECOGNIZER_INPUT: {0: "batch", 3: "width"}, mm.RECOGNIZER_OUTPUT: {0: "batch", 1: "frames"}},
+    )
     m = onnx.load(path)
     del m.metadata_props[:]
     for k, v in metadata(model.config).items():

@@ -33,10 +33,10 @@ import time
 import numpy as np
 import torch
 import torch.nn.functional as F
-
-from export.charset import ALPHABET, case_pairs, encode
 from localocr.metrics import levenshtein
 from localocr.recognition import ctc_greedy_batch
+
+from export.charset import ALPHABET, case_pairs, encode
 from export.recognizer.data import CACHE
 from export.recognizer.model import CONFIG, CRNN, normalise
 from export.shards import CASE_FOLD, read_shard
@@ -45,10 +45,26 @@ from export.shards import CASE_FOLD, read_shard
 # funsd_lines (FUNSD words grouped into lines, added at step ~7.6k of the first run) teaches the
 # spaces of form lines; it is validated but left out of the model-selection score, so scores
 # before and after it compare.
-MIX = {"synth": 0.49, "sroie_train": 0.14, "funsd_train": 0.12, "funsd_lines": 0.06, "iiit5k_train": 0.07,
-       "ic15_train": 0.05, "openalpr_plates": 0.03, "tapuscorpus": 0.04}
-VAL_SETS = ["sroie_train", "funsd_train", "funsd_lines", "iiit5k_train", "ic15_train", "openalpr_plates",
-            "tapuscorpus", "synth"]
+MIX = {
+    "synth": 0.49,
+    "sroie_train": 0.14,
+    "funsd_train": 0.12,
+    "funsd_lines": 0.06,
+    "iiit5k_train": 0.07,
+    "ic15_train": 0.05,
+    "openalpr_plates": 0.03,
+    "tapuscorpus": 0.04,
+}
+VAL_SETS = [
+    "sroie_train",
+    "funsd_train",
+    "funsd_lines",
+    "iiit5k_train",
+    "ic15_train",
+    "openalpr_plates",
+    "tapuscorpus",
+    "synth",
+]
 NOT_SCORED = ("synth", "funsd_lines")
 
 
@@ -69,6 +85,7 @@ def parse_mix(spec: str) -> dict[str, float]:
 
 
 # ---------------------------------------------------------------- data
+
 
 class Pool:
     """Samples of one source: images (uint8 [32, w]), labels, flags."""
@@ -124,8 +141,7 @@ def max_len_at(step: int, args) -> int:
     return int(args.start_len + frac * (80 - args.start_len))
 
 
-def pad_batch(images: list[np.ndarray], rng: random.Random, train: bool,
-              min_width: int = 32) -> tuple[np.ndarray, int]:
+def pad_batch(images: list[np.ndarray], rng: random.Random, train: bool, min_width: int = 32) -> tuple[np.ndarray, int]:
     """Stack to uint8 [N, 1, 32, W], W = max(widest, min_width) rounded up to a multiple of 4.
 
     Like the pipeline (localocr.recognition.batch_input): a crop narrower than `min_width`
@@ -144,12 +160,12 @@ def pad_batch(images: list[np.ndarray], rng: random.Random, train: bool,
             out[i, 0] = np.uint8(np.median(im))
         elif mode < 0.8:
             out[i, 0, :, :x0] = im[:, :1]
-            out[i, 0, :, x0 + iw:] = im[:, -1:]
+            out[i, 0, :, x0 + iw :] = im[:, -1:]
         elif mode < 0.9:
             out[i, 0] = 255
         else:
             out[i, 0] = 0
-        out[i, 0, :, x0:x0 + iw] = im
+        out[i, 0, :, x0 : x0 + iw] = im
     return out, w
 
 
@@ -176,7 +192,10 @@ def batches(pools: dict[str, Pool], args, step_ref: list[int], seed: int):
                 continue
             cand.append((p.images[i].shape[1], src, i))
         cand.sort()
-        groups, cur, = [], []
+        (
+            groups,
+            cur,
+        ) = [], []
         for c in cand:
             w = (c[0] + 3) // 4 * 4
             if cur and (w * (len(cur) + 1) > args.cols or len(cur) >= max_batch):
@@ -202,6 +221,7 @@ def prefetch(gen, depth=4):
     def work():
         for item in gen:
             q.put(item)
+
     threading.Thread(target=work, daemon=True).start()
     while True:
         yield q.get()
@@ -212,8 +232,9 @@ def prefetch(gen, depth=4):
 _PAIRS = case_pairs()
 
 
-def ctc_loss(logp: torch.Tensor, labels: list[str], flags: list[int],
-             input_lengths: torch.Tensor | None = None) -> torch.Tensor:
+def ctc_loss(
+    logp: torch.Tensor, labels: list[str], flags: list[int], input_lengths: torch.Tensor | None = None
+) -> torch.Tensor:
     """Mean CTC loss per sample (divided by label length); case-folded where flagged.
 
     logp: [N, T, C] log-softmax. For CASE_FOLD samples the upper-case class gets
@@ -233,11 +254,11 @@ def ctc_loss(logp: torch.Tensor, labels: list[str], flags: list[int],
     tgt = torch.tensor([k for t_ in targets for k in t_], dtype=torch.long)
     tlen = torch.tensor([len(t_) for t_ in targets], dtype=torch.long)
     ilen = torch.full((n,), t, dtype=torch.long) if input_lengths is None else input_lengths
-    return F.ctc_loss(logp.permute(1, 0, 2).float(), tgt, ilen, tlen, blank=0,
-                      reduction="mean", zero_infinity=True)
+    return F.ctc_loss(logp.permute(1, 0, 2).float(), tgt, ilen, tlen, blank=0, reduction="mean", zero_infinity=True)
 
 
 # ---------------------------------------------------------------- evaluation
+
 
 def _alnum(s: str) -> str:
     return "".join(c for c in s.lower() if c.isalnum())
@@ -250,8 +271,12 @@ def score(name: str, preds: list[str], refs: list[str]) -> dict:
         preds, refs = [p.upper() for p in preds], [r.upper() for r in refs]
     errs = sum(levenshtein(p, r) for p, r in zip(preds, refs))
     chars = sum(len(r) for r in refs)
-    out = {"n": len(refs), "chars": chars, "cer": errs / max(chars, 1),
-           "acc": sum(p == r for p, r in zip(preds, refs)) / max(len(refs), 1)}
+    out = {
+        "n": len(refs),
+        "chars": chars,
+        "cer": errs / max(chars, 1),
+        "acc": sum(p == r for p, r in zip(preds, refs)) / max(len(refs), 1),
+    }
     if name.startswith("iiit5k"):
         out["acc_ci_alnum"] = sum(_alnum(p) == _alnum(r) for p, r in zip(preds, refs)) / max(len(refs), 1)
     return out
@@ -286,8 +311,7 @@ def predict_batched(logits_of, images: list[np.ndarray], cols: int = 16384, spac
 def predict(model, images: list[np.ndarray], device, cols: int = 16384) -> list[str]:
     """Greedy CTC decode of every image with the torch model, batched by width."""
     model.eval()
-    return predict_batched(
-        lambda x: model(normalise(torch.from_numpy(x).to(device))).cpu().numpy(), images, cols)
+    return predict_batched(lambda x: model(normalise(torch.from_numpy(x).to(device))).cpu().numpy(), images, cols)
 
 
 def validate(model, val: dict[str, Pool], device, limit: int) -> dict:
@@ -310,6 +334,7 @@ def val_score(res: dict) -> float:
 
 
 # ---------------------------------------------------------------- training
+
 
 def lr_at(step: int, args) -> float:
     step -= getattr(args, "schedule_from", 0)
@@ -359,11 +384,18 @@ def main(argv=None) -> None:
     p.add_argument("--val-limit", type=int, default=1000, help="samples per validation set")
     p.add_argument("--log-steps", type=int, default=50)
     p.add_argument("--seed", type=int, default=1234)
-    p.add_argument("--mix", default="", help='change sources\' shares of the batches, e.g. '
-                   '"synth=0.3,sroie_train=0.2" (others keep theirs; renormalised)')
-    p.add_argument("--restart-schedule", action="store_true",
-                   help="count warm-up and cosine from the resumed step (a new phase, or a checkpoint "
-                   "rebuilt by export.onnx_to_ckpt with a fresh optimiser)")
+    p.add_argument(
+        "--mix",
+        default="",
+        help="change sources' shares of the batches, e.g. "
+        '"synth=0.3,sroie_train=0.2" (others keep theirs; renormalised)',
+    )
+    p.add_argument(
+        "--restart-schedule",
+        action="store_true",
+        help="count warm-up and cosine from the resumed step (a new phase, or a checkpoint "
+        "rebuilt by export.onnx_to_ckpt with a fresh optimiser)",
+    )
     p.add_argument("--init", default="", help="start from these weights (no optimiser state)")
     args = p.parse_args(argv)
 
@@ -391,16 +423,29 @@ def main(argv=None) -> None:
     synth, synth_files = load_synth(args.max_shards)
     pools["synth"] = synth
     val = load_real("val")
-    log(args.run, {"event": "data", "train": {k: len(v) for k, v in pools.items()},
-                   "val": {k: len(v) for k, v in val.items()}, "synth_shards": len(synth_files)})
+    log(
+        args.run,
+        {
+            "event": "data",
+            "train": {k: len(v) for k, v in pools.items()},
+            "val": {k: len(v) for k, v in val.items()},
+            "synth_shards": len(synth_files),
+        },
+    )
     step_ref = [step]
     gen = prefetch(batches(pools, args, step_ref, args.seed + step))
 
     t0 = time.time()
     t_ckpt = t_val = t_reload = t_log = t0
     run_loss, run_n, run_seen = 0.0, 0, 0
-    state = lambda: {"model": model.state_dict(), "opt": opt.state_dict(), "step": step,  # noqa: E731
-                     "seen": seen, "best": best, "config": CONFIG}
+    state = lambda: {
+        "model": model.state_dict(),
+        "opt": opt.state_dict(),
+        "step": step,  # noqa: E731
+        "seen": seen,
+        "best": best,
+        "config": CONFIG,
+    }
     while True:
         now = time.time()
         if now - t0 > args.minutes * 60 or (args.max_steps and step >= args.max_steps):
@@ -424,9 +469,19 @@ def main(argv=None) -> None:
         run_n += 1
         if step % args.log_steps == 0:
             dt = time.time() - t_log
-            log(args.run, {"step": step, "seen": seen, "loss": run_loss / run_n, "lr": lr_at(step, args),
-                           "samples_per_s": run_seen / dt, "max_len": max_len_at(step, args),
-                           "batch": len(labels), "width": x.shape[-1]})
+            log(
+                args.run,
+                {
+                    "step": step,
+                    "seen": seen,
+                    "loss": run_loss / run_n,
+                    "lr": lr_at(step, args),
+                    "samples_per_s": run_seen / dt,
+                    "max_len": max_len_at(step, args),
+                    "batch": len(labels),
+                    "width": x.shape[-1],
+                },
+            )
             run_loss, run_n, run_seen, t_log = 0.0, 0, 0, time.time()
         if time.time() - t_val > args.val_minutes * 60:
             tv = time.time()
@@ -435,14 +490,24 @@ def main(argv=None) -> None:
             if sc < best:
                 best = sc
                 save(os.path.join(args.run, "best.pt"), state())
-            log(args.run, {"event": "val", "step": step, "seen": seen, "score": sc, "best": best,
-                           "val_seconds": time.time() - tv, **res})
+            log(
+                args.run,
+                {
+                    "event": "val",
+                    "step": step,
+                    "seen": seen,
+                    "score": sc,
+                    "best": best,
+                    "val_seconds": time.time() - tv,
+                    **res,
+                },
+            )
             t_val = t_log = time.time()
         if time.time() - t_ckpt > args.ckpt_minutes * 60:
             save(last, state())
             t_ckpt = time.time()
         if time.time() - t_reload > args.reload_minutes * 60:
-            files = sorted(glob.glob(os.path.join(CACHE, "synth", "train_*.npz")))[-args.max_shards:]
+            files = sorted(glob.glob(os.path.join(CACHE, "synth", "train_*.npz")))[-args.max_shards :]
             if files != synth_files:
                 new, synth_files = load_synth(args.max_shards)
                 pools["synth"].__dict__.update(new.__dict__)  # the batch thread holds the same object

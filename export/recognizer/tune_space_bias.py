@@ -24,21 +24,21 @@ import os
 import sys
 
 import onnx
-
 from localocr.contract import keys as mm
 from localocr.evaluate import evaluate_set
 from localocr.pipeline import OCR
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data")
-SETS = (("funsd_train", False), ("sroie_train", True))        # (set, compare case-insensitively)
-GRID = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)                          # log-probability units
+SETS = (("funsd_train", False), ("sroie_train", True))  # (set, compare case-insensitively)
+GRID = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)  # log-probability units
 
 
 def scores(ocr: OCR, bias: float, pages: int, data: str = DATA) -> dict[str, float]:
     """End-to-end word F1 per training set with this space bias."""
     ocr.recognizer.spec = dataclasses.replace(ocr.recognizer.spec, space_bias=bias)
-    return {name: evaluate_set(ocr, os.path.join(data, name), "train", pages, casefold)["e2e_f1"]
-            for name, casefold in SETS}
+    return {
+        name: evaluate_set(ocr, os.path.join(data, name), "train", pages, casefold)["e2e_f1"] for name, casefold in SETS
+    }
 
 
 def choose(table: dict[float, dict[str, float]]) -> float:

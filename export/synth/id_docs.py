@@ -16,23 +16,104 @@ import io
 from dataclasses import dataclass
 
 import numpy as np
+from localocr.fields.mrz import FORMATS, compose, parse
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from localocr.fields.mrz import FORMATS, compose, parse
-
-from .pages import font as _sans_font, photometric, warp, _pick_font
+from .pages import _pick_font, photometric, warp
+from .pages import font as _sans_font
 
 OCRB = "/usr/share/fonts/opentype/ocr-b/OCRB.otf"
 
 # ICAO codes: states, and the specimen state Utopia; "D" is Germany (D<<).
-STATES = ("UTO", "D", "FRA", "GBR", "USA", "ITA", "ESP", "NLD", "BEL", "CHE", "AUT", "SWE", "NOR", "POL",
-          "PRT", "IRL", "CAN", "AUS", "JPN", "BRA", "MEX", "IND", "ZAF", "NZL", "GRC", "CZE", "DNK", "FIN")
-_SYLLABLES = ("AN", "NA", "MAR", "IA", "ER", "IK", "SON", "LO", "RE", "TTA", "BE", "KO", "VAL", "DI", "MO",
-              "SCH", "MID", "TH", "OR", "EL", "JA", "NE", "SU", "ZU", "KI", "WA", "LI", "PE", "TER", "GO",
-              "HAN", "SEN", "BAU", "MAN", "OV", "RA", "CH", "DE", "LA", "QU", "XI", "YO", "FER", "NAN")
+STATES = (
+    "UTO",
+    "D",
+    "FRA",
+    "GBR",
+    "USA",
+    "ITA",
+    "ESP",
+    "NLD",
+    "BEL",
+    "CHE",
+    "AUT",
+    "SWE",
+    "NOR",
+    "POL",
+    "PRT",
+    "IRL",
+    "CAN",
+    "AUS",
+    "JPN",
+    "BRA",
+    "MEX",
+    "IND",
+    "ZAF",
+    "NZL",
+    "GRC",
+    "CZE",
+    "DNK",
+    "FIN",
+)
+_SYLLABLES = (
+    "AN",
+    "NA",
+    "MAR",
+    "IA",
+    "ER",
+    "IK",
+    "SON",
+    "LO",
+    "RE",
+    "TTA",
+    "BE",
+    "KO",
+    "VAL",
+    "DI",
+    "MO",
+    "SCH",
+    "MID",
+    "TH",
+    "OR",
+    "EL",
+    "JA",
+    "NE",
+    "SU",
+    "ZU",
+    "KI",
+    "WA",
+    "LI",
+    "PE",
+    "TER",
+    "GO",
+    "HAN",
+    "SEN",
+    "BAU",
+    "MAN",
+    "OV",
+    "RA",
+    "CH",
+    "DE",
+    "LA",
+    "QU",
+    "XI",
+    "YO",
+    "FER",
+    "NAN",
+)
 # Printed (non-MRZ) labels of the visual zone
-_LABELS = ("Surname / Nom", "Given names / Prénoms", "Nationality / Nationalité", "Date of birth",
-           "Sex / Sexe", "Date of expiry", "Document No.", "Authority", "Place of birth", "Signature")
+_LABELS = (
+    "Surname / Nom",
+    "Given names / Prénoms",
+    "Nationality / Nationalité",
+    "Date of birth",
+    "Sex / Sexe",
+    "Date of expiry",
+    "Document No.",
+    "Authority",
+    "Place of birth",
+    "Signature",
+)
 
 
 @dataclass
@@ -55,8 +136,10 @@ def _date(rng, lo: int, hi: int) -> str:
 
 
 def _alnum(rng, n: int, digits_share: float = 0.7) -> str:
-    return "".join(str(rng.integers(0, 10)) if rng.random() < digits_share
-                   else chr(65 + int(rng.integers(0, 26))) for _ in range(n))
+    return "".join(
+        str(rng.integers(0, 10)) if rng.random() < digits_share else chr(65 + int(rng.integers(0, 26)))
+        for _ in range(n)
+    )
 
 
 def random_identity(rng: np.random.Generator, fmt: str = "TD3") -> dict:
@@ -102,15 +185,30 @@ def _card(rng, fmt: str, lines: list[str], ident: dict) -> Image.Image:
     ink = tuple(int(c) for c in rng.integers(0, 70, 3))
     # photo
     px0, py0 = int(0.04 * w), int(0.18 * h)
-    d.rectangle([px0, py0, px0 + int(0.26 * w), py0 + int(0.5 * h)], fill=tuple(int(c) for c in rng.integers(90, 190, 3)))
+    d.rectangle(
+        [px0, py0, px0 + int(0.26 * w), py0 + int(0.5 * h)], fill=tuple(int(c) for c in rng.integers(90, 190, 3))
+    )
     # title and visual zone
-    d.text((int(0.04 * w), int(0.04 * h)), str(rng.choice(["PASSPORT", "IDENTITY CARD", "RESIDENCE PERMIT",
-                                                              "PASSEPORT", "CARTE D'IDENTITÉ"])),
-           font=_sans_font(_pick_font(rng), int(0.055 * h)), fill=ink)
+    d.text(
+        (int(0.04 * w), int(0.04 * h)),
+        str(rng.choice(["PASSPORT", "IDENTITY CARD", "RESIDENCE PERMIT", "PASSEPORT", "CARTE D'IDENTITÉ"])),
+        font=_sans_font(_pick_font(rng), int(0.055 * h)),
+        fill=ink,
+    )
     label_font = _sans_font(_pick_font(rng), int(0.028 * h))
     value_font = _sans_font(_pick_font(rng), int(0.042 * h))
-    values = [ident["surname"], ident["given_names"], ident["nationality"], ident["birth_date"], ident["sex"] or "X",
-              ident["expiry_date"], ident["number"], "MINISTRY", "CITY", ""]
+    values = [
+        ident["surname"],
+        ident["given_names"],
+        ident["nationality"],
+        ident["birth_date"],
+        ident["sex"] or "X",
+        ident["expiry_date"],
+        ident["number"],
+        "MINISTRY",
+        "CITY",
+        "",
+    ]
     x, y = int(0.34 * w), int(0.16 * h)
     for label, value in zip(_LABELS, values):
         if y > 0.6 * h:
@@ -152,7 +250,7 @@ def render_document(rng: np.random.Generator, fmt: str | None = None) -> Documen
     persp = float(rng.uniform(0, 0.05))
     photo, _ = warp(photo, np.zeros((0, 4, 2), np.float32), rng, angle, persp, table)
     photo = photometric(photo, rng)
-    if rng.random() < 0.7:   # the camera's focus, always a little soft
+    if rng.random() < 0.7:  # the camera's focus, always a little soft
         photo = photo.filter(ImageFilter.GaussianBlur(float(rng.uniform(0.3, 1.2))))
     scale = float(rng.uniform(0.7, 1.1))
     photo = photo.resize((int(photo.width * scale), int(photo.height * scale)), Image.BILINEAR)

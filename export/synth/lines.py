@@ -23,8 +23,8 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from export.charset import ALPHABET
 from export.synth.text import sample_text
 
-HEIGHT = 32            # the recognizer's input height (recognizer.CONFIG["height"] reads the same)
-MAX_WIDTH = 1200       # ~70 characters of a narrow font at height 32; longer renders are re-drawn
+HEIGHT = 32  # the recognizer's input height (recognizer.CONFIG["height"] reads the same)
+MAX_WIDTH = 1200  # ~70 characters of a narrow font at height 32; longer renders are re-drawn
 
 # Latin text faces installed from Debian packages (symbol, math, dingbat and non-Latin faces left out).
 _FONT_GLOBS = [
@@ -74,6 +74,7 @@ def _glyph_coverage(path: str) -> str:
         img = Image.new("L", (64, 64), 0)
         ImageDraw.Draw(img).text((16, 16), c, font=font, fill=255)
         return img.tobytes()
+
     missing = draw("\U0010fffd")  # a code point no text font maps: its .notdef rendering
     blank = bytes(64 * 64)
     return "".join(c for c in ALPHABET if c == " " or draw(c) not in (missing, blank))
@@ -98,8 +99,7 @@ def coverage() -> dict[str, str]:
             with open(_COVERAGE_CACHE, "w") as f:
                 json.dump(cached, f)
         # a face missing basic letters (a symbol face slipped in) is no use
-        _COVERAGE = {f: set(cached[f]) for f in files
-                     if all(c in cached[f] for c in "aAzZ09")}
+        _COVERAGE = {f: set(cached[f]) for f in files if all(c in cached[f] for c in "aAzZ09")}
     return _COVERAGE
 
 
@@ -169,7 +169,9 @@ def _background(rng: random.Random, size: tuple[int, int], level: int) -> np.nda
         edge = 1 / (1 + np.exp(np.clip(-(xx - x0) / rng.uniform(2, 20), -50, 50)))
         bg *= 1 - rng.uniform(0.2, 0.6) * (edge if rng.random() < 0.5 else 1 - edge)[None, :]
     elif kind < 0.6:  # paper texture: low-frequency noise
-        small = np.random.default_rng(rng.getrandbits(32)).normal(0, rng.uniform(4, 15), (max(2, h // 8), max(2, w // 8)))
+        small = np.random.default_rng(rng.getrandbits(32)).normal(
+            0, rng.uniform(4, 15), (max(2, h // 8), max(2, w // 8))
+        )
         bg += np.asarray(Image.fromarray(small.astype(np.float32), "F").resize((w, h), Image.BILINEAR))
     return bg
 
@@ -194,8 +196,16 @@ def _geometry(rng: random.Random, ink: Image.Image, box) -> tuple[Image.Image, t
     if rng.random() < 0.2:  # mild perspective: move the corners of the text box a little
         bw, bh = x1 - x0, y1 - y0
         j = lambda s: rng.uniform(-s, s)  # noqa: E731
-        quad = (x0 + j(bh * 0.3), y0 + j(bh * 0.15), x0 + j(bh * 0.3), y1 + j(bh * 0.15),
-                x1 + j(bh * 0.3), y1 + j(bh * 0.15), x1 + j(bh * 0.3), y0 + j(bh * 0.15))
+        quad = (
+            x0 + j(bh * 0.3),
+            y0 + j(bh * 0.15),
+            x0 + j(bh * 0.3),
+            y1 + j(bh * 0.15),
+            x1 + j(bh * 0.3),
+            y1 + j(bh * 0.15),
+            x1 + j(bh * 0.3),
+            y0 + j(bh * 0.15),
+        )
         quad = tuple(float(v) for v in quad)
         out = ink.transform((int(bw), int(bh)), Image.QUAD, quad, resample=Image.BILINEAR)
         canvas = Image.new("L", (w, h), 0)
@@ -209,12 +219,12 @@ def _crop_box(rng: random.Random, box, size, font_px: int) -> tuple[int, int, in
     x0, y0, x1, y1 = box
     h = y1 - y0
     mode = rng.random()
-    if mode < 0.25:     # tight: the detector box hugs the ink, may clip ascenders/descenders a bit
+    if mode < 0.25:  # tight: the detector box hugs the ink, may clip ascenders/descenders a bit
         t, b, l, r = [rng.uniform(-0.08, 0.05) * h for _ in range(4)]
-    elif mode < 0.85:   # normal
+    elif mode < 0.85:  # normal
         t, b = rng.uniform(-0.02, 0.2) * h, rng.uniform(-0.02, 0.2) * h
         l, r = rng.uniform(0, 0.5) * h, rng.uniform(0, 0.5) * h
-    else:               # loose
+    else:  # loose
         t, b = rng.uniform(0.1, 0.5) * h, rng.uniform(0.1, 0.5) * h
         l, r = rng.uniform(0.2, 1.2) * h, rng.uniform(0.2, 1.2) * h
     W, H = size
@@ -237,8 +247,12 @@ def _degrade(rng: random.Random, img: np.ndarray) -> np.ndarray:
             ink *= dots
         img = 255 - ink
     if rng.random() < 0.4:
-        img = np.asarray(Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).filter(
-            ImageFilter.GaussianBlur(rng.uniform(0.3, 1.3))), np.float32)
+        img = np.asarray(
+            Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).filter(
+                ImageFilter.GaussianBlur(rng.uniform(0.3, 1.3))
+            ),
+            np.float32,
+        )
     if rng.random() < 0.08:  # fax / scan binarisation
         thr = rng.uniform(90, 170)
         img = np.where(img > thr, 255.0, 0.0).astype(np.float32)
@@ -258,8 +272,7 @@ def _degrade(rng: random.Random, img: np.ndarray) -> np.ndarray:
     return out
 
 
-def render_line(rng: random.Random, text: str, font_path: str | None = None,
-                height: int = HEIGHT) -> np.ndarray | None:
+def render_line(rng: random.Random, text: str, font_path: str | None = None, height: int = HEIGHT) -> np.ndarray | None:
     """Draw `text` and return a grey uint8 array [height, W] (None if it would exceed MAX_WIDTH,
     scaled by height / HEIGHT).
 
@@ -295,8 +308,9 @@ def render_line(rng: random.Random, text: str, font_path: str | None = None,
     return _degrade(rng, img)
 
 
-def sample_line(rng: random.Random, max_chars: int = 70, height: int = HEIGHT,
-                downsample: int = 4) -> tuple[np.ndarray, str]:
+def sample_line(
+    rng: random.Random, max_chars: int = 70, height: int = HEIGHT, downsample: int = 4
+) -> tuple[np.ndarray, str]:
     """A random text and its rendering: (uint8 [height, W], label), with at least the CTC
     frames the text needs at `downsample` input columns a frame."""
     while True:

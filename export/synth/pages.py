@@ -57,9 +57,11 @@ def _list_fonts() -> tuple[list[str], list[str]]:
                 files += glob.glob(head + a + tail)
         else:
             files += glob.glob(pat)
-    files = sorted(f for f in set(files)
-                   if "Math" not in f and "Symbol" not in f and "ExtraLight" not in f
-                   and "D050000L" not in f and "Z003" not in f)
+    files = sorted(
+        f
+        for f in set(files)
+        if "Math" not in f and "Symbol" not in f and "ExtraLight" not in f and "D050000L" not in f and "Z003" not in f
+    )
     # Z003 (a script face) stays out of the body fonts; annotations use it as "handwriting"
     mono = [f for f in files if any(h in f for h in _MONO_HINTS)]
     return files, mono
@@ -97,6 +99,7 @@ def font(path: str, size: int) -> ImageFont.FreeTypeFont:
 
 # ---------------------------------------------------------------- text content
 
+
 def _token(rng: np.random.Generator) -> str:
     r = rng.random()
     if r < 0.62:
@@ -110,7 +113,10 @@ def _token(rng: np.random.Generator) -> str:
     if r < 0.88:
         return f"{rng.integers(1, 29):02d}/{rng.integers(1, 13):02d}/{rng.integers(1990, 2030)}"
     if r < 0.94:
-        return rng.choice(["-", "&", "#", "%", "(", ")", ":", "@", "$", "*", "/", "+"]) + WORDS[rng.integers(len(WORDS))][:6]
+        return (
+            rng.choice(["-", "&", "#", "%", "(", ")", ":", "@", "$", "*", "/", "+"])
+            + WORDS[rng.integers(len(WORDS))][:6]
+        )
     return "".join(rng.choice(list(string.ascii_uppercase + string.digits), rng.integers(3, 10)))
 
 
@@ -124,6 +130,7 @@ def text_run(rng: np.random.Generator, n_min: int = 1, n_max: int = 8) -> str:
 
 
 # ---------------------------------------------------------------- drawing with boxes
+
 
 class Canvas:
     """An RGB page plus the line quads drawn on it."""
@@ -205,6 +212,7 @@ def _pick_font(rng, mono=False):
 
 
 # ---------------------------------------------------------------- page kinds
+
 
 def _document(rng, track_ink=False) -> Canvas:
     W = int(rng.integers(600, 1100))
@@ -342,7 +350,9 @@ def _receipt(rng, track_ink=False) -> Canvas:
                 s = s.rsplit(" ", 1)[0]
             if rng.random() < 0.25:  # dot leaders join item and price into one run
                 dots = "." * max(0, int((W - 2 * m - f.getlength(s) - pl) / max(1, f.getlength("."))) - 2)
-                cv.text((m, y), f"{s} {dots} {p}".replace("  ", " "), f, ink) if f.getlength(f"{s} {dots} {p}") < W - 2 * m else None
+                cv.text((m, y), f"{s} {dots} {p}".replace("  ", " "), f, ink) if f.getlength(
+                    f"{s} {dots} {p}"
+                ) < W - 2 * m else None
             else:
                 if f.getlength(s) < W - 2 * m - pl - size * 2:
                     cv.text((m, y), s, f, ink)
@@ -395,8 +405,11 @@ def _screenshot(rng, track_ink=False) -> Canvas:
                 btn = tuple(rng.integers(0, 256, 3))
                 lum = 0.3 * btn[0] + 0.6 * btn[1] + 0.1 * btn[2]
                 pad = int(size * 0.6)
-                cv.draw.rounded_rectangle([x - pad, y - pad // 2, x + L + pad, y + size * 1.3 + pad // 2],
-                                          radius=int(rng.integers(0, 8)), fill=btn)
+                cv.draw.rounded_rectangle(
+                    [x - pad, y - pad // 2, x + L + pad, y + size * 1.3 + pad // 2],
+                    radius=int(rng.integers(0, 8)),
+                    fill=btn,
+                )
                 cv.text((x, y), s, f, (255, 255, 255) if lum < 128 else (20, 20, 20))
             else:
                 cv.text((x, y), s, f, _ink(rng, dark))
@@ -407,7 +420,9 @@ def _screenshot(rng, track_ink=False) -> Canvas:
 
 def _texture(rng, w, h) -> Image.Image:
     """A noisy, blurred colour field (wood/metal/fabric-like) as background."""
-    small = rng.integers(0, 256, (max(2, h // int(rng.integers(8, 64))), max(2, w // int(rng.integers(8, 64))), 3)).astype(np.uint8)
+    small = rng.integers(
+        0, 256, (max(2, h // int(rng.integers(8, 64))), max(2, w // int(rng.integers(8, 64))), 3)
+    ).astype(np.uint8)
     base = Image.fromarray(small).resize((w, h), Image.BICUBIC)
     arr = np.asarray(base, np.float32)
     if rng.random() < 0.7:  # mostly low-saturation surfaces (wood, metal, concrete, fabric)
@@ -437,16 +452,29 @@ def _label(rng, track_ink=False) -> Canvas:
         s = [text_run(rng, 1, 3 if size < 30 else 2) for _ in range(lines)]
         wmax = max(f.getlength(t) for t in s)
         box = (x0 - 12, y0 - 10, int(x0 + wmax + 12), int(y0 + lines * size * 1.4 + 6))
-        if box[2] > W or box[3] > H or any(box[0] < t[2] and t[0] < box[2] and box[1] < t[3] and t[1] < box[3] for t in taken):
+        if (
+            box[2] > W
+            or box[3] > H
+            or any(box[0] < t[2] and t[0] < box[2] and box[1] < t[3] and t[1] < box[3] for t in taken)
+        ):
             continue  # overlapping labels would hide each other's text under a box
         taken.append(box)
         plate = rng.random() < 0.6
         bgc = tuple(int(c) for c in rng.integers(0, 256, 3))
         lum = 0.3 * bgc[0] + 0.6 * bgc[1] + 0.1 * bgc[2]
-        ink = (tuple(int(c) for c in rng.integers(0, 90, 3)) if lum > 128 else tuple(int(c) for c in rng.integers(170, 256, 3)))
+        ink = (
+            tuple(int(c) for c in rng.integers(0, 90, 3))
+            if lum > 128
+            else tuple(int(c) for c in rng.integers(170, 256, 3))
+        )
         if plate:
-            cv.draw.rounded_rectangle([x0 - 10, y0 - 8, x0 + wmax + 10, y0 + lines * size * 1.4 + 4],
-                                      radius=int(rng.integers(0, 12)), fill=bgc, outline=ink if rng.random() < 0.5 else None, width=2)
+            cv.draw.rounded_rectangle(
+                [x0 - 10, y0 - 8, x0 + wmax + 10, y0 + lines * size * 1.4 + 4],
+                radius=int(rng.integers(0, 12)),
+                fill=bgc,
+                outline=ink if rng.random() < 0.5 else None,
+                width=2,
+            )
         else:
             ink = _ink(rng, rng.random() < 0.5)
         for i, t in enumerate(s):
@@ -454,17 +482,25 @@ def _label(rng, track_ink=False) -> Canvas:
     return cv
 
 
-KINDS = {"document": (_document, 0.4), "receipt": (_receipt, 0.2), "screenshot": (_screenshot, 0.2), "label": (_label, 0.2)}
+KINDS = {
+    "document": (_document, 0.4),
+    "receipt": (_receipt, 0.2),
+    "screenshot": (_screenshot, 0.2),
+    "label": (_label, 0.2),
+}
 
 
 # ---------------------------------------------------------------- page-level geometry and photometry
+
 
 def _perspective_coeffs(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """Coefficients for PIL's PERSPECTIVE transform mapping output (dst) points to input (src) points."""
     A, b = [], []
     for (x, y), (u, v) in zip(dst, src):
-        A.append([x, y, 1, 0, 0, 0, -u * x, -u * y]); b.append(u)
-        A.append([0, 0, 0, x, y, 1, -v * x, -v * y]); b.append(v)
+        A.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        b.append(u)
+        A.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+        b.append(v)
     return np.linalg.solve(np.array(A, np.float64), np.array(b, np.float64))
 
 
@@ -517,8 +553,13 @@ def photometric(img: Image.Image, rng) -> Image.Image:
     return out
 
 
-def render_page(rng: np.random.Generator, kind: str | None = None, geometry: bool = True,
-                photo: bool = True, track_ink: bool = False):
+def render_page(
+    rng: np.random.Generator,
+    kind: str | None = None,
+    geometry: bool = True,
+    photo: bool = True,
+    track_ink: bool = False,
+):
     """Render one synthetic page. Returns (RGB uint8 [H,W,3], quads float32 [N,4,2]), plus the
     text-only ink mask (bool [H,W]) as a third element when `track_ink`."""
     if kind is None:

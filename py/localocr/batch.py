@@ -37,11 +37,34 @@ from .errors import LocalOCRError
 
 ROW_KEYS = ("path", "page", "width", "height", "text", "lines", "fields", "error", "timings")
 # The pipeline's stages (`OCR` timings), plus reading the input's bytes.
-TIMING_KEYS = ("read", "decode", "detect_pre", "detect_run", "detect_post", "recognize_pre",
-               "recognize_run", "recognize_post", "layout", "total")
+TIMING_KEYS = (
+    "read",
+    "decode",
+    "detect_pre",
+    "detect_run",
+    "detect_post",
+    "recognize_pre",
+    "recognize_run",
+    "recognize_post",
+    "layout",
+    "total",
+)
 # Files taken from a folder (globs and files named on the command line are taken as they are).
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".gif", ".webp", ".jp2",
-                    ".pbm", ".pgm", ".ppm", ".pnm")
+IMAGE_EXTENSIONS = (
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".tif",
+    ".tiff",
+    ".bmp",
+    ".gif",
+    ".webp",
+    ".jp2",
+    ".pbm",
+    ".pgm",
+    ".ppm",
+    ".pnm",
+)
 PARQUET_EXTENSIONS = (".parquet", ".pq")
 _TIFF_MAGIC = (b"II*\x00", b"MM\x00*")
 
@@ -52,6 +75,7 @@ _TIFF_MAGIC = (b"II*\x00", b"MM\x00*")
 @dataclass
 class Inputs:
     """What the command line's INPUT arguments name: image files, and Parquet files of image bytes."""
+
     files: list = field(default_factory=list)
     parquet: list = field(default_factory=list)
 
@@ -74,15 +98,20 @@ def expand_inputs(args) -> Inputs:
 
     for arg in args:
         if os.path.isdir(arg):
-            found = sorted(os.path.join(d, f) for d, _, fs in os.walk(arg) for f in fs
-                           if f.lower().endswith(IMAGE_EXTENSIONS + PARQUET_EXTENSIONS))
+            found = sorted(
+                os.path.join(d, f)
+                for d, _, fs in os.walk(arg)
+                for f in fs
+                if f.lower().endswith(IMAGE_EXTENSIONS + PARQUET_EXTENSIONS)
+            )
         elif os.path.exists(arg):
             found = [arg]
         else:
             found = sorted(p for p in glob.glob(arg, recursive=True) if os.path.isfile(p))
         if not found:
-            what = ("folder has no image or Parquet files" if os.path.isdir(arg)
-                    else "no such file, folder or glob match")
+            what = (
+                "folder has no image or Parquet files" if os.path.isdir(arg) else "no such file, folder or glob match"
+            )
             raise LocalOCRError(f"{arg}: {what}.", "no_input")
         for p in found:
             add(p)
@@ -92,6 +121,7 @@ def expand_inputs(args) -> Inputs:
 def read_bytes(path: str) -> bytes:
     """A file's bytes, or a LocalOCRError (it becomes the input's error row)."""
     from .image import source_bytes
+
     return source_bytes(path)
 
 
@@ -108,6 +138,7 @@ def pages_of(ocr, data: bytes):
     """
     if data[:5] == b"%PDF-":
         from .document import source_of
+
         for page in ocr.read_document(data).pages:
             yield source_of(page).number, page
         return
@@ -123,7 +154,7 @@ def _tiff_frames(data: bytes) -> int:
     try:
         with Image.open(io.BytesIO(data)) as im:
             return getattr(im, "n_frames", 1)
-    except Exception:          # not readable as a TIFF: the pipeline's own decoder says why
+    except Exception:  # not readable as a TIFF: the pipeline's own decoder says why
         return 1
 
 
@@ -133,9 +164,12 @@ def _tiff_pages(ocr, data: bytes, frames: int):
             try:
                 im.seek(i)
                 if im.size[0] * im.size[1] > ocr.max_pixels:
-                    raise LocalOCRError(f"Page {i + 1} is {im.size[0]} x {im.size[1]} pixels, more than "
-                                        f"the {ocr.max_pixels:,} allowed.", "too_large")
-                frame = im.copy()          # decodes this frame only
+                    raise LocalOCRError(
+                        f"Page {i + 1} is {im.size[0]} x {im.size[1]} pixels, more than "
+                        f"the {ocr.max_pixels:,} allowed.",
+                        "too_large",
+                    )
+                frame = im.copy()  # decodes this frame only
             except LocalOCRError as e:
                 yield i + 1, e
                 continue
@@ -153,22 +187,38 @@ def page_row(path: str, number, page, fields: str | None = None, read_s: float =
     lines = [dict(ln.to_dict(), block=bi) for bi, b in enumerate(page.blocks) for ln in b.lines]
     timings = {k: round(float(page.timings.get(k, 0.0)), 4) for k in TIMING_KEYS}
     timings["read"] = round(read_s, 4)
-    return {"path": path, "page": number, "width": page.width, "height": page.height,
-            "text": page.text, "lines": lines,
-            "fields": page.fields(fields) if fields else None,
-            "error": None, "timings": timings}
+    return {
+        "path": path,
+        "page": number,
+        "width": page.width,
+        "height": page.height,
+        "text": page.text,
+        "lines": lines,
+        "fields": page.fields(fields) if fields else None,
+        "error": None,
+        "timings": timings,
+    }
 
 
 def error_row(path: str, number, err: Exception, read_s: float = 0.0) -> dict:
     """One row for an input (number None) or a page that failed."""
     if isinstance(err, LocalOCRError):
         error = {"code": err.code, "message": str(err)}
-    else:                      # a bug on one input must not stop the other million
+    else:  # a bug on one input must not stop the other million
         error = {"code": "internal_error", "message": f"{type(err).__name__}: {err}"}
     timings = dict.fromkeys(TIMING_KEYS, 0.0)
     timings["read"] = round(read_s, 4)
-    return {"path": path, "page": number, "width": None, "height": None, "text": None,
-            "lines": None, "fields": None, "error": error, "timings": timings}
+    return {
+        "path": path,
+        "page": number,
+        "width": None,
+        "height": None,
+        "text": None,
+        "lines": None,
+        "fields": None,
+        "error": error,
+        "timings": timings,
+    }
 
 
 def rows_for(ocr, path: str, data: bytes | None = None, fields: str | None = None) -> list[dict]:
@@ -187,8 +237,8 @@ def rows_for(ocr, path: str, data: bytes | None = None, fields: str | None = Non
                 rows.append(error_row(path, number, page))
             else:
                 rows.append(page_row(path, number, page, fields, read_s))
-            read_s = 0.0       # the file was read once, for its first page
-    except Exception as e:     # noqa: BLE001 - see error_row
+            read_s = 0.0  # the file was read once, for its first page
+    except Exception as e:  # noqa: BLE001 - see error_row
         rows.append(error_row(path, None if not rows else rows[-1]["page"] + 1, e, read_s))
     return rows
 
@@ -218,10 +268,12 @@ def done_inputs(out_dir: str) -> set:
         if name.endswith(".jsonl"):
             done.update(_jsonl_paths(p))
         elif name.endswith(".parquet"):
-            import pyarrow.parquet as pq           # only with the [ray] extra
+            import pyarrow.parquet as pq  # only with the [ray] extra
+
             try:
                 done.update(pq.read_table(p, columns=["path"]).column("path").to_pylist())
-            except Exception as e:                 # not ours, or broken: say so, keep going
-                raise LocalOCRError(f"{p} is not a readable Parquet file of rows ({e}); move it out "
-                                    f"of the output folder.", "bad_output") from None
+            except Exception as e:  # not ours, or broken: say so, keep going
+                raise LocalOCRError(
+                    f"{p} is not a readable Parquet file of rows ({e}); move it out of the output folder.", "bad_output"
+                ) from None
     return done

@@ -39,7 +39,7 @@ from .document import Document
 from .errors import LocalOCRError, internal_errors
 
 EXT = {"text": "txt", "json": "json", "hocr": "hocr", "alto": "alto.xml", "page": "page.xml", "pdf": "pdf"}
-SEVERAL_TO_STDOUT = ("text", "json")       # formats that can carry several files on standard output
+SEVERAL_TO_STDOUT = ("text", "json")  # formats that can carry several files on standard output
 
 
 def _json(d) -> str:
@@ -49,7 +49,7 @@ def _json(d) -> str:
 def _page_dict(page, fields=None) -> dict:
     d = page.to_dict()
     if fields:
-        d["fields"] = page.fields(fields)      # --fields: localocr.fields, a top-level "fields" object
+        d["fields"] = page.fields(fields)  # --fields: localocr.fields, a top-level "fields" object
     return d
 
 
@@ -86,24 +86,45 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="localocr", description="Read the text in images and PDFs, locally.")
     p.add_argument("images", nargs="+", metavar="FILE", help="images or PDFs; - reads standard input")
     p.add_argument("--format", "-f", choices=FORMATS, default="text", help="output format (default text)")
-    p.add_argument("-o", dest="o", metavar="OUT", help="a folder (exists, ends with /, or has no extension: "
-                   "as --out) or a file (as --output)")
+    p.add_argument(
+        "-o",
+        dest="o",
+        metavar="OUT",
+        help="a folder (exists, ends with /, or has no extension: as --out) or a file (as --output)",
+    )
     p.add_argument("--out", metavar="DIR", help="write one file per input into DIR")
-    p.add_argument("--output", metavar="FILE", help="write every input into this one file "
-                   "(several inputs: one multi-page document)")
+    p.add_argument(
+        "--output",
+        metavar="FILE",
+        help="write every input into this one file (several inputs: one multi-page document)",
+    )
     p.add_argument("--pages", metavar="LIST", help="pages of a PDF / multi-page image, e.g. 1-3,7 (default all)")
     p.add_argument("--keep-text", action="store_true", help="PDF pages with a text layer: use it instead of OCR")
     p.add_argument("--password", help="the password of an encrypted PDF")
-    p.add_argument("--models", metavar="DIR", help="folder with detector*.onnx and recognizer*.onnx "
-                   "(default: the bundled models, or $LOCALOCR_MODELS)")
-    p.add_argument("--fields", choices=["receipt", "mrz", "auto"], help="also extract key fields (receipt: "
-                   "company, date, address, total; mrz: a passport's or ID card's machine-readable zone; auto: "
-                   "either); needs --format json, which then has a top-level \"fields\" object")
-    p.add_argument("--min-confidence", type=float, default=None,
-                   help="drop lines read with less confidence (default: the pipeline's own floor)")
-    p.add_argument("--no-orientation", dest="orientation", action="store_false",
-                   help="read each image as it is: do not turn pages at 90/180/270 degrees upright "
-                   "or straighten tilted ones")
+    p.add_argument(
+        "--models",
+        metavar="DIR",
+        help="folder with detector*.onnx and recognizer*.onnx (default: the bundled models, or $LOCALOCR_MODELS)",
+    )
+    p.add_argument(
+        "--fields",
+        choices=["receipt", "mrz", "auto"],
+        help="also extract key fields (receipt: "
+        "company, date, address, total; mrz: a passport's or ID card's machine-readable zone; auto: "
+        'either); needs --format json, which then has a top-level "fields" object',
+    )
+    p.add_argument(
+        "--min-confidence",
+        type=float,
+        default=None,
+        help="drop lines read with less confidence (default: the pipeline's own floor)",
+    )
+    p.add_argument(
+        "--no-orientation",
+        dest="orientation",
+        action="store_false",
+        help="read each image as it is: do not turn pages at 90/180/270 degrees upright or straighten tilted ones",
+    )
     p.add_argument("--debug", action="store_true", help="print the traceback of internal errors")
     return p
 
@@ -136,6 +157,7 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["batch"]:
         from .ray import main as batch_main
+
         return batch_main(argv[1:])
     args = build_parser().parse_args(argv)
     problem = _usage_error(args)
@@ -146,6 +168,7 @@ def main(argv=None) -> int:
         return 2
     from .document import combine
     from .pipeline import OCR
+
     try:
         kw = {} if args.min_confidence is None else {"min_confidence": args.min_confidence}
         if not args.orientation:
@@ -157,15 +180,19 @@ def main(argv=None) -> int:
     if args.out:
         os.makedirs(args.out, exist_ok=True)
     failed = 0
-    documents: list[Document] = []   # --output: the documents read, combined into one file
-    results: list[dict] = []         # several JSON results (or errors) on standard output
+    documents: list[Document] = []  # --output: the documents read, combined into one file
+    results: list[dict] = []  # several JSON results (or errors) on standard output
     for src in args.images:
         name = "stdin" if src == "-" else src
         try:
             with internal_errors():
-                doc = ocr.read_document(sys.stdin.buffer.read() if src == "-" else src, args.pages,
-                                        keep_text=args.keep_text, name=os.path.basename(name),
-                                        password=args.password)
+                doc = ocr.read_document(
+                    sys.stdin.buffer.read() if src == "-" else src,
+                    args.pages,
+                    keep_text=args.keep_text,
+                    name=os.path.basename(name),
+                    password=args.password,
+                )
         except LocalOCRError as e:
             print(f"localocr: {name}: {e} [{e.code}]", file=sys.stderr)
             if args.debug and e.__cause__ is not None:
@@ -176,7 +203,7 @@ def main(argv=None) -> int:
                 if args.out:
                     stem = os.path.splitext(os.path.basename(name))[0] or "image"
                     _write(os.path.join(args.out, f"{stem}.{EXT['json']}"), _json(entry))
-                elif len(args.images) > 1 and not args.output:   # (one combined --output file: stderr says it)
+                elif len(args.images) > 1 and not args.output:  # (one combined --output file: stderr says it)
                     results.append(entry)
                 elif not args.output:
                     sys.stdout.write(_json(entry))
@@ -187,21 +214,25 @@ def main(argv=None) -> int:
         elif args.out:
             stem = os.path.splitext(os.path.basename(name))[0] or "image"
             out = _render(doc, args.format, single, args.fields)
-            if isinstance(out, list):          # PAGE XML: a file per page
+            if isinstance(out, list):  # PAGE XML: a file per page
                 for page, xml in zip(doc.pages, out):
                     suffix = "" if len(out) == 1 else f"-p{page.source.number}"
                     _write(os.path.join(args.out, f"{stem}{suffix}.{EXT['page']}"), xml)
             else:
                 _write(os.path.join(args.out, f"{stem}.{EXT[args.format]}"), out)
         elif args.format == "json" and len(args.images) > 1:
-            results.append({"image": name, "page" if single else "document": json.loads(_render(doc, "json", single, args.fields))})
+            results.append(
+                {"image": name, "page" if single else "document": json.loads(_render(doc, "json", single, args.fields))}
+            )
         else:
             if len(args.images) > 1:
                 sys.stdout.write(f"==> {name} <==\n")
             out = _render(doc, args.format, single, args.fields)
             if isinstance(out, list) and len(out) > 1:
-                print(f"localocr: {name}: PAGE XML holds one page per file; use --out DIR for its "
-                      f"{len(out)} pages", file=sys.stderr)
+                print(
+                    f"localocr: {name}: PAGE XML holds one page per file; use --out DIR for its {len(out)} pages",
+                    file=sys.stderr,
+                )
                 failed += 1
                 continue
             if isinstance(out, bytes):

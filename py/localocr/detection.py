@@ -23,10 +23,8 @@ downsample factor gives detector-input pixels exactly.
 
 from __future__ import annotations
 
-
 import numpy as np
 from PIL import Image
-
 
 # ----------------------------------------------------------------------------
 # input preparation
@@ -38,7 +36,7 @@ MAX_PIXELS = 2_000_000
 # Images whose long side is below this are upscaled to it (a cropped
 # screenshot or a single word): the detector needs some context around text.
 MIN_LONG_SIDE = 640
-MAX_UPSCALE = 3.0          # ... but at most 3x: beyond that nothing new is visible
+MAX_UPSCALE = 3.0  # ... but at most 3x: beyond that nothing new is visible
 # Second pass: when the median detected line is shorter than LEGIBLE_PX at the
 # detector input (small text in a big photo, downscaled too far), detect
 # again at a scale that brings it to TARGET_PX, within MAX_PIXELS_FINE.
@@ -47,8 +45,13 @@ TARGET_PX = 20.0
 MAX_PIXELS_FINE = 6_000_000
 
 
-def input_scale(width: int, height: int, max_pixels: int = MAX_PIXELS,
-                min_long_side: int = MIN_LONG_SIDE, max_upscale: float = MAX_UPSCALE) -> float:
+def input_scale(
+    width: int,
+    height: int,
+    max_pixels: int = MAX_PIXELS,
+    min_long_side: int = MIN_LONG_SIDE,
+    max_upscale: float = MAX_UPSCALE,
+) -> float:
     """The first-pass resize factor for an image of this size."""
     s = min(1.0, (max_pixels / max(1, width * height)) ** 0.5)
     long_side = max(width, height)
@@ -57,9 +60,16 @@ def input_scale(width: int, height: int, max_pixels: int = MAX_PIXELS,
     return s
 
 
-def refine_scale(line_heights, scale: float, width: int, height: int,
-                 legible_px: float = LEGIBLE_PX, target_px: float = TARGET_PX,
-                 max_pixels: int = MAX_PIXELS_FINE, found_any: bool = True) -> float | None:
+def refine_scale(
+    line_heights,
+    scale: float,
+    width: int,
+    height: int,
+    legible_px: float = LEGIBLE_PX,
+    target_px: float = TARGET_PX,
+    max_pixels: int = MAX_PIXELS_FINE,
+    found_any: bool = True,
+) -> float | None:
     """A better scale after a first pass, or None when the first one was fine.
 
     `line_heights`: heights of the detected lines in original image pixels.
@@ -90,9 +100,15 @@ BAND_MIN_ROWS = 1024
 TILE_MARGIN = 192
 
 
-def tile_rows(height: int, width: int, max_pixels: int = MAX_RUN_PIXELS, band_pixels: int = BAND_PIXELS,
-              margin: int = TILE_MARGIN, min_rows: int = BAND_MIN_ROWS,
-              multiple: int = 32) -> list[tuple[int, int, int, int]]:
+def tile_rows(
+    height: int,
+    width: int,
+    max_pixels: int = MAX_RUN_PIXELS,
+    band_pixels: int = BAND_PIXELS,
+    margin: int = TILE_MARGIN,
+    min_rows: int = BAND_MIN_ROWS,
+    multiple: int = 32,
+) -> list[tuple[int, int, int, int]]:
     """Bands for a detector input of height x width (both multiples of `multiple`):
     [(y0, y1, keep0, keep1)], rows y0:y1 run, rows keep0:keep1 kept; the kept ranges tile
     0:height in order. One band when the input has at most `max_pixels`."""
@@ -161,7 +177,7 @@ def input_rows(resized: ResizedInput, y0: int, y1: int, mean, std) -> np.ndarray
     for c in range(3):
         # contiguous per-channel work: strided HWC ops are slow in WASM
         a = np.asarray(chans[c], dtype=np.float32)
-        x[0, c, :r1 - y0, :im.width] = a * np.float32(1 / (255 * std[c])) - np.float32(mean[c] / std[c])
+        x[0, c, : r1 - y0, : im.width] = a * np.float32(1 / (255 * std[c])) - np.float32(mean[c] / std[c])
     return x
 
 
@@ -178,7 +194,7 @@ def threshold_runs(mask: np.ndarray):
     h, w = mask.shape
     padded = np.zeros((h, w + 2), np.int8)
     padded[:, 1:-1] = mask
-    d = np.diff(padded, axis=1)              # (h, w+1): +1 at a run's first column, -1 after its last
+    d = np.diff(padded, axis=1)  # (h, w+1): +1 at a run's first column, -1 after its last
     nz = np.flatnonzero(d)
     vals = d.ravel()[nz]
     starts, ends = nz[vals == 1], nz[vals == -1]
@@ -191,7 +207,7 @@ def label_runs(row: np.ndarray, start: np.ndarray, end: np.ndarray, width: int) 
     n = len(row)
     if n == 0:
         return np.zeros(0, np.int64)
-    stride = width + 4                       # keeps the +-1 column offsets of one row off the next row
+    stride = width + 4  # keeps the +-1 column offsets of one row off the next row
     skey = row * stride + start + 1
     ekey = row * stride + end + 1
     # Runs b of row r+1 touching run a (8-connectivity): start_b <= end_a and end_b >= start_a.
@@ -205,13 +221,13 @@ def label_runs(row: np.ndarray, start: np.ndarray, end: np.ndarray, width: int) 
     parent = np.arange(n)
     while len(a):
         pa, pb = parent[a], parent[b]
-        open_ = pa != pb                     # an edge whose ends share a root stays settled
+        open_ = pa != pb  # an edge whose ends share a root stays settled
         if not open_.any():
             break
         a, b, pa, pb = a[open_], b[open_], pa[open_], pb[open_]
         # hook the larger root under the smaller one: parents only decrease, so no cycles
         np.minimum.at(parent, np.maximum(pa, pb), np.minimum(pa, pb))
-        while True:                          # full path compression: parent[x] is a root again
+        while True:  # full path compression: parent[x] is a root again
             pp = parent[parent]
             if np.array_equal(pp, parent):
                 break
@@ -247,8 +263,12 @@ def _extents(x, y, cos, sin, bounds):
     """
     u = x * cos + y * sin
     v = y * cos - x * sin
-    return (np.minimum.reduceat(u, bounds, axis=1), np.maximum.reduceat(u, bounds, axis=1),
-            np.minimum.reduceat(v, bounds, axis=1), np.maximum.reduceat(v, bounds, axis=1))
+    return (
+        np.minimum.reduceat(u, bounds, axis=1),
+        np.maximum.reduceat(u, bounds, axis=1),
+        np.minimum.reduceat(v, bounds, axis=1),
+        np.maximum.reduceat(v, bounds, axis=1),
+    )
 
 
 def min_area_rects(x: np.ndarray, y: np.ndarray, group: np.ndarray):
@@ -268,9 +288,9 @@ def min_area_rects(x: np.ndarray, y: np.ndarray, group: np.ndarray):
     ang = _COARSE[:, None]
     umin, umax, vmin, vmax = _extents(xs, ys, np.cos(ang), np.sin(ang), bounds)
     area = (umax - umin) * (vmax - vmin)
-    best = _COARSE[np.argmin(area, axis=0)]              # (G,)
+    best = _COARSE[np.argmin(area, axis=0)]  # (G,)
     for steps in _REFINE:
-        cand = best[None, :] + steps[:, None]             # (J, G)
+        cand = best[None, :] + steps[:, None]  # (J, G)
         c, s = np.cos(cand), np.sin(cand)
         umin, umax, vmin, vmax = _extents(xs, ys, c[:, group], s[:, group], bounds)
         area = (umax - umin) * (vmax - vmin)
@@ -311,11 +331,10 @@ def rects_to_quads(centre, angle, size) -> np.ndarray:
     a, b = np.where(swap, b, a), np.where(swap, a, b)
     flip = (d[:, 0] < -1e-9) | ((np.abs(d[:, 0]) <= 1e-9) & (d[:, 1] < 0))
     d = np.where(flip[:, None], -d, d)
-    n = np.stack([-d[:, 1], d[:, 0]], axis=1)      # normal pointing "down" from the text's top
+    n = np.stack([-d[:, 1], d[:, 0]], axis=1)  # normal pointing "down" from the text's top
     hw, hh = (a / 2)[:, None], (b / 2)[:, None]
     c = centre
-    return np.stack([c - d * hw - n * hh, c + d * hw - n * hh,
-                     c + d * hw + n * hh, c - d * hw + n * hh], axis=1)
+    return np.stack([c - d * hw - n * hh, c + d * hw - n * hh, c + d * hw + n * hh, c - d * hw + n * hh], axis=1)
 
 
 def rect_to_quad(centre, angle: float, size) -> np.ndarray:
@@ -332,9 +351,15 @@ def unclip_size(size: np.ndarray, ratio: float) -> np.ndarray:
     return size + 2 * dist[:, None]
 
 
-def boxes_from_prob(prob: np.ndarray, threshold: float = 0.3, box_threshold: float = 0.5,
-                    unclip_ratio: float = 1.5, min_size: float = 1.0, max_candidates: int = 1000,
-                    scale=1.0) -> list[tuple[np.ndarray, float]]:
+def boxes_from_prob(
+    prob: np.ndarray,
+    threshold: float = 0.3,
+    box_threshold: float = 0.5,
+    unclip_ratio: float = 1.5,
+    min_size: float = 1.0,
+    max_candidates: int = 1000,
+    scale=1.0,
+) -> list[tuple[np.ndarray, float]]:
     """Probability map -> [(quad, score)], in reading-ish order (top to bottom).
 
     prob: (H', W') (or [1,1,H',W']) text probability in [0, 1].

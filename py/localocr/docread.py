@@ -11,8 +11,18 @@ import os
 
 import numpy as np
 
-from .document import (FRAME_KINDS, Document, PageImage, PageSource, check_page_count, choose_dpi, image_dpi,
-                       is_native, is_pdf, parse_pages)
+from .document import (
+    FRAME_KINDS,
+    Document,
+    PageImage,
+    PageSource,
+    check_page_count,
+    choose_dpi,
+    image_dpi,
+    is_native,
+    is_pdf,
+    parse_pages,
+)
 from .errors import LocalOCRError
 from .result import Page
 
@@ -21,10 +31,15 @@ def _jpeg_as_is(data: bytes, im) -> PageImage | None:
     """The source's own JPEG for the PDF, when it is exactly the page as read (no EXIF turn,
     no reduced decode, grey or RGB): no second lossy encoding."""
     from PIL import Image
+
     try:
         hdr = Image.open(io.BytesIO(data))
-        if (hdr.format == "JPEG" and hdr.mode in ("L", "RGB") and hdr.size == im.size
-                and hdr.getexif().get(0x0112, 1) in (1, None)):
+        if (
+            hdr.format == "JPEG"
+            and hdr.mode in ("L", "RGB")
+            and hdr.size == im.size
+            and hdr.getexif().get(0x0112, 1) in (1, None)
+        ):
             return PageImage(im.size[0], im.size[1], hdr.mode, jpeg=data)
     except Exception:
         return None
@@ -50,13 +65,17 @@ def _page_from_text(lines, size) -> Page:
     """A Page from a PDF text layer's lines (pdfread.PdfSource.text_lines); confidence 1."""
     from .layout import build_blocks
     from .result import Word
-    segments = [(np.asarray(q, np.float32), [Word(t, np.asarray(wq, np.float32), 1.0) for t, wq in words], 1.0)
-                for q, words in lines]
+
+    segments = [
+        (np.asarray(q, np.float32), [Word(t, np.asarray(wq, np.float32), 1.0) for t, wq in words], 1.0)
+        for q, words in lines
+    ]
     return Page(width=size[0], height=size[1], blocks=build_blocks(segments), backend="pdf text layer")
 
 
 def _pdf_steps(ocr, data, pages, keep_text, name, password, on_page):
     from .pdfread import PdfSource
+
     pdf = PdfSource(data, password)
     try:
         numbers = parse_pages(pages, pdf.page_count)
@@ -85,6 +104,7 @@ def _pdf_steps(ocr, data, pages, keep_text, name, password, on_page):
 def _frame(im, k: int, max_pixels: int):
     """Frame k (0-based) of a multi-frame image, decoded, as a plain single-frame PIL image."""
     from PIL import Image
+
     try:
         im.seek(k)
         w, h = im.size
@@ -101,6 +121,7 @@ def _frame(im, k: int, max_pixels: int):
 def read_document_steps(ocr, source, pages=None, *, keep_text=False, name="", password=None, on_page=None):
     """Generator stage behind OCR.read_document: source -> Document (see the module docstring)."""
     from .image import open_image, source_bytes
+
     data = source_bytes(source)
     if not name and isinstance(source, str):
         name = source
@@ -109,7 +130,7 @@ def read_document_steps(ocr, source, pages=None, *, keep_text=False, name="", pa
     im = open_image(data)
     frames = getattr(im, "n_frames", 1) if im.format in FRAME_KINDS and im.format != "MPO" else 1
     if frames == 1:
-        parse_pages(pages, 1)          # "2" for a one-page image is an error, as for a PDF
+        parse_pages(pages, 1)  # "2" for a one-page image is an error, as for a PDF
         page = yield from ocr.read_steps(data)
         if on_page:
             on_page(page, 0, 1)
@@ -126,6 +147,6 @@ def read_document_steps(ocr, source, pages=None, *, keep_text=False, name="", pa
         out.append(page)
         if on_page:
             on_page(page, i, len(numbers))
-    return Document(out, name=name, kind=FRAME_KINDS[str(im.format)], page_count=frames)   # frames > 1: a format of FRAME_KINDS
-
-
+    return Document(
+        out, name=name, kind=FRAME_KINDS[str(im.format)], page_count=frames
+    )  # frames > 1: a format of FRAME_KINDS

@@ -36,14 +36,14 @@ from xml.sax.saxutils import escape, quoteattr
 import numpy as np
 
 from .errors import LocalOCRError
-from .pdfwrite import PdfPage, PdfWord, write_pdf
 from .hocr import _bbox, hocr_document, hocr_page
+from .pdfwrite import PdfPage, PdfWord, write_pdf
 from .version import __version__
 
 if TYPE_CHECKING:
-    from PIL import Image    # imported where pages are decoded: not at start-up
+    from PIL import Image  # imported where pages are decoded: not at start-up
 
-    from .result import Page   # pages are read here, never made: docread.py makes them
+    from .result import Page  # pages are read here, never made: docread.py makes them
 
 # Page limits: a document is read page by page (memory stays flat), but a long one takes minutes
 # (~0.2-0.5 s a page on CPython, more in a browser): past this, choose pages explicitly.
@@ -56,18 +56,19 @@ DEFAULT_IMAGE_DPI = 300.0
 LEGIBLE_DPI = 200.0
 LEGIBLE_FONT_PT = 10.0
 MIN_DPI, MAX_DPI = 100.0, 400.0
-JPEG_QUALITY = 85         # page pictures in the searchable PDF (a JPEG source is kept as it is)
+JPEG_QUALITY = 85  # page pictures in the searchable PDF (a JPEG source is kept as it is)
 
 TEXT_LAYER = ("none", "present", "used")
-EXPORT_FORMATS = ("text", "json", "hocr", "alto", "page", "pdf")   # no text layer / has one, OCR ran / its text was kept
+EXPORT_FORMATS = ("text", "json", "hocr", "alto", "page", "pdf")  # no text layer / has one, OCR ran / its text was kept
 
 
 @dataclass
 class PageImage:
     """A page's picture for the PDF: a decoded PIL image, or the source's own JPEG bytes."""
+
     width: int
     height: int
-    mode: str                       # "L" or "RGB"
+    mode: str  # "L" or "RGB"
     pil: Image.Image | None = None  # encoded on demand
     jpeg: bytes | None = None
 
@@ -90,6 +91,7 @@ class PageImage:
 class PageSource:
     """Where a page came from. number: 1-based page/frame number in the source; dpi: pixels per
     inch of the page as read (its size in points is pixels * 72 / dpi); text_layer: see TEXT_LAYER."""
+
     number: int = 1
     dpi: float = DEFAULT_IMAGE_DPI
     text_layer: str = "none"
@@ -107,6 +109,7 @@ def source_of(page: Page) -> PageSource:
 class Document:
     """Pages read from one source (or several images). kind: "pdf", "tiff", "gif", "webp", "image"
     or "images"; page_count: the pages (frames) the source has, read or not."""
+
     pages: list[Page]
     name: str = ""
     kind: str = "image"
@@ -129,8 +132,14 @@ class Document:
             d = p.to_dict()
             d["source"] = source_of(p).to_dict()
             pages.append(d)
-        return {"version": 1, "name": self.name, "kind": self.kind, "page_count": self.page_count,
-                "text": self.text, "pages": pages}
+        return {
+            "version": 1,
+            "name": self.name,
+            "kind": self.kind,
+            "page_count": self.page_count,
+            "text": self.text,
+            "pages": pages,
+        }
 
     def to_hocr(self, language: str = "") -> str:
         divs = [hocr_page(p, i, self.name) for i, p in enumerate(self.pages, 1)]
@@ -142,19 +151,31 @@ class Document:
         for p in self.pages:
             src = source_of(p)
             if src.image is None:
-                raise LocalOCRError("A searchable PDF needs the page pictures; this page has none "
-                                    "(pages from OCR.read/read_document carry theirs).", "no_image")
+                raise LocalOCRError(
+                    "A searchable PDF needs the page pictures; this page has none "
+                    "(pages from OCR.read/read_document carry theirs).",
+                    "no_image",
+                )
             img = src.image.compact()
             words = []
             for ln in p.lines:
                 for i, w in enumerate(ln.words):
-                    words.append(PdfWord(w.text, np.asarray(w.quad).reshape(4, 2).tolist(),
-                                         space_after=i + 1 < len(ln.words)))
+                    words.append(
+                        PdfWord(w.text, np.asarray(w.quad).reshape(4, 2).tolist(), space_after=i + 1 < len(ln.words))
+                    )
             # the picture may be stored at another size than the page was read at (never so
             # far): scale the dpi so the PDF page keeps the page's size in points
             dpi = src.dpi * img.width / p.width if p.width else src.dpi
-            scaled = [PdfWord(w.text, [[x * img.width / p.width, y * img.height / p.height] for x, y in w.quad],
-                              w.space_after) for w in words] if img.width != p.width else words
+            scaled = (
+                [
+                    PdfWord(
+                        w.text, [[x * img.width / p.width, y * img.height / p.height] for x, y in w.quad], w.space_after
+                    )
+                    for w in words
+                ]
+                if img.width != p.width
+                else words
+            )
             out.append(PdfPage(img.width, img.height, dpi, img.mode, jpeg=img.jpeg, words=scaled))
         return write_pdf(out, title=self.name, producer=f"localocr {__version__}")
 
@@ -165,8 +186,13 @@ class Document:
         """The document in one of EXPORT_FORMATS: str, bytes (pdf), or a list of str (page)."""
         if fmt == "json":
             return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n"
-        renderers = {"text": self.to_text, "hocr": self.to_hocr, "alto": self.to_alto,
-                     "page": self.to_page_xml, "pdf": self.to_pdf}
+        renderers = {
+            "text": self.to_text,
+            "hocr": self.to_hocr,
+            "alto": self.to_alto,
+            "page": self.to_page_xml,
+            "pdf": self.to_pdf,
+        }
         if fmt not in renderers:
             raise LocalOCRError(f"Unknown format {fmt!r} (one of {', '.join(EXPORT_FORMATS)}).", "bad_option")
         return renderers[fmt]()
@@ -180,7 +206,7 @@ class Document:
 
 
 def parse_pages(spec, count: int) -> list[int]:
-    """"1-3,7" / "5-" / [1, 2] / None (all) -> sorted unique 1-based page numbers within 1..count."""
+    """ "1-3,7" / "5-" / [1, 2] / None (all) -> sorted unique 1-based page numbers within 1..count."""
     if spec is None or spec == "":
         return list(range(1, count + 1))
     chosen: set[int] = set()
@@ -197,8 +223,9 @@ def parse_pages(spec, count: int) -> list[int]:
         if lo < 1 or hi < lo:
             raise LocalOCRError(f"Page range {item!r} is not valid (pages count from 1).", "bad_pages")
         if lo > count:
-            raise LocalOCRError(f"Page {lo} does not exist: the document has {count} page{'s' * (count != 1)}.",
-                                "bad_pages")
+            raise LocalOCRError(
+                f"Page {lo} does not exist: the document has {count} page{'s' * (count != 1)}.", "bad_pages"
+            )
         chosen.update(range(lo, min(hi, count) + 1))
     return sorted(chosen)
 
@@ -206,17 +233,21 @@ def parse_pages(spec, count: int) -> list[int]:
 def check_page_count(numbers: list[int], count: int, max_pages: int | None = None) -> None:
     max_pages = MAX_PAGES if max_pages is None else max_pages
     if len(numbers) > max_pages:
-        raise LocalOCRError(f"This document has {count} pages; at most {max_pages} are read at once. "
-                            f"Choose pages (--pages 1-{max_pages}, or pages=...).", "too_many_pages")
+        raise LocalOCRError(
+            f"This document has {count} pages; at most {max_pages} are read at once. "
+            f"Choose pages (--pages 1-{max_pages}, or pages=...).",
+            "too_many_pages",
+        )
 
 
 @dataclass
 class PageFacts:
     """What choose_dpi needs to know about a PDF page (pypdfium2 and pdf.js both give it)."""
+
     width_pt: float
     height_pt: float
-    images: list = field(default_factory=list)     # [(width px, height px)] of the images drawn on it
-    has_text: bool = False                          # a text layer (characters other than spaces)
+    images: list = field(default_factory=list)  # [(width px, height px)] of the images drawn on it
+    has_text: bool = False  # a text layer (characters other than spaces)
     font_sizes: list = field(default_factory=list)  # points, of its text layer's characters (a sample)
 
 
@@ -280,7 +311,7 @@ def image_dpi(im, decoded_size) -> float:
         d = float(dpi[0]) if dpi else 0.0
     except (TypeError, ValueError, IndexError):
         d = 0.0
-    d = d if 50 <= d <= 2400 and d != 72 else DEFAULT_IMAGE_DPI   # 72: "no idea", as most software writes it
+    d = d if 50 <= d <= 2400 and d != 72 else DEFAULT_IMAGE_DPI  # 72: "no idea", as most software writes it
     full = max(im.size)
     return d * max(decoded_size) / full if full else d
 
@@ -299,21 +330,30 @@ def _box_attrs(quad) -> str:
 
 def alto_xml(doc: Document) -> str:
     """ALTO v4: Page > PrintSpace > TextBlock > TextLine > String (+ SP between words), pixels."""
-    out = ['<?xml version="1.0" encoding="UTF-8"?>',
-           f'<alto xmlns="{ALTO_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-           f'xsi:schemaLocation="{ALTO_NS} {ALTO_SCHEMA}">',
-           "<Description>", "<MeasurementUnit>pixel</MeasurementUnit>"]
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<alto xmlns="{ALTO_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        f'xsi:schemaLocation="{ALTO_NS} {ALTO_SCHEMA}">',
+        "<Description>",
+        "<MeasurementUnit>pixel</MeasurementUnit>",
+    ]
     if doc.name:
         out.append(f"<sourceImageInformation><fileName>{escape(doc.name)}</fileName></sourceImageInformation>")
-    out += ['<Processing ID="ocr">',
-            f"<processingDateTime>{_now()}</processingDateTime>",
-            "<processingSoftware><softwareName>localocr</softwareName>"
-            f"<softwareVersion>{escape(__version__)}</softwareVersion></processingSoftware>",
-            "</Processing>", "</Description>", "<Layout>"]
+    out += [
+        '<Processing ID="ocr">',
+        f"<processingDateTime>{_now()}</processingDateTime>",
+        "<processingSoftware><softwareName>localocr</softwareName>"
+        f"<softwareVersion>{escape(__version__)}</softwareVersion></processingSoftware>",
+        "</Processing>",
+        "</Description>",
+        "<Layout>",
+    ]
     for pi, p in enumerate(doc.pages, 1):
         src = source_of(p)
-        out.append(f'<Page ID="p{pi}" PHYSICAL_IMG_NR="{src.number}" WIDTH="{p.width}" HEIGHT="{p.height}" '
-                   f'PROCESSINGREFS="ocr">')
+        out.append(
+            f'<Page ID="p{pi}" PHYSICAL_IMG_NR="{src.number}" WIDTH="{p.width}" HEIGHT="{p.height}" '
+            f'PROCESSINGREFS="ocr">'
+        )
         out.append(f'<PrintSpace HPOS="0" VPOS="0" WIDTH="{p.width}" HEIGHT="{p.height}">')
         nl = nw = 0
         for bi, b in enumerate(p.blocks, 1):
@@ -329,8 +369,10 @@ def alto_xml(doc: Document) -> str:
                         prev = _bbox(ln.words[i - 1].quad)
                         x0 = _bbox(w.quad)[0]
                         out.append(f'<SP HPOS="{prev[2]}" VPOS="{prev[1]}" WIDTH="{max(0, x0 - prev[2])}"/>')
-                    out.append(f'<String ID="p{pi}_w{nw}" CONTENT={quoteattr(w.text)} {_box_attrs(w.quad)} '
-                               f'WC="{min(1.0, max(0.0, float(w.confidence))):.4f}"/>')
+                    out.append(
+                        f'<String ID="p{pi}_w{nw}" CONTENT={quoteattr(w.text)} {_box_attrs(w.quad)} '
+                        f'WC="{min(1.0, max(0.0, float(w.confidence))):.4f}"/>'
+                    )
                 out.append("</TextLine>")
             out.append("</TextBlock>")
         out += ["</PrintSpace>", "</Page>"]
@@ -364,12 +406,14 @@ def page_xml(p: Page, name: str = "", several: bool = False) -> str:
     now = _now()
     number = source_of(p).number
     image = (name or "page") + (f"#page={number}" if several or number > 1 else "")
-    out = ['<?xml version="1.0" encoding="UTF-8"?>',
-           f'<PcGts xmlns="{PAGE_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-           f'xsi:schemaLocation="{PAGE_NS} {PAGE_NS}/pagecontent.xsd">',
-           f"<Metadata><Creator>localocr {escape(__version__)}</Creator><Created>{now}</Created>"
-           f"<LastChange>{now}</LastChange></Metadata>",
-           f'<Page imageFilename={quoteattr(image)} imageWidth="{p.width}" imageHeight="{p.height}">']
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<PcGts xmlns="{PAGE_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        f'xsi:schemaLocation="{PAGE_NS} {PAGE_NS}/pagecontent.xsd">',
+        f"<Metadata><Creator>localocr {escape(__version__)}</Creator><Created>{now}</Created>"
+        f"<LastChange>{now}</LastChange></Metadata>",
+        f'<Page imageFilename={quoteattr(image)} imageWidth="{p.width}" imageHeight="{p.height}">',
+    ]
     regions = [(bi, b) for bi, b in enumerate(p.blocks, 1) if b.lines]
     if regions:
         out.append('<ReadingOrder><OrderedGroup id="ro">')
@@ -383,12 +427,13 @@ def page_xml(p: Page, name: str = "", several: bool = False) -> str:
             out.append(f'<TextLine id="l{nl}"><Coords points="{_points(ln.quad)}"/>')
             for w in ln.words:
                 nw += 1
-                out.append(f'<Word id="w{nw}"><Coords points="{_points(w.quad)}"/>{_text_equiv(w.text, w.confidence)}</Word>')
+                out.append(
+                    f'<Word id="w{nw}"><Coords points="{_points(w.quad)}"/>{_text_equiv(w.text, w.confidence)}</Word>'
+                )
             out.append(_text_equiv(ln.text, ln.confidence) + "</TextLine>")
         out.append(_text_equiv(b.text) + "</TextRegion>")
     out += ["</Page>", "</PcGts>", ""]
     return "\n".join(out)
-
 
 
 # ---------------------------------------------------------------- reading

@@ -35,9 +35,11 @@ class LocalOCRError(Exception):
 def internal_error(exc: BaseException) -> LocalOCRError:
     """The generic error for an exception nobody expected (raise it `from exc`: the cause stays chained)."""
     detail = " ".join(str(exc).split())[:120]
-    return LocalOCRError(f"Something went wrong inside localocr ({type(exc).__name__}"
-                         f"{': ' + detail if detail else ''}); this is a bug, not a problem with your image.",
-                         "internal")
+    return LocalOCRError(
+        f"Something went wrong inside localocr ({type(exc).__name__}"
+        f"{': ' + detail if detail else ''}); this is a bug, not a problem with your image.",
+        "internal",
+    )
 
 
 @contextmanager

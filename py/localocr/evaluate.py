@@ -52,8 +52,10 @@ def load_set(folder: str, split: str = "val", limit: int | None = None):
 def _gt_regions(rec: dict):
     """(granularity, regions) preferring words; regions: [(quad, text or None, ignore)]."""
     key = "words" if rec.get("words") else "lines"
-    regs = [(np.asarray(r["quad"], np.float64).reshape(4, 2), r.get("text"),
-             bool(r.get("ignore")) or r.get("text") is None) for r in rec.get(key) or []]
+    regs = [
+        (np.asarray(r["quad"], np.float64).reshape(4, 2), r.get("text"), bool(r.get("ignore")) or r.get("text") is None)
+        for r in rec.get(key) or []
+    ]
     return key[:-1], regs
 
 
@@ -84,8 +86,12 @@ def page_scores(page, rec: dict, casefold: bool = False) -> dict:
         a, b = (pred.casefold(), t.casefold()) if casefold else (pred, t)
         edits += M.levenshtein(a, b)
         chars += len(b)
-    return {"det": (det["tp"], det["n_pred"], det["n_gt"]), "e2e": (e2e["tp"], e2e["n_pred"], e2e["n_gt"]),
-            "bow": bow, "cer": (edits, chars)}
+    return {
+        "det": (det["tp"], det["n_pred"], det["n_gt"]),
+        "e2e": (e2e["tp"], e2e["n_pred"], e2e["n_gt"]),
+        "bow": bow,
+        "cer": (edits, chars),
+    }
 
 
 def _sum(rows, key):
@@ -109,10 +115,17 @@ def evaluate_pages(ocr, folder, recs, casefold=False, progress=None):
             progress(n + 1, len(recs))
     det, e2e, bow = _sum(rows, "det"), _sum(rows, "e2e"), _sum(rows, "bow")
     edits, chars = _sum(rows, "cer")[:2] if rows else (0, 0)
-    return {"kind": "page", "images": len(rows), "failures": failures,
-            "e2e_f1": M.prf(*e2e)["hmean"], "e2e": M.prf(*e2e),
-            "bow_f1": M.prf(*bow)["hmean"], "det": M.prf(*det),
-            "cer": edits / chars if chars else 0.0, **_timing(secs)}
+    return {
+        "kind": "page",
+        "images": len(rows),
+        "failures": failures,
+        "e2e_f1": M.prf(*e2e)["hmean"],
+        "e2e": M.prf(*e2e),
+        "bow_f1": M.prf(*bow)["hmean"],
+        "det": M.prf(*det),
+        "cer": edits / chars if chars else 0.0,
+        **_timing(secs),
+    }
 
 
 def evaluate_crops(ocr, folder, recs, casefold=False, progress=None):
@@ -137,9 +150,15 @@ def evaluate_crops(ocr, folder, recs, casefold=False, progress=None):
         chars += len(b)
         if progress:
             progress(n + 1, len(recs))
-    return {"kind": "crop", "images": n_ok, "failures": failures,
-            "accuracy": exact / n_ok if n_ok else 0.0, "accuracy_ci": folded / n_ok if n_ok else 0.0,
-            "cer": edits / chars if chars else 0.0, **_timing(secs)}
+    return {
+        "kind": "crop",
+        "images": n_ok,
+        "failures": failures,
+        "accuracy": exact / n_ok if n_ok else 0.0,
+        "accuracy_ci": folded / n_ok if n_ok else 0.0,
+        "cer": edits / chars if chars else 0.0,
+        **_timing(secs),
+    }
 
 
 def _timing(secs):
@@ -160,19 +179,25 @@ def evaluate_set(ocr, folder, split="val", limit=None, casefold=False, progress=
 
 def format_table(results) -> str:
     """Results of several sets as a markdown table."""
-    head = ("| set | n | e2e F1 | BoW F1 | det P | det R | det hmean | CER | acc | acc (ci) | s/img med | s/img p90 |\n"
-            "|---|---|---|---|---|---|---|---|---|---|---|---|")
+    head = (
+        "| set | n | e2e F1 | BoW F1 | det P | det R | det hmean | CER | acc | acc (ci) | s/img med | s/img p90 |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|"
+    )
     rows = [head]
     for r in results:
         name = r["set"] + (" (ci)" if r.get("casefold") else "")
         if r["kind"] == "crop":
-            rows.append(f"| {name} | {r['images']} | | | | | | {r['cer']:.3f} | {r['accuracy']:.3f} | "
-                        f"{r['accuracy_ci']:.3f} | {r['sec_median']:.3f} | {r['sec_p90']:.3f} |")
+            rows.append(
+                f"| {name} | {r['images']} | | | | | | {r['cer']:.3f} | {r['accuracy']:.3f} | "
+                f"{r['accuracy_ci']:.3f} | {r['sec_median']:.3f} | {r['sec_p90']:.3f} |"
+            )
         else:
             d = r["det"]
-            rows.append(f"| {name} | {r['images']} | {r['e2e_f1']:.3f} | {r['bow_f1']:.3f} | {d['precision']:.3f} | "
-                        f"{d['recall']:.3f} | {d['hmean']:.3f} | {r['cer']:.3f} | | | {r['sec_median']:.3f} | "
-                        f"{r['sec_p90']:.3f} |")
+            rows.append(
+                f"| {name} | {r['images']} | {r['e2e_f1']:.3f} | {r['bow_f1']:.3f} | {d['precision']:.3f} | "
+                f"{d['recall']:.3f} | {d['hmean']:.3f} | {r['cer']:.3f} | | | {r['sec_median']:.3f} | "
+                f"{r['sec_p90']:.3f} |"
+            )
     return "\n".join(rows)
 
 
@@ -186,6 +211,7 @@ def main(argv=None) -> int:
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = p.parse_args(argv)
     from .pipeline import OCR
+
     try:
         ocr = OCR(models=args.models)
     except LocalOCRError as e:

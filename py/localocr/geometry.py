@@ -26,8 +26,7 @@ def quad_size(quad) -> tuple[float, float]:
     return float(w), float(h)
 
 
-def crop_quad(image: Image.Image, quad, out_height: int | None = None,
-              max_width: int | None = None) -> Image.Image:
+def crop_quad(image: Image.Image, quad, out_height: int | None = None, max_width: int | None = None) -> Image.Image:
     """Rectify the quad's content to an upright image.
 
     The top edge of the quad (corner 0 -> 1) becomes the top of the crop. With

@@ -20,7 +20,6 @@ def _bbox(quad) -> tuple[int, int, int, int]:
     return int(max(0, x0)), int(max(0, y0)), int(x1), int(y1)
 
 
-
 def hocr_document(pages: list[str], title: str = "", language: str = "") -> str:
     """hOCR 1.2 XHTML around `pages` (the ocr_page divs of hocr_page)."""
     esc = html.escape
@@ -34,8 +33,7 @@ def hocr_document(pages: list[str], title: str = "", language: str = "") -> str:
         '<meta http-equiv="Content-Type" content="text/html;charset=utf-8" />',
         '<meta name="ocr-system" content="localocr {}" />'.format(esc(__version__)),
         '<meta name="ocr-number-of-pages" content="{}" />'.format(len(pages)),
-        '<meta name="ocr-capabilities" content="ocr_page ocr_carea ocr_par ocr_line ocrx_word '
-        'ocrp_wconf" />',
+        '<meta name="ocr-capabilities" content="ocr_page ocr_carea ocr_par ocr_line ocrx_word ocrp_wconf" />',
         "</head>",
         "<body>",
     ]
@@ -48,7 +46,7 @@ def hocr_page(page, number: int, image_name: str = "") -> str:
     """One page's ocr_page div; `number` (1-based) makes its ids unique in a document."""
     esc = html.escape
     out = []
-    title = 'bbox 0 0 {} {}; ppageno {}'.format(page.width, page.height, number - 1)
+    title = "bbox 0 0 {} {}; ppageno {}".format(page.width, page.height, number - 1)
     if image_name:
         title = 'image "{}"; '.format(image_name.replace('"', "'")) + title
     out.append('<div class="ocr_page" id="page_{}" title="{}">'.format(number, esc(title)))
@@ -66,9 +64,11 @@ def hocr_page(page, number: int, image_name: str = "") -> str:
             out.append('<span class="ocr_line" id="line_{}_{}" title="{}">'.format(number, nl, props))
             for w in ln.words:
                 nw += 1
-                out.append('<span class="ocrx_word" id="word_{}_{}" title="bbox {} {} {} {}; x_wconf {}">{}</span>'
-                           .format(number, nw, *_bbox(w.quad), int(round(100 * float(w.confidence))),
-                                   esc(w.text)))
+                out.append(
+                    '<span class="ocrx_word" id="word_{}_{}" title="bbox {} {} {} {}; x_wconf {}">{}</span>'.format(
+                        number, nw, *_bbox(w.quad), int(round(100 * float(w.confidence))), esc(w.text)
+                    )
+                )
             out.append("</span>")
         out.append("</p>")
         out.append("</div>")

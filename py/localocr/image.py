@@ -60,18 +60,27 @@ MAX_INPUT_PIXELS = 150_000_000
 # The formats opened: what a camera, scanner, screenshot or browser writes.
 FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP", "PPM", "ICO")
 _FORMAT_NAMES = "PNG, JPEG, GIF, BMP, TIFF, WebP, PNM or ICO"
-_JPEG = ("JPEG", "MPO")          # MPO: a camera's JPEG with an extra (multi-picture) index
+_JPEG = ("JPEG", "MPO")  # MPO: a camera's JPEG with an extra (multi-picture) index
 
 _HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis")
-_MAGIC = ((b"\x89PNG\r\n\x1a\n", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"GIF87a", "GIF"), (b"GIF89a", "GIF"),
-          (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"), (b"II+\x00", "TIFF"), (b"BM", "BMP"))
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+    (b"II+\x00", "TIFF"),
+    (b"BM", "BMP"),
+)
 
 
 @dataclass
 class Note:
     """Something done to the input that the result should mention (a reduction, an ignored tag)."""
-    code: str          # stable: "reduced", "exif_ignored"
-    message: str       # one line, for a person
+
+    code: str  # stable: "reduced", "exif_ignored"
+    message: str  # one line, for a person
 
     def to_dict(self) -> dict:
         return {"code": self.code, "message": self.message}
@@ -80,9 +89,10 @@ class Note:
 @dataclass
 class Decoded:
     """An upright "L"/"RGB" image and what was done to get it."""
+
     image: Image.Image
     notes: list[Note] = field(default_factory=list)
-    original_size: tuple[int, int] = (0, 0)     # (width, height) before any reduction
+    original_size: tuple[int, int] = (0, 0)  # (width, height) before any reduction
 
 
 def magic_format(head: bytes) -> str | None:
@@ -109,11 +119,14 @@ def _sniff(head: bytes) -> None:
     if not head:
         raise LocalOCRError("The file is empty.", "empty")
     if head.startswith(b"%PDF"):
-        raise LocalOCRError("This is a PDF document, not an image. Convert its pages to images "
-                            "(PNG or JPEG) first.", "pdf")
+        raise LocalOCRError(
+            "This is a PDF document, not an image. Convert its pages to images (PNG or JPEG) first.", "pdf"
+        )
     if len(head) >= 12 and head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
-        raise LocalOCRError("This is a HEIC/HEIF (or AVIF) image, which this decoder cannot read. "
-                            "Export it as JPEG or PNG first.", "heic")
+        raise LocalOCRError(
+            "This is a HEIC/HEIF (or AVIF) image, which this decoder cannot read. Export it as JPEG or PNG first.",
+            "heic",
+        )
     if magic_format(head):
         return
     try:
@@ -121,8 +134,7 @@ def _sniff(head: bytes) -> None:
     except UnicodeDecodeError:
         return
     if txt.lstrip().startswith("<svg") or "<svg" in txt[:256]:
-        raise LocalOCRError("This is an SVG drawing; only raster images (PNG, JPEG, ...) can be read.",
-                            "not_an_image")
+        raise LocalOCRError("This is an SVG drawing; only raster images (PNG, JPEG, ...) can be read.", "not_an_image")
     printable = sum(c.isprintable() or c in "\r\n\t" for c in txt)
     if printable >= 0.95 * len(txt):
         raise LocalOCRError("This is a text file, not an image.", "not_an_image")
@@ -131,16 +143,31 @@ def _sniff(head: bytes) -> None:
 # ---------------------------------------------------------------- the decoding boundary
 
 # Words in decoder messages that mean the data ends too soon.
-_TRUNCATED = re.compile(r"truncat|broken data stream|end of file|not enough data|premature|"
-                        r"buffer is not large enough|unexpected end|short read|eof", re.I)
+_TRUNCATED = re.compile(
+    r"truncat|broken data stream|end of file|not enough data|premature|"
+    r"buffer is not large enough|unexpected end|short read|eof",
+    re.I,
+)
 # ... and that a metadata block (text, ICC profile) inflates too far: a bomb in a chunk.
 _CHUNK_BOMB = re.compile(r"decompressed data too large|too much memory", re.I)
 
 
 # What Pillow's decoders raise on damaged or hostile data (found by tests/test_fuzz.py): any of
 # these while decoding is the file's fault; anything else is a bug ("internal").
-_DECODER_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError, KeyError,
-                   TypeError, ZeroDivisionError, OverflowError, MemoryError, Image.DecompressionBombError)
+_DECODER_ERRORS = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    struct.error,
+    IndexError,
+    KeyError,
+    TypeError,
+    ZeroDivisionError,
+    OverflowError,
+    MemoryError,
+    Image.DecompressionBombError,
+)
 
 
 def _one_line(e: BaseException, limit: int = 160) -> str:
@@ -149,8 +176,11 @@ def _one_line(e: BaseException, limit: int = 160) -> str:
 
 
 def too_large(w: int, h: int, limit: int = MAX_INPUT_PIXELS) -> LocalOCRError:
-    return LocalOCRError(f"The image is too large to read ({w} x {h} = {w * h / 1e6:.0f} MP; the limit is "
-                         f"{limit / 1e6:.0f} MP). Downscale it first.", "too_large")
+    return LocalOCRError(
+        f"The image is too large to read ({w} x {h} = {w * h / 1e6:.0f} MP; the limit is "
+        f"{limit / 1e6:.0f} MP). Downscale it first.",
+        "too_large",
+    )
 
 
 def decode_failure(e: BaseException, fmt: str | None) -> LocalOCRError:
@@ -162,25 +192,37 @@ def decode_failure(e: BaseException, fmt: str | None) -> LocalOCRError:
     if isinstance(e, Image.DecompressionBombError):
         m = re.search(r"\((\d+) pixels\)", str(e))
         claimed = f" (its header claims {int(m.group(1)) / 1e6:.0f} MP)" if m else ""
-        return LocalOCRError(f"The {what} is too large to read{claimed}; the limit is "
-                             f"{MAX_INPUT_PIXELS / 1e6:.0f} MP. Downscale it first.", "too_large")
+        return LocalOCRError(
+            f"The {what} is too large to read{claimed}; the limit is "
+            f"{MAX_INPUT_PIXELS / 1e6:.0f} MP. Downscale it first.",
+            "too_large",
+        )
     if isinstance(e, MemoryError):
-        return LocalOCRError(f"There is not enough memory to decode this {what}. Downscale it first.",
-                             "too_large")
+        return LocalOCRError(f"There is not enough memory to decode this {what}. Downscale it first.", "too_large")
     if isinstance(e, UnidentifiedImageError):
         if fmt:
-            return LocalOCRError(f"The file starts like a {fmt} image, but its header is damaged or of a "
-                                 "variant this decoder does not support.", "bad_image")
-        return LocalOCRError("The file is not an image in a format this decoder knows "
-                             f"({_FORMAT_NAMES}).", "not_an_image")
+            return LocalOCRError(
+                f"The file starts like a {fmt} image, but its header is damaged or of a "
+                "variant this decoder does not support.",
+                "bad_image",
+            )
+        return LocalOCRError(
+            f"The file is not an image in a format this decoder knows ({_FORMAT_NAMES}).", "not_an_image"
+        )
     msg = _one_line(e)
     if _CHUNK_BOMB.search(msg):
-        return LocalOCRError(f"The {what} carries a metadata block (text or colour profile) that inflates "
-                             "far beyond any real one (a decompression bomb?).", "too_large")
+        return LocalOCRError(
+            f"The {what} carries a metadata block (text or colour profile) that inflates "
+            "far beyond any real one (a decompression bomb?).",
+            "too_large",
+        )
     if isinstance(e, EOFError) or _TRUNCATED.search(msg):
         return LocalOCRError(f"The {what} file is truncated or damaged ({msg}).", "truncated")
-    return LocalOCRError(f"The {what} could not be decoded: the file is damaged or uses a feature this "
-                         f"decoder does not support ({msg}).", "bad_image")
+    return LocalOCRError(
+        f"The {what} could not be decoded: the file is damaged or uses a feature this "
+        f"decoder does not support ({msg}).",
+        "bad_image",
+    )
 
 
 def _open(data: bytes) -> Image.Image:
@@ -188,13 +230,20 @@ def _open(data: bytes) -> Image.Image:
     fmt = magic_format(data[:16])
     size = _header_size(data, fmt)
     if size is not None and 0 in size:
-        raise LocalOCRError(f"The {fmt} file's header says the image is {size[0]} x {size[1]} pixels: "
-                            "there is nothing to read.", "empty")
+        raise LocalOCRError(
+            f"The {fmt} file's header says the image is {size[0]} x {size[1]} pixels: there is nothing to read.",
+            "empty",
+        )
     return Image.open(io.BytesIO(data), formats=FORMATS)
 
 
-def _guard_and_load(im: Image.Image, max_pixels: int, luma_jpeg: bool = True,
-                    max_input_pixels: int = MAX_INPUT_PIXELS, notes: list | None = None) -> Image.Image:
+def _guard_and_load(
+    im: Image.Image,
+    max_pixels: int,
+    luma_jpeg: bool = True,
+    max_input_pixels: int = MAX_INPUT_PIXELS,
+    notes: list | None = None,
+) -> Image.Image:
     """Apply the size guards on the header size (and `luma_jpeg`), then decode the first frame."""
     w, h = im.size
     if w <= 0 or h <= 0:
@@ -226,9 +275,12 @@ def _guard_and_load(im: Image.Image, max_pixels: int, luma_jpeg: bool = True,
 
 
 def _reduced_note(before, after, max_pixels: int, how: str = "") -> Note:
-    return Note("reduced", f"The image was reduced from {before[0]} x {before[1]} to {after[0]} x {after[1]} "
-                f"pixels{' ' + how if how else ''} (the working limit is {max_pixels / 1e6:.0f} MP); "
-                "coordinates are in the reduced image.")
+    return Note(
+        "reduced",
+        f"The image was reduced from {before[0]} x {before[1]} to {after[0]} x {after[1]} "
+        f"pixels{' ' + how if how else ''} (the working limit is {max_pixels / 1e6:.0f} MP); "
+        "coordinates are in the reduced image.",
+    )
 
 
 def _over_white(im: Image.Image) -> Image.Image:
@@ -275,7 +327,7 @@ def normalize_mode(im: Image.Image) -> Image.Image:
         return _over_white(im)
     if mode.startswith("I") or mode == "F":
         return _wide_to_8bit(im)
-    return im.convert("RGB")   # CMYK, YCbCr, LAB, HSV, RGBX
+    return im.convert("RGB")  # CMYK, YCbCr, LAB, HSV, RGBX
 
 
 def _from_array(a: np.ndarray) -> Image.Image:
@@ -283,8 +335,9 @@ def _from_array(a: np.ndarray) -> Image.Image:
     if a.ndim == 3 and a.shape[2] == 1:
         a = a[:, :, 0]
     if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)) or 0 in a.shape:
-        raise LocalOCRError(f"An image array must be H x W, H x W x 3 or H x W x 4 (got shape {a.shape}).",
-                            "not_an_image")
+        raise LocalOCRError(
+            f"An image array must be H x W, H x W x 3 or H x W x 4 (got shape {a.shape}).", "not_an_image"
+        )
     if a.dtype == bool:
         a = a.astype(np.uint8) * 255
     elif a.dtype.kind == "f":
@@ -334,8 +387,7 @@ def source_bytes(src) -> bytes:
         if isinstance(data, str):
             raise LocalOCRError("The file was opened in text mode; open images with 'rb'.", "not_an_image")
         if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise LocalOCRError(f"The file object's read() gave a {type(data).__name__}, not bytes.",
-                                "not_an_image")
+            raise LocalOCRError(f"The file object's read() gave a {type(data).__name__}, not bytes.", "not_an_image")
         return bytes(data)
     raise LocalOCRError(f"Cannot read an image from a {type(src).__name__}.", "not_an_image")
 
@@ -344,15 +396,16 @@ def _upright(im: Image.Image, notes: list) -> Image.Image:
     """EXIF orientation applied; a broken EXIF block keeps the pixels as stored (and says so)."""
     try:
         # only transpose when needed: exif_transpose copies the image otherwise
-        if im.getexif().get(0x0112, 1) not in (1, None):      # 0x0112: the Orientation tag
+        if im.getexif().get(0x0112, 1) not in (1, None):  # 0x0112: the Orientation tag
             im = ImageOps.exif_transpose(im)
     except Exception:
         notes.append(Note("exif_ignored", "The image's EXIF block is damaged; its orientation tag was ignored."))
     return im
 
 
-def decode_image(src, max_pixels: int = MAX_PIXELS, luma_jpeg: bool = True,
-                 max_input_pixels: int = MAX_INPUT_PIXELS) -> Decoded:
+def decode_image(
+    src, max_pixels: int = MAX_PIXELS, luma_jpeg: bool = True, max_input_pixels: int = MAX_INPUT_PIXELS
+) -> Decoded:
     """Decode `src` to an upright "L" or "RGB" PIL image, with notes (see the module docstring).
 
     The decoding boundary: whatever goes wrong raises `LocalOCRError` (code
@@ -374,27 +427,28 @@ def _decode(src, max_pixels: int, luma_jpeg: bool, max_input_pixels: int) -> Dec
     try:
         if isinstance(src, np.ndarray):
             try:
-                im = _from_array(src)                    # _from_array gives "L"/"RGB"
+                im = _from_array(src)  # _from_array gives "L"/"RGB"
             except (TypeError, ValueError) as e:
-                raise LocalOCRError(f"The array could not be read as an image ({_one_line(e)}).",
-                                    "not_an_image") from None
+                raise LocalOCRError(
+                    f"The array could not be read as an image ({_one_line(e)}).", "not_an_image"
+                ) from None
             size = im.size
             return Decoded(_fit(im, max_pixels, notes), notes, size)
         if isinstance(src, Image.Image):
             im = src
             fmt = im.format
             if getattr(im, "tile", None) and im.size[0] * im.size[1] > max_input_pixels:
-                raise too_large(*im.size, max_input_pixels)     # lazily opened: not decoded yet
+                raise too_large(*im.size, max_input_pixels)  # lazily opened: not decoded yet
             if getattr(im, "n_frames", 1) > 1:
                 im.seek(0)
-            im.load()          # a lazily opened file: decode it now, with our error messages
+            im.load()  # a lazily opened file: decode it now, with our error messages
             size = im.size
         else:
             data = source_bytes(src)
             fmt = magic_format(data[:16])
             im = _open(data)
             fmt = im.format or fmt
-            size = im.size                                   # the header's, before any reduction
+            size = im.size  # the header's, before any reduction
             im = _guard_and_load(im, max_pixels, luma_jpeg, max_input_pixels, notes)
         im = _upright(im, notes)
         return Decoded(_fit(normalize_mode(im), max_pixels, notes), notes, size)
@@ -412,7 +466,7 @@ def load_image(src, max_pixels: int = MAX_PIXELS, luma_jpeg: bool = True) -> Ima
 
 
 def to_grey(im: Image.Image) -> Image.Image:
-    """"L" version of an "L"/"RGB" image (ITU-R 601 luma, Pillow's conversion)."""
+    """ "L" version of an "L"/"RGB" image (ITU-R 601 luma, Pillow's conversion)."""
     return im if im.mode == "L" else im.convert("L")
 
 

@@ -28,8 +28,8 @@ import numpy as np
 from .result import Block, Line
 
 # Tuning, in units of the median segment height h (the text size):
-COLUMN_GUTTER = 1.0      # a column gutter is at least ~one character wide
-COLUMN_MIN_WIDTH = 4.0   # a text column's segments are (median) at least ~8 characters wide
+COLUMN_GUTTER = 1.0  # a column gutter is at least ~one character wide
+COLUMN_MIN_WIDTH = 4.0  # a text column's segments are (median) at least ~8 characters wide
 # ... and at least this share of the region's width: prose fills its column,
 # while a receipt's or a form's labels and values leave most of it empty
 COLUMN_MIN_SHARE = 0.3
@@ -39,7 +39,7 @@ COLUMN_MIN_SEGMENTS = 2  # ... and there are at least two on each side
 # rows) and at least PARAGRAPH_VS_LEADING times the region's median row gap.
 PARAGRAPH_GAP = 1.5
 PARAGRAPH_VS_LEADING = 1.8
-ROW_OVERLAP = 0.5        # segments overlapping vertically by half the smaller height share a row
+ROW_OVERLAP = 0.5  # segments overlapping vertically by half the smaller height share a row
 
 
 class Segment:
@@ -147,7 +147,7 @@ def _rows(segs):
     rows: list[list] = []
     for s in sorted(segs, key=lambda s: (s.cy, s.x0)):
         best, best_ov = None, 0.0
-        for r in rows[-3:]:       # rows are built top-down: only the last few can still take s
+        for r in rows[-3:]:  # rows are built top-down: only the last few can still take s
             ry0 = median([t.y0 for t in r])
             ry1 = median([t.y1 for t in r])
             ov = min(s.y1, ry1) - max(s.y0, ry0)
@@ -166,8 +166,11 @@ def _line(row) -> Line:
     first, last = row[0].quad, row[-1].quad
     quad = np.stack([first[0], last[1], last[2], first[3]]).astype(np.float32)
     conf = float(np.mean([w.confidence for w in words])) if words else 0.0
-    parts = [Line(words=s.words, quad=s.quad.astype(np.float32), confidence=s.confidence)
-             for s in row] if len(row) > 1 else []
+    parts = (
+        [Line(words=s.words, quad=s.quad.astype(np.float32), confidence=s.confidence) for s in row]
+        if len(row) > 1
+        else []
+    )
     return Line(words=words, quad=quad, confidence=conf, segments=parts)
 
 
@@ -178,7 +181,7 @@ def _box(segs, rot) -> np.ndarray:
     y0 = min(s.y0 for s in segs)
     y1 = max(s.y1 for s in segs)
     corners = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
-    return (corners @ rot).astype(np.float32)     # rot is orthonormal: its inverse is its transpose
+    return (corners @ rot).astype(np.float32)  # rot is orthonormal: its inverse is its transpose
 
 
 def build_blocks(segments) -> list[Block]:
@@ -191,7 +194,7 @@ def build_blocks(segments) -> list[Block]:
         return []
     angle = page_angle([s[0] for s in segments])
     c, s_ = math.cos(angle), math.sin(angle)
-    rot = np.array([[c, s_], [-s_, c]])         # rotates the page's text direction onto +x
+    rot = np.array([[c, s_], [-s_, c]])  # rotates the page's text direction onto +x
     segs = [Segment(q, w, conf, rot) for q, w, conf in segments]
     h = median([s.h for s in segs])
     blocks = []
@@ -207,5 +210,4 @@ def build_blocks(segments) -> list[Block]:
                 cur = []
             cur.append(row)
         blocks.append(cur)
-    return [Block(lines=[_line(r) for r in rows_], quad=_box([s for r in rows_ for s in r], rot))
-            for rows_ in blocks]
+    return [Block(lines=[_line(r) for r in rows_], quad=_box([s for r in rows_ for s in r], rot)) for rows_ in blocks]

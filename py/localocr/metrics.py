@@ -17,8 +17,8 @@ from collections import Counter
 
 import numpy as np
 
-IOU_THRESHOLD = 0.5        # the ICDAR convention for a detection match
-IGNORE_COVER = 0.5         # ICDAR 2015: a detection mostly inside a "don't care" region is dropped
+IOU_THRESHOLD = 0.5  # the ICDAR convention for a detection match
+IGNORE_COVER = 0.5  # ICDAR 2015: a detection mostly inside a "don't care" region is dropped
 
 
 # ----------------------------------------------------------------------------
@@ -127,8 +127,12 @@ def iou_matrix(pred, gt) -> tuple[np.ndarray, np.ndarray]:
     bg = np.array([_bbox(g) if len(g) else np.zeros(4) for g in G])
     ap = np.array([polygon_area(p) for p in P])
     ag = np.array([polygon_area(g) for g in G])
-    overlap = ((bp[:, None, 0] < bg[None, :, 2]) & (bg[None, :, 0] < bp[:, None, 2])
-               & (bp[:, None, 1] < bg[None, :, 3]) & (bg[None, :, 1] < bp[:, None, 3]))
+    overlap = (
+        (bp[:, None, 0] < bg[None, :, 2])
+        & (bg[None, :, 0] < bp[:, None, 2])
+        & (bp[:, None, 1] < bg[None, :, 3])
+        & (bg[None, :, 1] < bp[:, None, 3])
+    )
     for i, j in zip(*np.nonzero(overlap)):
         if ap[i] <= 0 or ag[j] <= 0:
             continue
@@ -142,8 +146,15 @@ def iou_matrix(pred, gt) -> tuple[np.ndarray, np.ndarray]:
 # matching
 
 
-def match(pred_quads, gt_quads, gt_ignore=None, pred_text=None, gt_text=None,
-          iou_threshold: float = IOU_THRESHOLD, casefold: bool = False):
+def match(
+    pred_quads,
+    gt_quads,
+    gt_ignore=None,
+    pred_text=None,
+    gt_text=None,
+    iou_threshold: float = IOU_THRESHOLD,
+    casefold: bool = False,
+):
     """One-to-one matching of predictions to ground truth.
 
     With `pred_text`/`gt_text`, a pair also needs equal texts (end-to-end);
@@ -170,8 +181,7 @@ def match(pred_quads, gt_quads, gt_ignore=None, pred_text=None, gt_text=None,
     if ignore.any() and n_p:
         on_ignore = ((iou[:, ignore] >= iou_threshold) | (cover[:, ignore] > IGNORE_COVER)).any(axis=1)
         dropped = on_ignore & ~used_p
-    return {"pairs": pairs, "tp": len(pairs), "n_pred": int(n_p - dropped.sum()),
-            "n_gt": int((~ignore).sum())}
+    return {"pairs": pairs, "tp": len(pairs), "n_pred": int(n_p - dropped.sum()), "n_gt": int((~ignore).sum())}
 
 
 def prf(tp: int, n_pred: int, n_gt: int) -> dict:
@@ -227,7 +237,7 @@ def points_in_polygon(points, poly) -> np.ndarray:
         x0, y0 = p[i]
         x1, y1 = p[(i + 1) % len(p)]
         if y0 == y1:
-            continue                           # a horizontal edge never crosses the ray
+            continue  # a horizontal edge never crosses the ray
         crosses = (y0 > y) != (y1 > y)
         xc = x0 + (y - y0) * (x1 - x0) / (y1 - y0)
         inside ^= crosses & (x < xc)

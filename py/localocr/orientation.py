@@ -22,6 +22,11 @@ ROTATIONS = (0, 90, 180, 270)
 _TRANSPOSE = {90: Image.Transpose.ROTATE_270, 180: Image.Transpose.ROTATE_180, 270: Image.Transpose.ROTATE_90}
 
 
+# Lines read below this confidence count for no way in `evidence` (pipeline.MIN_CONFIDENCE, the floor
+# under which a page keeps no line).
+EVIDENCE_FLOOR = 0.5
+
+
 def _check(degrees: int) -> int:
     d = int(degrees) % 360
     if d not in ROTATIONS:
@@ -142,8 +147,13 @@ FLIP_VOTE_LINES = 4
 FLIP_VOTE_MARGIN = 0.05
 
 
-def sideways_lines(quads, elongated: float = ELONGATED, share: float = SIDEWAYS_SHARE,
-                   least: int = SIDEWAYS_MIN, most: int = VOTE_LINES) -> list[int]:
+def sideways_lines(
+    quads,
+    elongated: float = ELONGATED,
+    share: float = SIDEWAYS_SHARE,
+    least: int = SIDEWAYS_MIN,
+    most: int = VOTE_LINES,
+) -> list[int]:
     """Indices of the `most` longest vertical lines when the page looks sideways (step 1), else []."""
     if len(quads) == 0:
         return []
@@ -191,13 +201,19 @@ def reading_down(quad) -> np.ndarray:
 def sideways_rotation(down_confidences, up_confidences) -> int:
     """Step 2: the rotation of a sideways page from the confidences of its lines read top to bottom
     and bottom to top. Text read top to bottom is an upright page turned 90 clockwise: 270 turns
-    it back; bottom to top: 90."""
-    return 270 if float(np.sum(down_confidences)) > float(np.sum(up_confidences)) else 90
+    it back; bottom to top: 90. Lines that read below EVIDENCE_FLOOR on average both ways are no
+    text (noise, bars, strokes): the page stays as it is (0)."""
+    down, up = np.asarray(down_confidences, np.float64), np.asarray(up_confidences, np.float64)
+    if max(float(down.mean()) if down.size else 0.0, float(up.mean()) if up.size else 0.0) < EVIDENCE_FLOOR:
+        return 0
+    return 270 if float(np.sum(down)) > float(np.sum(up)) else 90
 
 
-def evidence(texts, confidences) -> float:
-    """How much text lines read well: the sum of their characters (spaces aside) times their confidence."""
-    return float(sum(len(t.replace(" ", "")) * c for t, c in zip(texts, confidences)))
+def evidence(texts, confidences, floor: float = EVIDENCE_FLOOR) -> float:
+    """How much text lines read well: the sum of their characters (spaces aside) times their
+    confidence, over the lines read at `floor` or better (what the page would keep: noise read any
+    way is no evidence for a way)."""
+    return float(sum(len(t.replace(" ", "")) * c for t, c in zip(texts, confidences) if c >= floor))
 
 
 def four_way(evidences: dict) -> int:
@@ -246,8 +262,13 @@ def rotate_image(image: Image.Image, degrees: float):
     coeffs = (c, -s, cx - c * ncx + s * ncy, s, c, cy - s * ncx - c * ncy)
     small = image.convert("L").reduce(max(1, min(w, h) // 64))
     fill = int(np.median(np.asarray(small)))
-    out = image.transform((nw, nh), Image.Transform.AFFINE, coeffs, resample=Image.Resampling.BILINEAR,
-                          fillcolor=fill if image.mode == "L" else (fill,) * 3)
+    out = image.transform(
+        (nw, nh),
+        Image.Transform.AFFINE,
+        coeffs,
+        resample=Image.Resampling.BILINEAR,
+        fillcolor=fill if image.mode == "L" else (fill,) * 3,
+    )
     return out, fwd
 
 
@@ -255,6 +276,7 @@ def skew(quads) -> float:
     """How far the page's lines are off level, degrees (counter-clockwise positive): the
     length-weighted median direction of the boxes (`layout.page_angle`)."""
     from .layout import page_angle
+
     return -math.degrees(page_angle(quads)) if len(quads) else 0.0
 
 
@@ -275,8 +297,8 @@ def map_skew(prob) -> tuple[float, float]:
     if total <= 0:
         return 0.0, 0.0
     coherence = math.hypot(jxx - jyy, 2 * jxy) / total
-    grad = 0.5 * math.degrees(math.atan2(2 * jxy, jxx - jyy))        # y down: clockwise positive
-    text = (90.0 - grad) % 180.0                                      # counter-clockwise, the normal
+    grad = 0.5 * math.degrees(math.atan2(2 * jxy, jxx - jyy))  # y down: clockwise positive
+    text = (90.0 - grad) % 180.0  # counter-clockwise, the normal
     return (text - 180.0 if text > 90.0 else text), coherence
 
 

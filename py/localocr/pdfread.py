@@ -11,16 +11,18 @@ from __future__ import annotations
 from .document import PageFacts, render_size
 from .errors import LocalOCRError
 
-FONT_SAMPLE = 2000      # characters whose font size is looked at (enough for a median)
+FONT_SAMPLE = 2000  # characters whose font size is looked at (enough for a median)
 
 
 def _pdfium():
     try:
         import pypdfium2 as pdfium
         import pypdfium2.raw as raw
-    except ImportError:     # Pyodide, or an install without it
-        raise LocalOCRError("Reading PDFs here needs pypdfium2 (pip install pypdfium2); the browser app "
-                            "renders PDFs with pdf.js.", "no_pdf_renderer") from None
+    except ImportError:  # Pyodide, or an install without it
+        raise LocalOCRError(
+            "Reading PDFs here needs pypdfium2 (pip install pypdfium2); the browser app renders PDFs with pdf.js.",
+            "no_pdf_renderer",
+        ) from None
     return pdfium, raw
 
 
@@ -34,8 +36,9 @@ class PdfSource:
         except pdfium.PdfiumError as e:
             msg = str(e)
             if "password" in msg.lower():
-                raise LocalOCRError("This PDF is encrypted with a password; it cannot be read without it.",
-                                    "pdf_encrypted") from None
+                raise LocalOCRError(
+                    "This PDF is encrypted with a password; it cannot be read without it.", "pdf_encrypted"
+                ) from None
             raise LocalOCRError(f"This PDF is damaged or not a PDF ({msg}).", "bad_pdf") from None
         self.page_count = len(self.doc)
 
@@ -51,13 +54,16 @@ class PdfSource:
         for obj in page.get_objects(filter=(raw.FPDF_PAGEOBJ_IMAGE,), max_depth=3):
             try:
                 images.append(tuple(int(v) for v in obj.get_px_size()))
-            except Exception:      # an image PDFium cannot describe: it still renders
+            except Exception:  # an image PDFium cannot describe: it still renders
                 continue
         tp = page.get_textpage()
         n = tp.count_chars()
         text = tp.get_text_range(0, n) if n > 0 else ""
-        sizes = [raw.FPDFText_GetFontSize(tp.raw, i) for i in range(0, n, max(1, n // FONT_SAMPLE))
-                 if i < len(text) and not text[i].isspace()]
+        sizes = [
+            raw.FPDFText_GetFontSize(tp.raw, i)
+            for i in range(0, n, max(1, n // FONT_SAMPLE))
+            if i < len(text) and not text[i].isspace()
+        ]
         return PageFacts(float(w), float(h), images, has_text=bool(text.strip()), font_sizes=sizes)
 
     def scan_image(self, index: int):
@@ -78,7 +84,7 @@ class PdfSource:
             return None
         try:
             im = objs[0].get_bitmap(render=False).to_pil()
-        except Exception:           # an image PDFium will only render
+        except Exception:  # an image PDFium will only render
             return None
         if im.mode not in ("L", "RGB"):
             im = im.convert("RGB")
@@ -90,8 +96,9 @@ class PdfSource:
         pw, ph = render_size(facts, dpi)
         bitmap = page.render(scale=pw / facts.width_pt, may_draw_forms=True)
         im = bitmap.to_pil().convert("RGB")
-        if im.size != (pw, ph):       # PDFium rounds the size up: at most a pixel more
+        if im.size != (pw, ph):  # PDFium rounds the size up: at most a pixel more
             from PIL import Image
+
             canvas = Image.new("RGB", (pw, ph), (255, 255, 255))
             canvas.paste(im.crop((0, 0, min(pw, im.size[0]), min(ph, im.size[1]))))
             im = canvas
@@ -106,7 +113,7 @@ class PdfSource:
         tp = page.get_textpage()
         n = tp.count_chars()
         text = tp.get_text_range(0, n) if n > 0 else ""
-        if len(text) != n:            # characters outside the BMP: take them one by one
+        if len(text) != n:  # characters outside the BMP: take them one by one
             text = "".join(tp.get_text_range(i, 1) or " " for i in range(n))
         s = dpi / 72.0
         lines: list = []
@@ -150,11 +157,14 @@ class PdfSource:
                 # a new line where PDFium gave no line break: the baseline moved by over half a line
                 if abs(bottom - last[1]) > 0.5 * lh:
                     end_line()
-                elif left - last[2] > 0.25 * lh:     # a gap wider than a quarter of the text height
+                elif left - last[2] > 0.25 * lh:  # a gap wider than a quarter of the text height
                     end_word()
             word.append(ch)
-            box = (left, bottom, right, top) if box is None else (
-                min(box[0], left), min(box[1], bottom), max(box[2], right), max(box[3], top))
+            box = (
+                (left, bottom, right, top)
+                if box is None
+                else (min(box[0], left), min(box[1], bottom), max(box[2], right), max(box[3], top))
+            )
             last = (left, bottom, right, top)
         end_line()
         return lines

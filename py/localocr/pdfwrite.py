@@ -27,26 +27,27 @@ import math
 import zlib
 from dataclasses import dataclass, field
 
-GLYPH_WIDTH = 0.5       # em; the text matrix stretches each word onto its box anyway
+GLYPH_WIDTH = 0.5  # em; the text matrix stretches each word onto its box anyway
 ASCENT, DESCENT = 0.8, 0.2
 
 
 @dataclass
 class PdfWord:
     text: str
-    quad: list          # 4 (x, y) corners in image pixels, clockwise from the reading top-left
+    quad: list  # 4 (x, y) corners in image pixels, clockwise from the reading top-left
     space_after: bool = False
 
 
 @dataclass
 class PdfPage:
     """One page: the encoded image (`jpeg` bytes, or raw 8-bit `pixels`) and its words."""
-    width: int                       # pixels
+
+    width: int  # pixels
     height: int
     dpi: float
-    mode: str                        # "L" or "RGB"
-    jpeg: bytes | None = None        # a baseline JPEG of the page image (DCTDecode)
-    pixels: bytes | None = None      # or raw samples, row by row (FlateDecode)
+    mode: str  # "L" or "RGB"
+    jpeg: bytes | None = None  # a baseline JPEG of the page image (DCTDecode)
+    pixels: bytes | None = None  # or raw samples, row by row (FlateDecode)
     words: list[PdfWord] = field(default_factory=list)
 
 
@@ -79,12 +80,19 @@ def _utf16_hex(ch: str) -> str:
 
 
 def _to_unicode(chars: list[str]) -> bytes:
-    lines = ["/CIDInit /ProcSet findresource begin", "12 dict begin", "begincmap",
-             "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def",
-             "/CMapName /localocr-UCS def", "/CMapType 2 def",
-             "1 begincodespacerange", "<00> <FF>", "endcodespacerange"]
+    lines = [
+        "/CIDInit /ProcSet findresource begin",
+        "12 dict begin",
+        "begincmap",
+        "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def",
+        "/CMapName /localocr-UCS def",
+        "/CMapType 2 def",
+        "1 begincodespacerange",
+        "<00> <FF>",
+        "endcodespacerange",
+    ]
     for start in range(0, len(chars), 100):
-        chunk = chars[start:start + 100]
+        chunk = chars[start : start + 100]
         lines.append(f"{len(chunk)} beginbfchar")
         lines += [f"<{start + i:02X}> <{_utf16_hex(ch)}>" for i, ch in enumerate(chunk)]
         lines.append("endbfchar")
@@ -138,7 +146,7 @@ def _word_ops(word: PdfWord, scale: float, page_h: float, fonts: _Fonts) -> tupl
     if w <= 0 or h <= 0 or not text:
         return "", set()
     ux, uy = ux / w, uy / w
-    px, py = -uy, ux                       # "up", perpendicular to the reading direction
+    px, py = -uy, ux  # "up", perpendicular to the reading direction
     stretch = w / (GLYPH_WIDTH * h * len(text))
     ox, oy = x3 + px * DESCENT * h, y3 + py * DESCENT * h
     tm = " ".join(_num(v) for v in (ux * stretch, uy * stretch, px, py, ox, oy))
@@ -155,15 +163,17 @@ def write_pdf(pages: list[PdfPage], title: str = "", producer: str = "localocr")
     catalog, tree, info = w.reserve(), w.reserve(), w.reserve()
     fonts = _Fonts()
     kids: list[int] = []
-    font_refs: list[int] = []          # filled after the pages: the fonts' contents depend on all the text
+    font_refs: list[int] = []  # filled after the pages: the fonts' contents depend on all the text
     page_fonts: list[tuple[int, set, tuple]] = []
     for pg in pages:
         scale = 72.0 / pg.dpi
         pw, ph = pg.width * scale, pg.height * scale
         image = w.reserve()
         colour = "/DeviceGray" if pg.mode == "L" else "/DeviceRGB"
-        head = (f"<< /Type /XObject /Subtype /Image /Width {pg.width} /Height {pg.height} "
-                f"/ColorSpace {colour} /BitsPerComponent 8 ")
+        head = (
+            f"<< /Type /XObject /Subtype /Image /Width {pg.width} /Height {pg.height} "
+            f"/ColorSpace {colour} /BitsPerComponent 8 "
+        )
         if pg.jpeg is not None:
             data, filt = pg.jpeg, "/DCTDecode"
         else:
@@ -180,7 +190,7 @@ def write_pdf(pages: list[PdfPage], title: str = "", producer: str = "localocr")
         content = zlib.compress("\n".join(ops).encode("ascii"), 6)
         cref = w.reserve()
         w.put(cref, f"<< /Filter /FlateDecode /Length {len(content)} >>".encode(), content)
-        page = w.reserve()          # written below, once the fonts have object numbers
+        page = w.reserve()  # written below, once the fonts have object numbers
         kids.append(page)
         page_fonts.append((page, used, (pw, ph, image, cref)))
     # fonts
@@ -190,25 +200,37 @@ def write_pdf(pages: list[PdfPage], title: str = "", producer: str = "localocr")
     bbox = f"[0 {-int(DESCENT * 1000)} {int(GLYPH_WIDTH * 1000)} {int(ASCENT * 1000)}]"
     for chars in fonts.chars:
         ref, cmap, desc = w.reserve(), w.reserve(), w.reserve()
-        w.put(desc, (f"<< /Type /FontDescriptor /FontName /localocr{len(font_refs)} /Flags 4 /FontBBox {bbox} "
-                     f"/ItalicAngle 0 /Ascent {int(ASCENT * 1000)} /Descent {-int(DESCENT * 1000)} "
-                     f"/CapHeight {int(ASCENT * 1000)} /StemV 0 >>").encode())
+        w.put(
+            desc,
+            (
+                f"<< /Type /FontDescriptor /FontName /localocr{len(font_refs)} /Flags 4 /FontBBox {bbox} "
+                f"/ItalicAngle 0 /Ascent {int(ASCENT * 1000)} /Descent {-int(DESCENT * 1000)} "
+                f"/CapHeight {int(ASCENT * 1000)} /StemV 0 >>"
+            ).encode(),
+        )
         cmap_data = zlib.compress(_to_unicode(chars), 6)
         w.put(cmap, f"<< /Filter /FlateDecode /Length {len(cmap_data)} >>".encode(), cmap_data)
         widths = " ".join("0" if ch == " " else str(int(GLYPH_WIDTH * 1000)) for ch in chars)
         diffs = " ".join("/g" for _ in chars)
-        w.put(ref, (f"<< /Type /Font /Subtype /Type3 /FontBBox {bbox} "
-                    f"/FontDescriptor {desc} 0 R /FontMatrix [0.001 0 0 0.001 0 0] /CharProcs << /g {proc} 0 R >> "
-                    f"/Encoding << /Type /Encoding /Differences [0 {diffs}] >> /FirstChar 0 "
-                    f"/LastChar {len(chars) - 1} /Widths [{widths}] /Resources << >> "
-                    f"/ToUnicode {cmap} 0 R >>").encode())
+        w.put(
+            ref,
+            (
+                f"<< /Type /Font /Subtype /Type3 /FontBBox {bbox} "
+                f"/FontDescriptor {desc} 0 R /FontMatrix [0.001 0 0 0.001 0 0] /CharProcs << /g {proc} 0 R >> "
+                f"/Encoding << /Type /Encoding /Differences [0 {diffs}] >> /FirstChar 0 "
+                f"/LastChar {len(chars) - 1} /Widths [{widths}] /Resources << >> "
+                f"/ToUnicode {cmap} 0 R >>"
+            ).encode(),
+        )
         font_refs.append(ref)
     # the pages, now that the fonts have object numbers
     for page, used, (pw, ph, image, cref) in page_fonts:
         fdict = " ".join(f"/F{f} {font_refs[f]} 0 R" for f in sorted(used))
-        body = (f"<< /Type /Page /Parent {tree} 0 R /MediaBox [0 0 {_num(pw)} {_num(ph)}] "
-                f"/Resources << /XObject << /Im0 {image} 0 R >> /Font << {fdict} >> >> "
-                f"/Contents {cref} 0 R >>").encode()
+        body = (
+            f"<< /Type /Page /Parent {tree} 0 R /MediaBox [0 0 {_num(pw)} {_num(ph)}] "
+            f"/Resources << /XObject << /Im0 {image} 0 R >> /Font << {fdict} >> >> "
+            f"/Contents {cref} 0 R >>"
+        ).encode()
         w.put(page, body)
     w.put(tree, f"<< /Type /Pages /Kids [{' '.join(f'{k} 0 R' for k in kids)}] /Count {len(kids)} >>".encode())
     w.put(catalog, f"<< /Type /Catalog /Pages {tree} 0 R >>".encode())

@@ -18,23 +18,23 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from . import detection
 from . import orientation as orient
 from .contract import keys as mm
+from .contract.models import Model, RecognizerSpec, load_model, model_file
 from .errors import LocalOCRError, internal_errors
 from .geometry import as_quad
 from .image import MAX_PIXELS, Note, decode_image, load_image, to_grey
 from .layout import build_blocks
-from .contract.models import Model, RecognizerSpec, load_model, model_file
 from .recognition import MAX_WIDTH, recognize_steps, reread_steps
 from .result import Page, Word
 
-ENV_MODELS = "LOCALOCR_MODELS"          # a folder with detector*.onnx and recognizer*.onnx
+ENV_MODELS = "LOCALOCR_MODELS"  # a folder with detector*.onnx and recognizer*.onnx
 
 # The junk floor (`keep_segment`): a detector segment read with a mean character confidence below
 # MIN_CONFIDENCE is dropped, and one of at most SHORT_CHARS characters needs MIN_CONFIDENCE_SHORT
@@ -74,8 +74,10 @@ def bundled_model(kind: str, folder=None) -> Path:
     found = model_file(d, kind)
     if found is not None:
         return found
-    raise LocalOCRError(f"No {kind} model found in {d} (expected {kind}.int8.onnx or {kind}.onnx); "
-                        f"pass one, or set {ENV_MODELS}.", "no_model")
+    raise LocalOCRError(
+        f"No {kind} model found in {d} (expected {kind}.int8.onnx or {kind}.onnx); pass one, or set {ENV_MODELS}.",
+        "no_model",
+    )
 
 
 # The accurate recognizer tier's file name (`accurate.int8.onnx` / `accurate.onnx`): optional.
@@ -138,19 +140,32 @@ def detector_prob(model, resized: detection.ResizedInput, timings: dict):
         p = np.asarray(out[mm.DETECTOR_OUTPUT])
         p = p.reshape(p.shape[-2:])
         if p.shape != ((y1 - y0) // ds, width // ds):
-            raise LocalOCRError(f"The detector returned a {p.shape} map for a {part.shape[2:]} input; "
-                                f"its metadata says downsample {ds}.", "bad_model")
+            raise LocalOCRError(
+                f"The detector returned a {p.shape} map for a {part.shape[2:]} input; "
+                f"its metadata says downsample {ds}.",
+                "bad_model",
+            )
         if len(bands) == 1:
             return p
         if prob is None:
             prob = np.empty((height // ds, width // ds), p.dtype)
-        prob[keep0 // ds:keep1 // ds] = p[(keep0 - y0) // ds:(keep1 - y0) // ds]
+        prob[keep0 // ds : keep1 // ds] = p[(keep0 - y0) // ds : (keep1 - y0) // ds]
     return prob
 
 
-def detect_steps(image, model, timings: dict | None = None, *, threshold=None, box_threshold=None,
-                 unclip_ratio=None, max_pixels: int = detection.MAX_PIXELS,
-                 min_long_side: int = detection.MIN_LONG_SIDE, refine: bool = True, maps: list | None = None):
+def detect_steps(
+    image,
+    model,
+    timings: dict | None = None,
+    *,
+    threshold=None,
+    box_threshold=None,
+    unclip_ratio=None,
+    max_pixels: int = detection.MAX_PIXELS,
+    min_long_side: int = detection.MIN_LONG_SIDE,
+    refine: bool = True,
+    maps: list | None = None,
+):
     """Generator stage: PIL "L"/"RGB" image -> [(quad in image pixels, score)].
 
     One pass at `detection.input_scale`; a second, finer pass when the text
@@ -161,9 +176,11 @@ def detect_steps(image, model, timings: dict | None = None, *, threshold=None, b
     t = timings if timings is not None else {}
     spec = model.spec
     w, h = image.size
-    kw = dict(threshold=spec.threshold if threshold is None else threshold,
-              box_threshold=spec.box_threshold if box_threshold is None else box_threshold,
-              unclip_ratio=spec.unclip_ratio if unclip_ratio is None else unclip_ratio)
+    kw = dict(
+        threshold=spec.threshold if threshold is None else threshold,
+        box_threshold=spec.box_threshold if box_threshold is None else box_threshold,
+        unclip_ratio=spec.unclip_ratio if unclip_ratio is None else unclip_ratio,
+    )
     scale = detection.input_scale(w, h, max_pixels=max_pixels, min_long_side=min_long_side)
     boxes = []
     for attempt in range(2):
@@ -182,7 +199,7 @@ def detect_steps(image, model, timings: dict | None = None, *, threshold=None, b
             maps.append(prob)
         del prob
         boxes = [(_clip_quad(q, w, h), s) for q, s in boxes]
-        _add(t, "detect_run", t2 - t1 - (t["detect_pre"] - pre))   # the bands' input making is detect_pre
+        _add(t, "detect_run", t2 - t1 - (t["detect_pre"] - pre))  # the bands' input making is detect_pre
         _add(t, "detect_post", time.perf_counter() - t2)
         if not refine or attempt:
             break
@@ -207,8 +224,9 @@ def _clip_quad(q, w, h):
     return q
 
 
-def keep_segment(text: str, confidence: float, floor: float = MIN_CONFIDENCE,
-                 short_floor: float | None = MIN_CONFIDENCE_SHORT) -> bool:
+def keep_segment(
+    text: str, confidence: float, floor: float = MIN_CONFIDENCE, short_floor: float | None = MIN_CONFIDENCE_SHORT
+) -> bool:
     """The junk floor: is a detector segment read as `text` with `confidence` kept?"""
     if not text.strip():
         return False
@@ -223,32 +241,61 @@ def junk_page(reads, junk_median: float = JUNK_MEDIAN) -> bool:
     return junk_median > 0 and len(confs) >= JUNK_MIN_SEGMENTS and float(np.median(confs)) < junk_median
 
 
-def segments_of(reads, floor: float = MIN_CONFIDENCE, short_floor: float | None = MIN_CONFIDENCE_SHORT,
-                junk_median: float = JUNK_MEDIAN, notes: list | None = None):
+def segments_of(
+    reads,
+    floor: float = MIN_CONFIDENCE,
+    short_floor: float | None = MIN_CONFIDENCE_SHORT,
+    junk_median: float = JUNK_MEDIAN,
+    notes: list | None = None,
+):
     """[recognition.LineRead] -> the [(quad, [Word], confidence)] build_blocks takes, floor applied
     (and nothing at all from a `junk_page`, which adds a "junk" Note to `notes`)."""
     if junk_page(reads, junk_median):
         if notes is not None:
             n = sum(bool(rd.text.strip()) for rd in reads)
-            notes.append(Note("junk", f"The image looks like noise, not text: its {n} text-like regions read "
-                                      f"with a median confidence below {junk_median:.2f}; nothing was kept."))
+            notes.append(
+                Note(
+                    "junk",
+                    f"The image looks like noise, not text: its {n} text-like regions read "
+                    f"with a median confidence below {junk_median:.2f}; nothing was kept.",
+                )
+            )
         return []
-    return [(rd.quad, [Word(w.text, w.quad, w.confidence) for w in rd.words], rd.confidence)
-            for rd in reads if rd.words and keep_segment(rd.text, rd.confidence, floor, short_floor)]
+    return [
+        (rd.quad, [Word(w.text, w.quad, w.confidence) for w in rd.words], rd.confidence)
+        for rd in reads
+        if rd.words and keep_segment(rd.text, rd.confidence, floor, short_floor)
+    ]
 
 
-def read_steps(image, detector, recognizer, timings: dict, *, min_confidence: float = MIN_CONFIDENCE,
-               short_confidence: float | None = MIN_CONFIDENCE_SHORT, flip_check: bool = True,
-               detect_options: dict | None = None, accurate=None, reread_below: float | None = None,
-               notes: list | None = None):
+def read_steps(
+    image,
+    detector,
+    recognizer,
+    timings: dict,
+    *,
+    min_confidence: float = MIN_CONFIDENCE,
+    short_confidence: float | None = MIN_CONFIDENCE_SHORT,
+    flip_check: bool = True,
+    detect_options: dict | None = None,
+    accurate=None,
+    reread_below: float | None = None,
+    notes: list | None = None,
+):
     """Generator stage for a whole page: decoded image -> [Block] (`notes` gets what was dropped)."""
     boxes = yield from detect_steps(image, detector, timings, **(detect_options or {}))
     t0 = time.perf_counter()
     grey = to_grey(image)
     _add(timings, "recognize_pre", time.perf_counter() - t0)
-    reads = yield from recognize_steps(grey, [q for q, _ in boxes], recognizer, timings,
-                                       flip_check=flip_check, accurate=accurate,
-                                       reread_below=reread_below)
+    reads = yield from recognize_steps(
+        grey,
+        [q for q, _ in boxes],
+        recognizer,
+        timings,
+        flip_check=flip_check,
+        accurate=accurate,
+        reread_below=reread_below,
+    )
     t0 = time.perf_counter()
     blocks = blocks_from_reads(reads, min_confidence, short_confidence, notes)
     _add(timings, "layout", time.perf_counter() - t0)
@@ -283,14 +330,24 @@ def level_steps(im, boxes, prob, detector, timings: dict, opts: dict):
         angle += rest
     before = orient.text_amount(quads)
     if before < orient.LITTLE_TEXT and orient.text_amount([q for q, _ in found]) < orient.DESKEW_GAIN * before:
-        return im, boxes, None, 0.0         # no more text found straightened: a scene's own tilted words
+        return im, boxes, None, 0.0  # no more text found straightened: a scene's own tilted words
     return turned[0], found, turned[1], -angle
 
 
-def oriented_steps(image, detector, recognizer, timings: dict, *, min_confidence: float = MIN_CONFIDENCE,
-                   short_confidence: float | None = MIN_CONFIDENCE_SHORT, flip_check: bool = True,
-                   detect_options: dict | None = None, accurate=None, reread_below: float | None = None,
-                   notes: list | None = None):
+def oriented_steps(
+    image,
+    detector,
+    recognizer,
+    timings: dict,
+    *,
+    min_confidence: float = MIN_CONFIDENCE,
+    short_confidence: float | None = MIN_CONFIDENCE_SHORT,
+    flip_check: bool = True,
+    detect_options: dict | None = None,
+    accurate=None,
+    reread_below: float | None = None,
+    notes: list | None = None,
+):
     """`read_steps` that also turns pages at 90, 180 and 270 degrees upright (see
     `localocr.orientation`) and straightens tilted ones: decoded image -> ([Block] with quads on
     the given image, rotation, deskew: degrees the turned page was rotated counter-clockwise by).
@@ -309,11 +366,14 @@ def oriented_steps(image, detector, recognizer, timings: dict, *, min_confidence
         # little text (a scene): the detector may not see sideways text at all, and short words
         # give the flip check little to go on. The page turned by 90 is detected too, and the
         # longest lines of both are read all four ways (`orientation.four_way`).
-        turned = yield from detect_steps(orient.turn_image(image, 90), detector, {}, **opts)
+        # (one pass, no finer retry: a probe for sideways text, within the detector's memory bound)
+        turned = yield from detect_steps(orient.turn_image(image, 90), detector, {}, **{"refine": False, **opts})
         found = [q for q, _ in turned]
         level = [quads[i] for i in orient.longest(quads, orient.FOUR_WAY_LINES)]
-        down = [orient.reading_down(orient.unturn_points(found[i], 90, width, height))
-                for i in orient.longest(found, orient.FOUR_WAY_LINES)]
+        down = [
+            orient.reading_down(orient.unturn_points(found[i], 90, width, height))
+            for i in orient.longest(found, orient.FOUR_WAY_LINES)
+        ]
         ways = {0: level, 180: [q[[2, 3, 0, 1]] for q in level], 270: down, 90: [q[[2, 3, 0, 1]] for q in down]}
         every = [q for qs in ways.values() for q in qs]
         if every:
@@ -321,7 +381,7 @@ def oriented_steps(image, detector, recognizer, timings: dict, *, min_confidence
             got = yield from recognize_steps(to_grey(image), every, voter, {}, flip_check=False)
             ev, k = {}, 0
             for way, qs in ways.items():
-                part = got[k:k + len(qs)]
+                part = got[k : k + len(qs)]
                 k += len(qs)
                 ev[way] = orient.evidence([rd.text for rd in part], [rd.confidence for rd in part])
             rotation = orient.four_way(ev)
@@ -334,16 +394,16 @@ def oriented_steps(image, detector, recognizer, timings: dict, *, min_confidence
             up = [q[[2, 3, 0, 1]] for q in down]
             both = yield from recognize_steps(grey, down + up, recognizer, {}, flip_check=False)
             n = len(down)
-            rotation = orient.sideways_rotation([rd.confidence for rd in both[:n]],
-                                                [rd.confidence for rd in both[n:]])
+            rotation = orient.sideways_rotation([rd.confidence for rd in both[:n]], [rd.confidence for rd in both[n:]])
     _add(timings, "orient", time.perf_counter() - t0)
     for attempt in range(2):
         im = orient.turn_image(image, rotation)
         if rotation:
             maps = []
             boxes = yield from detect_steps(im, detector, timings, maps=maps, **opts)
-        im, boxes, straighten, angle = yield from level_steps(im, boxes, maps[0] if maps else None, detector,
-                                                              timings, opts)
+        im, boxes, straighten, angle = yield from level_steps(
+            im, boxes, maps[0] if maps else None, detector, timings, opts
+        )
         maps = []
         t0 = time.perf_counter()
         grey = to_grey(im)
@@ -357,16 +417,18 @@ def oriented_steps(image, detector, recognizer, timings: dict, *, min_confidence
             t0 = time.perf_counter()
             which = orient.flip_candidates(reads)
             if which:
-                again = yield from recognize_steps(grey, [reads[i].quad[[2, 3, 0, 1]] for i in which],
-                                                   recognizer, {}, flip_check=False)
+                again = yield from recognize_steps(
+                    grey, [reads[i].quad[[2, 3, 0, 1]] for i in which], recognizer, {}, flip_check=False
+                )
                 flip = orient.flip_vote([reads[i].confidence for i in which], [rd.confidence for rd in again])
             _add(timings, "orient", time.perf_counter() - t0)
         if not flip:
             break
         rotation = (rotation + 180) % 360
     if accurate is not None:
-        yield from reread_steps(grey, reads, accurate, timings, reread_below,
-                                MAX_WIDTH * accurate.spec.height // recognizer.spec.height)
+        yield from reread_steps(
+            grey, reads, accurate, timings, reread_below, MAX_WIDTH * accurate.spec.height // recognizer.spec.height
+        )
     t0 = time.perf_counter()
     blocks = blocks_from_reads(reads, min_confidence, short_confidence, notes)
     orient.unturn_blocks(blocks, rotation, width, height, straighten)
@@ -374,8 +436,12 @@ def oriented_steps(image, detector, recognizer, timings: dict, *, min_confidence
     return blocks, rotation, angle
 
 
-def blocks_from_reads(reads, min_confidence: float = MIN_CONFIDENCE,
-                      short_confidence: float | None = MIN_CONFIDENCE_SHORT, notes: list | None = None) -> list:
+def blocks_from_reads(
+    reads,
+    min_confidence: float = MIN_CONFIDENCE,
+    short_confidence: float | None = MIN_CONFIDENCE_SHORT,
+    notes: list | None = None,
+) -> list:
     """Recognised lines ([recognition.LineRead]) -> [Block] in reading order, the junk floor applied."""
     return build_blocks(segments_of(reads, min_confidence, short_confidence, notes=notes))
 
@@ -408,26 +474,42 @@ class OCR:
     False: read the image as it is (lines upside down are still read by `flip_check`).
     """
 
-    def __init__(self, detector=None, recognizer=None, backend=None, *, models=None,
-                 min_confidence: float = MIN_CONFIDENCE, flip_check: bool = True, max_pixels: int = MAX_PIXELS,
-                 luma_jpeg: bool = True, detect_options: dict | None = None, accurate=None,
-                 reread_below: float | None = None, orientation: bool = True):
+    def __init__(
+        self,
+        detector=None,
+        recognizer=None,
+        backend=None,
+        *,
+        models=None,
+        min_confidence: float = MIN_CONFIDENCE,
+        flip_check: bool = True,
+        max_pixels: int = MAX_PIXELS,
+        luma_jpeg: bool = True,
+        detect_options: dict | None = None,
+        accurate=None,
+        reread_below: float | None = None,
+        orientation: bool = True,
+    ):
         if backend is None:
             from .backends.onnxruntime import OnnxRuntimeBackend
+
             backend = OnnxRuntimeBackend()
         self.backend = backend
-        self.detector = load_model(backend, detector if detector is not None
-                                   else bundled_model("detector", models), "detector")
-        self.recognizer = load_model(backend, recognizer if recognizer is not None
-                                     else bundled_model("recognizer", models), "recognizer")
+        self.detector = load_model(
+            backend, detector if detector is not None else bundled_model("detector", models), "detector"
+        )
+        self.recognizer = load_model(
+            backend, recognizer if recognizer is not None else bundled_model("recognizer", models), "recognizer"
+        )
         if accurate is None and recognizer is None:
             accurate = _optional_model(ACCURATE, models)
         self.accurate: Model[RecognizerSpec] | None = None
         if accurate is not None and accurate is not False:
             self.accurate = load_model(backend, accurate, "recognizer", ACCURATE)
             if self.accurate.spec.role != "accurate":
-                raise LocalOCRError(f"The {ACCURATE} model's role is '{self.accurate.spec.role}', "
-                                    "not 'accurate'.", "bad_model")
+                raise LocalOCRError(
+                    f"The {ACCURATE} model's role is '{self.accurate.spec.role}', not 'accurate'.", "bad_model"
+                )
         self.reread_below = reread_below
         self.min_confidence = min_confidence
         self.flip_check = flip_check
@@ -447,29 +529,41 @@ class OCR:
         timings = {"decode": time.perf_counter() - t_start}
         page = yield from self.page_steps(im, timings, t_start, notes=decoded.notes)
         from .docread import page_source_of_image
+
         page.source = page_source_of_image(image, im)
         return page
 
-    def page_steps(self, im, timings: dict | None = None, t_start: float | None = None,
-                   notes: list | None = None):
+    def page_steps(self, im, timings: dict | None = None, t_start: float | None = None, notes: list | None = None):
         """Generator stage: a decoded "L"/"RGB" PIL image (decode_image's) -> Page; `notes`: what
         was done to it on the way (the page's notes; the junk floor adds its own)."""
         timings = {} if timings is None else timings
         t_start = time.perf_counter() if t_start is None else t_start
         notes = [] if notes is None else notes
-        kw: dict[str, Any] = dict(min_confidence=self.min_confidence, flip_check=self.flip_check,
-                  detect_options=self.detect_options, accurate=self.accurate,
-                  reread_below=self.reread_below, notes=notes)
+        kw: dict[str, Any] = dict(
+            min_confidence=self.min_confidence,
+            flip_check=self.flip_check,
+            detect_options=self.detect_options,
+            accurate=self.accurate,
+            reread_below=self.reread_below,
+            notes=notes,
+        )
         rotation, deskew = 0, 0.0
         if self.orientation:
             blocks, rotation, deskew = yield from oriented_steps(im, self.detector, self.recognizer, timings, **kw)
         else:
             blocks = yield from read_steps(im, self.detector, self.recognizer, timings, **kw)
         timings["total"] = time.perf_counter() - t_start
-        return Page(width=im.size[0], height=im.size[1], blocks=blocks, timings=timings,
-                    backend=getattr(self.backend, "name", ""),
-                    backend_detail=getattr(self.backend, "detail", ""), notes=notes, rotation=rotation,
-                    deskew=round(float(deskew), 2))
+        return Page(
+            width=im.size[0],
+            height=im.size[1],
+            blocks=blocks,
+            timings=timings,
+            backend=getattr(self.backend, "name", ""),
+            backend_detail=getattr(self.backend, "detail", ""),
+            notes=notes,
+            rotation=rotation,
+            deskew=round(float(deskew), 2),
+        )
 
     def read(self, image) -> Page:
         """OCR one image (path | bytes | file | PIL.Image | numpy array) -> Page.
@@ -486,8 +580,9 @@ class OCR:
 
     # -- documents (localocr.document): PDFs, multi-page TIFFs, animated GIF/WebP, images
 
-    def read_document(self, source, pages=None, *, keep_text: bool = False, name: str = "",
-                      password: str | None = None, on_page=None):
+    def read_document(
+        self, source, pages=None, *, keep_text: bool = False, name: str = "", password: str | None = None, on_page=None
+    ):
         """Every page of a PDF (rendered by pypdfium2), multi-page TIFF or animated GIF/WebP
         (every frame a page), or the one page of an image -> Document.
 
@@ -496,19 +591,25 @@ class OCR:
         OCR. on_page(page, i, n): called after each page is read.
         """
         from .docread import read_document_steps
-        return run_sync(read_document_steps(self, source, pages, keep_text=keep_text, name=name,
-                                            password=password, on_page=on_page))
 
-    async def read_document_async(self, source, pages=None, *, keep_text: bool = False, name: str = "",
-                                  password: str | None = None, on_page=None):
+        return run_sync(
+            read_document_steps(self, source, pages, keep_text=keep_text, name=name, password=password, on_page=on_page)
+        )
+
+    async def read_document_async(
+        self, source, pages=None, *, keep_text: bool = False, name: str = "", password: str | None = None, on_page=None
+    ):
         from .docread import read_document_steps
-        return await run_async(read_document_steps(self, source, pages, keep_text=keep_text, name=name,
-                                                   password=password, on_page=on_page))
+
+        return await run_async(
+            read_document_steps(self, source, pages, keep_text=keep_text, name=name, password=password, on_page=on_page)
+        )
 
     def read_pdf(self, source, pages=None, **options):
         """`read_document` for a PDF only: anything else is refused (code "not_a_pdf")."""
         from .document import is_pdf
         from .image import source_bytes
+
         data = source_bytes(source)
         if not is_pdf(data):
             raise LocalOCRError("This is not a PDF (it does not start with %PDF-).", "not_a_pdf")
@@ -522,8 +623,9 @@ class OCR:
         im = to_grey(load_image(image, max_pixels=self.max_pixels, luma_jpeg=self.luma_jpeg))
         w, h = im.size
         quad = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
-        reads = yield from recognize_steps(im, [quad], self.recognizer, None, flip_check=False,
-                                           accurate=self.accurate, reread_below=self.reread_below)
+        reads = yield from recognize_steps(
+            im, [quad], self.recognizer, None, flip_check=False, accurate=self.accurate, reread_below=self.reread_below
+        )
         rd = reads[0]
         return rd.text, float(rd.confidence)
 

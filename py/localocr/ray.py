@@ -33,8 +33,8 @@ from typing import TextIO
 from . import batch as B
 from .errors import LocalOCRError
 
-DEFAULT_BATCH_SIZE = 8        # inputs per actor call (one Ray block): a few seconds of work
-PROGRESS_EVERY = 100          # a progress line per this many inputs written
+DEFAULT_BATCH_SIZE = 8  # inputs per actor call (one Ray block): a few seconds of work
+PROGRESS_EVERY = 100  # a progress line per this many inputs written
 # --ray local: starts of the local cluster tried (its raylet has 30 s each; on 2 cores shared with
 # load 30 here, two in a row missed it)
 START_ATTEMPTS = 3
@@ -55,23 +55,38 @@ def _ray():
 def row_schema():
     """The Arrow schema of a row (`localocr.batch` describes the columns); `fields` is JSON text."""
     import pyarrow as pa
+
     quad = pa.list_(pa.list_(pa.float64()))
     word = pa.struct([("text", pa.string()), ("quad", quad), ("confidence", pa.float64())])
-    line = pa.struct([("text", pa.string()), ("quad", quad), ("confidence", pa.float64()),
-                      ("block", pa.int32()), ("words", pa.list_(word))])
-    return pa.schema([
-        ("path", pa.string()), ("page", pa.int32()), ("width", pa.int32()), ("height", pa.int32()),
-        ("text", pa.string()), ("lines", pa.list_(line)), ("fields", pa.string()),
-        ("error", pa.struct([("code", pa.string()), ("message", pa.string())])),
-        ("timings", pa.struct([(k, pa.float64()) for k in B.TIMING_KEYS])),
-    ])
+    line = pa.struct(
+        [
+            ("text", pa.string()),
+            ("quad", quad),
+            ("confidence", pa.float64()),
+            ("block", pa.int32()),
+            ("words", pa.list_(word)),
+        ]
+    )
+    return pa.schema(
+        [
+            ("path", pa.string()),
+            ("page", pa.int32()),
+            ("width", pa.int32()),
+            ("height", pa.int32()),
+            ("text", pa.string()),
+            ("lines", pa.list_(line)),
+            ("fields", pa.string()),
+            ("error", pa.struct([("code", pa.string()), ("message", pa.string())])),
+            ("timings", pa.struct([(k, pa.float64()) for k in B.TIMING_KEYS])),
+        ]
+    )
 
 
 def to_table(rows: list[dict]):
     """Rows (dicts) -> a pyarrow Table of `row_schema()`: every block has the same schema."""
     import pyarrow as pa
-    rows = [dict(r, fields=None if r["fields"] is None else json.dumps(r["fields"], ensure_ascii=False))
-            for r in rows]
+
+    rows = [dict(r, fields=None if r["fields"] is None else json.dumps(r["fields"], ensure_ascii=False)) for r in rows]
     return pa.Table.from_pylist(rows, schema=row_schema())
 
 
@@ -96,13 +111,30 @@ class LocalOCRPredictor:
     a kind for `page.fields` (None: no fields). Input columns: `path`, and `bytes` if loaded.
     """
 
-    def __init__(self, detector=None, recognizer=None, *, accurate=None, models=None, threads: int = 1,
-                 min_confidence: float = 0.0, fields: str | None = None, path_column: str = "path",
-                 bytes_column: str = "bytes"):
+    def __init__(
+        self,
+        detector=None,
+        recognizer=None,
+        *,
+        accurate=None,
+        models=None,
+        threads: int = 1,
+        min_confidence: float = 0.0,
+        fields: str | None = None,
+        path_column: str = "path",
+        bytes_column: str = "bytes",
+    ):
         from .backends.onnxruntime import OnnxRuntimeBackend
         from .pipeline import OCR
-        self.ocr = OCR(detector, recognizer, OnnxRuntimeBackend(threads=threads), models=models,
-                       accurate=accurate, min_confidence=min_confidence)
+
+        self.ocr = OCR(
+            detector,
+            recognizer,
+            OnnxRuntimeBackend(threads=threads),
+            models=models,
+            accurate=accurate,
+            min_confidence=min_confidence,
+        )
         self.fields = fields
         self.path_column, self.bytes_column = path_column, bytes_column
 
@@ -121,6 +153,7 @@ def model_files(models=None, ship: bool = False) -> dict[str, bytes | str | bool
     `OCR` keyword arguments: absolute paths, or with `ship` their bytes, so that actors on other
     machines run the driver's models whatever those machines have installed."""
     from .pipeline import ACCURATE, _optional_model, bundled_model
+
     files = {kind: bundled_model(kind, models).resolve() for kind in ("detector", "recognizer")}
     accurate = _optional_model(ACCURATE, models)
     out: dict[str, bytes | str | bool] = {k: f.read_bytes() if ship else str(f) for k, f in files.items()}
@@ -140,9 +173,19 @@ def _pool(ray, concurrency):
     return ray.data.ActorPoolStrategy(size=concurrency)
 
 
-def read(ds, *, concurrency: int | tuple[int, int] = 1, batch_size: int = DEFAULT_BATCH_SIZE, threads: int = 1,
-         models=None, min_confidence: float = 0.0, fields: str | None = None, path_column: str = "path",
-         bytes_column: str = "bytes", ship_models: bool | None = None):
+def read(
+    ds,
+    *,
+    concurrency: int | tuple[int, int] = 1,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    threads: int = 1,
+    models=None,
+    min_confidence: float = 0.0,
+    fields: str | None = None,
+    path_column: str = "path",
+    bytes_column: str = "bytes",
+    ship_models: bool | None = None,
+):
     """OCR every input of a Ray Dataset -> a Dataset of rows (`row_schema()`), lazily.
 
     `ds` has a `path` column (each actor reads the file) and optionally a
@@ -154,11 +197,22 @@ def read(ds, *, concurrency: int | tuple[int, int] = 1, batch_size: int = DEFAUL
     ray = _ray()
     if ship_models is None:
         ship_models = ray.is_initialized() and _remote_cluster(ray)
-    kw = dict(model_files(models, ship_models), threads=threads, min_confidence=min_confidence,
-              fields=fields, path_column=path_column, bytes_column=bytes_column)
-    return ds.map_batches(LocalOCRPredictor, fn_constructor_kwargs=kw, batch_size=batch_size,
-                          compute=_pool(ray, concurrency), num_cpus=threads,
-                          batch_format="numpy")
+    kw = dict(
+        model_files(models, ship_models),
+        threads=threads,
+        min_confidence=min_confidence,
+        fields=fields,
+        path_column=path_column,
+        bytes_column=bytes_column,
+    )
+    return ds.map_batches(
+        LocalOCRPredictor,
+        fn_constructor_kwargs=kw,
+        batch_size=batch_size,
+        compute=_pool(ray, concurrency),
+        num_cpus=threads,
+        batch_format="numpy",
+    )
 
 
 # ---------------------------------------------------------------- Parquet inputs
@@ -170,22 +224,28 @@ def parquet_image_column(schema, wanted: str | None) -> str:
     import pyarrow as pa
 
     def holds_bytes(t):
-        return (pa.types.is_binary(t) or pa.types.is_large_binary(t)
-                or (pa.types.is_struct(t) and t.get_field_index("bytes") >= 0))
+        return (
+            pa.types.is_binary(t)
+            or pa.types.is_large_binary(t)
+            or (pa.types.is_struct(t) and t.get_field_index("bytes") >= 0)
+        )
 
     names = [f.name for f in schema if holds_bytes(f.type)]
     if wanted:
         if wanted not in names:
-            raise LocalOCRError(f"no binary column '{wanted}' (binary columns: {', '.join(names) or 'none'})",
-                                "bad_parquet")
+            raise LocalOCRError(
+                f"no binary column '{wanted}' (binary columns: {', '.join(names) or 'none'})", "bad_parquet"
+            )
         return wanted
     for name in ("bytes", "image"):
         if name in names:
             return name
     if len(names) == 1:
         return names[0]
-    raise LocalOCRError(f"which column holds the images? Name it with --image-column "
-                        f"(binary columns: {', '.join(names) or 'none'})", "bad_parquet")
+    raise LocalOCRError(
+        f"which column holds the images? Name it with --image-column (binary columns: {', '.join(names) or 'none'})",
+        "bad_parquet",
+    )
 
 
 def parquet_source(table, *, file: str, image_column: str, path_column: str, done=None):
@@ -197,8 +257,10 @@ def parquet_source(table, *, file: str, image_column: str, path_column: str, don
     import hashlib
 
     import pyarrow as pa
+
     if done is not None and not isinstance(done, (set, frozenset)):
         import ray
+
         done = ray.get(done)
     col = table.column(image_column).combine_chunks()
     struct = pa.types.is_struct(col.type)
@@ -219,13 +281,17 @@ def parquet_source(table, *, file: str, image_column: str, path_column: str, don
 
 def _parquet_dataset(ray, file: str, image_column, path_column, done_ref):
     import pyarrow.parquet as pq
+
     schema = pq.read_schema(file)
     col = parquet_image_column(schema, image_column)
     columns = [col] + ([path_column] if path_column in schema.names else [])
     # num_cpus=0: reading is light, and a pool of actors on every CPU would otherwise starve it
     return ray.data.read_parquet(file, columns=columns, num_cpus=0).map_batches(
-        parquet_source, batch_format="pyarrow", num_cpus=0,
-        fn_kwargs=dict(file=file, image_column=col, path_column=path_column, done=done_ref))
+        parquet_source,
+        batch_format="pyarrow",
+        num_cpus=0,
+        fn_kwargs=dict(file=file, image_column=col, path_column=path_column, done=done_ref),
+    )
 
 
 # ---------------------------------------------------------------- writing rows
@@ -244,7 +310,7 @@ class JsonlWriter:
         self._f: TextIO | None = None
 
     def write(self, table) -> None:
-        if self._f is None:                  # no file for a run that writes nothing
+        if self._f is None:  # no file for a run that writes nothing
             self._f = open(self.path, "a", encoding="utf-8")
         for row in from_table(table):
             self._f.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
@@ -274,6 +340,7 @@ class ParquetWriter:
     def _flush(self) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
+
         if not self._rows:
             return
         name = f"{self.base}-{self._n:05d}.parquet"
@@ -296,35 +363,67 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="localocr batch",
         description="OCR many images on a Ray cluster: one row per page under --out "
-                    "(rows already there are skipped, so a re-run resumes).",
-        epilog="An image file named 'batch' is read with: localocr ./batch")
-    p.add_argument("inputs", nargs="+", metavar="INPUT",
-                   help="image files, folders (searched recursively), globs (quote them), "
-                        "or Parquet files with a column of image bytes")
+        "(rows already there are skipped, so a re-run resumes).",
+        epilog="An image file named 'batch' is read with: localocr ./batch",
+    )
+    p.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="image files, folders (searched recursively), globs (quote them), "
+        "or Parquet files with a column of image bytes",
+    )
     p.add_argument("--out", "-o", required=True, metavar="DIR", help="output folder")
-    p.add_argument("--ray", metavar="local|auto|ADDRESS", default=None,
-                   help="local: start a cluster on this machine; auto: join the one this node belongs "
-                        "to; HOST:6379: that cluster's head (default: $RAY_ADDRESS, else local)")
+    p.add_argument(
+        "--ray",
+        metavar="local|auto|ADDRESS",
+        default=None,
+        help="local: start a cluster on this machine; auto: join the one this node belongs "
+        "to; HOST:6379: that cluster's head (default: $RAY_ADDRESS, else local)",
+    )
     p.add_argument("--format", "-f", choices=sorted(WRITERS), default="jsonl", help="row format (default jsonl)")
-    p.add_argument("--fields", metavar="KIND", help="also extract page.fields(KIND) into each row's "
-                   "`fields` (receipt, mrz, auto: as `localocr --fields`)")
-    p.add_argument("--actors", type=int, default=None,
-                   help="OCR actors (default: the cluster's CPUs divided by --threads)")
+    p.add_argument(
+        "--fields",
+        metavar="KIND",
+        help="also extract page.fields(KIND) into each row's `fields` (receipt, mrz, auto: as `localocr --fields`)",
+    )
+    p.add_argument(
+        "--actors", type=int, default=None, help="OCR actors (default: the cluster's CPUs divided by --threads)"
+    )
     p.add_argument("--threads", type=int, default=1, help="CPUs (onnxruntime threads) per actor (default 1)")
-    p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE,
-                   help=f"inputs per actor call (default {DEFAULT_BATCH_SIZE})")
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=DEFAULT_BATCH_SIZE,
+        help=f"inputs per actor call (default {DEFAULT_BATCH_SIZE})",
+    )
     p.add_argument("--models", metavar="DIR", help="folder with detector*.onnx and recognizer*.onnx")
     p.add_argument("--min-confidence", type=float, default=0.0, help="drop lines read with less confidence")
-    p.add_argument("--image-column", metavar="NAME", help="Parquet inputs: the column of image bytes "
-                   "(default: bytes, image, or the only binary column)")
-    p.add_argument("--path-column", default="path", metavar="NAME",
-                   help="Parquet inputs: the column naming each image (default path; without it, "
-                        "<file>#sha256:<digest>)")
+    p.add_argument(
+        "--image-column",
+        metavar="NAME",
+        help="Parquet inputs: the column of image bytes (default: bytes, image, or the only binary column)",
+    )
+    p.add_argument(
+        "--path-column",
+        default="path",
+        metavar="NAME",
+        help="Parquet inputs: the column naming each image (default path; without it, <file>#sha256:<digest>)",
+    )
     p.add_argument("--num-cpus", type=int, default=None, help="--ray local: CPUs of the local cluster (default all)")
-    p.add_argument("--object-store-mb", type=int, default=None,
-                   help="--ray local: object store size in MB (default Ray's: 30%% of memory)")
-    p.add_argument("--progress-every", type=int, default=PROGRESS_EVERY, metavar="N",
-                   help=f"a progress line per N inputs (default {PROGRESS_EVERY}; 0: none)")
+    p.add_argument(
+        "--object-store-mb",
+        type=int,
+        default=None,
+        help="--ray local: object store size in MB (default Ray's: 30%% of memory)",
+    )
+    p.add_argument(
+        "--progress-every",
+        type=int,
+        default=PROGRESS_EVERY,
+        metavar="N",
+        help=f"a progress line per N inputs (default {PROGRESS_EVERY}; 0: none)",
+    )
     return p
 
 
@@ -339,12 +438,18 @@ def connect(ray, where: str | None, num_cpus=None, object_store_mb=None) -> None
         raise LocalOCRError(
             f"Ray Data does not run through Ray Client ({where}). Run the command on a node of the "
             "cluster with --ray auto, or submit it there: ray job submit --address http://HEAD:8265 "
-            "-- localocr batch INPUT... --out DIR --ray auto", "ray_client")
+            "-- localocr batch INPUT... --out DIR --ray auto",
+            "ray_client",
+        )
     common = dict(logging_level=logging.WARNING, log_to_driver=False)
     if where == "local":
-        kw = dict(address="local", num_cpus=num_cpus, include_dashboard=False,
-                  object_store_memory=None if object_store_mb is None else object_store_mb * 1_000_000,
-                  **common)
+        kw = dict(
+            address="local",
+            num_cpus=num_cpus,
+            include_dashboard=False,
+            object_store_memory=None if object_store_mb is None else object_store_mb * 1_000_000,
+            **common,
+        )
         for attempt in range(START_ATTEMPTS):
             try:
                 ray.init(**kw)
@@ -352,11 +457,10 @@ def connect(ray, where: str | None, num_cpus=None, object_store_mb=None) -> None
             except Exception as e:  # Ray gives its raylet 30 s to start: not always enough on a busy machine
                 if "timed out during startup" not in str(e) or attempt + 1 == START_ATTEMPTS:
                     raise
-                print("localocr batch: the local Ray cluster did not start in time; trying again",
-                      file=sys.stderr)
+                print("localocr batch: the local Ray cluster did not start in time; trying again", file=sys.stderr)
                 ray.shutdown()
     else:
-        package = os.path.dirname(os.path.abspath(__file__))      # this localocr, uploaded by Ray
+        package = os.path.dirname(os.path.abspath(__file__))  # this localocr, uploaded by Ray
         ray.init(address=where, runtime_env={"py_modules": [package]}, **common)
 
 
@@ -380,16 +484,21 @@ class Progress:
     def line(self) -> str:
         dt = time.perf_counter() - self.t0
         of = f"/{self.total}" if self.total else ""
-        return (f"{self.inputs}{of} inputs, {self.rows} rows ({self.errors} errors) in {dt:.1f} s, "
-                f"{self.inputs / dt if dt else 0:.2f} inputs/s")
+        return (
+            f"{self.inputs}{of} inputs, {self.rows} rows ({self.errors} errors) in {dt:.1f} s, "
+            f"{self.inputs / dt if dt else 0:.2f} inputs/s"
+        )
 
 
 def check_fields_kind(kind: str) -> None:
     """Refuse, before any work, a kind that `page.fields` does not know (asked of an empty page)."""
     from .result import Page
+
     if not hasattr(Page, "fields"):
-        raise LocalOCRError("--fields needs page.fields (receipt and MRZ fields), which this version "
-                            "of localocr does not have.", "unsupported")
+        raise LocalOCRError(
+            "--fields needs page.fields (receipt and MRZ fields), which this version of localocr does not have.",
+            "unsupported",
+        )
     try:
         Page(1, 1).fields(kind)
     except LocalOCRError as e:
@@ -406,18 +515,22 @@ def run(args) -> int:
     done = B.done_inputs(args.out)
     todo = [p for p in inputs.files if p not in done]
     skipped = len(inputs.files) - len(todo)
-    print(f"localocr batch: {len(inputs.files)} image files ({skipped} already done in {args.out})"
-          + (f", {len(inputs.parquet)} Parquet files" if inputs.parquet else ""), file=sys.stderr)
+    print(
+        f"localocr batch: {len(inputs.files)} image files ({skipped} already done in {args.out})"
+        + (f", {len(inputs.parquet)} Parquet files" if inputs.parquet else ""),
+        file=sys.stderr,
+    )
     if not todo and not inputs.parquet:
         return 0
     from .backends.onnxruntime import OnnxRuntimeBackend
     from .pipeline import OCR
-    OCR(backend=OnnxRuntimeBackend(threads=1), models=args.models)     # bad models: fail here, once
+
+    OCR(backend=OnnxRuntimeBackend(threads=1), models=args.models)  # bad models: fail here, once
     ray = _ray()
     # Ray Data's INFO lines (plans, a progress log when not on a terminal) drown ours; its
     # progress bars on a terminal stay
     logging.getLogger("ray.data").setLevel(logging.WARNING)
-    started = not ray.is_initialized()        # called from a program that already joined one: use it
+    started = not ray.is_initialized()  # called from a program that already joined one: use it
     if started:
         connect(ray, args.ray, args.num_cpus, args.object_store_mb)
     try:
@@ -437,17 +550,18 @@ def _run_on_ray(ray, args, inputs, todo, done) -> int:
     bad_parquet = []
     done_ref = ray.put(done) if done and inputs.parquet else None
     for f in inputs.parquet:
-        if f in done:                 # the file itself failed before (an error row names it)
+        if f in done:  # the file itself failed before (an error row names it)
             continue
         try:
             parts.append(_parquet_dataset(ray, f, args.image_column, args.path_column, done_ref))
         except LocalOCRError as e:
             bad_parquet.append(B.error_row(f, None, LocalOCRError(f"{f}: {e}", e.code)))
-        except Exception as e:        # pyarrow: not a Parquet file, truncated, ...
-            bad_parquet.append(B.error_row(f, None, LocalOCRError(
-                f"{f} is not a readable Parquet file ({e}).", "bad_parquet")))
+        except Exception as e:  # pyarrow: not a Parquet file, truncated, ...
+            bad_parquet.append(
+                B.error_row(f, None, LocalOCRError(f"{f} is not a readable Parquet file ({e}).", "bad_parquet"))
+            )
     writer = WRITERS[args.format](args.out)
-    progress = Progress(args.progress_every, 0 if inputs.parquet else len(todo))   # 0: not known
+    progress = Progress(args.progress_every, 0 if inputs.parquet else len(todo))  # 0: not known
     try:
         if bad_parquet:
             writer.write(to_table(bad_parquet))
@@ -455,9 +569,15 @@ def _run_on_ray(ray, args, inputs, todo, done) -> int:
         if parts:
             ds = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
             # Ray's Parquet reading runs as tasks: a pool that may shrink leaves them a CPU
-            rows = read(ds, concurrency=(1, actors) if inputs.parquet else actors,
-                        batch_size=args.batch_size, threads=args.threads, models=args.models,
-                        min_confidence=args.min_confidence, fields=args.fields)
+            rows = read(
+                ds,
+                concurrency=(1, actors) if inputs.parquet else actors,
+                batch_size=args.batch_size,
+                threads=args.threads,
+                models=args.models,
+                min_confidence=args.min_confidence,
+                fields=args.fields,
+            )
             for table in rows.iter_batches(batch_format="pyarrow", batch_size=None):
                 if table.num_rows:
                     writer.write(table)
@@ -487,10 +607,11 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("localocr batch: interrupted; run the same command again to resume", file=sys.stderr)
         return 130
-    except Exception as e:         # Ray's own (no cluster at that address, a lost node, ...)
+    except Exception as e:  # Ray's own (no cluster at that address, a lost node, ...)
         if os.environ.get("LOCALOCR_DEBUG"):
             raise
         msg = " ".join(str(e).split())
-        print(f"localocr batch: {type(e).__name__}: {msg[:500]} (LOCALOCR_DEBUG=1 shows the traceback)",
-              file=sys.stderr)
+        print(
+            f"localocr batch: {type(e).__name__}: {msg[:500]} (LOCALOCR_DEBUG=1 shows the traceback)", file=sys.stderr
+        )
         return 1

@@ -60,10 +60,11 @@ PAGE_FLIP_SHARE = 0.3
 @dataclass
 class Decoded:
     """CTC greedy decoding of one crop."""
+
     text: str
-    confidence: float                      # mean of the character confidences (0 for no text)
-    char_conf: np.ndarray                  # (n,) max step probability of each character
-    char_steps: np.ndarray                 # (n, 2) first and last CTC step of each character
+    confidence: float  # mean of the character confidences (0 for no text)
+    char_conf: np.ndarray  # (n,) max step probability of each character
+    char_steps: np.ndarray  # (n, 2) first and last CTC step of each character
     # (n,) each character's position in steps (step t covers [t, t+1)): the centroid of its class's
     # probability over its steps and one step either side. Unlike the steps' midpoint, it moves
     # little when a near-tied step at a run's edge flips between the character and the blank,
@@ -85,8 +86,7 @@ def ctc_greedy(logp: np.ndarray, alphabet: str, blank: int = 0) -> Decoded:
     return _ctc_runs(best, logp[np.arange(len(best)), best], alphabet, blank, logp)
 
 
-def ctc_greedy_batch(logits: np.ndarray, alphabet: str, blank: int = 0,
-                     space_bias: float = 0.0) -> list[Decoded]:
+def ctc_greedy_batch(logits: np.ndarray, alphabet: str, blank: int = 0, space_bias: float = 0.0) -> list[Decoded]:
     """`ctc_greedy` of each row of (N, T, C) logits; the arg-max over classes runs once for the
     whole batch (one numpy call instead of N: fewer, larger operations are faster in WASM).
 
@@ -108,7 +108,7 @@ def ctc_greedy_batch(logits: np.ndarray, alphabet: str, blank: int = 0,
 
 def _ctc_runs(best: np.ndarray, top: np.ndarray, alphabet: str, blank: int, logp: np.ndarray) -> Decoded:
     """Greedy decoding from the best class per step and its score (T,), and the (T, C) scores."""
-    is_log = top.max() <= 0                             # log-softmax output is <= 0
+    is_log = top.max() <= 0  # log-softmax output is <= 0
     prob = np.exp(top) if is_log else top
     change = np.empty(len(best), bool)
     change[0] = True
@@ -121,8 +121,9 @@ def _ctc_runs(best: np.ndarray, top: np.ndarray, alphabet: str, blank: int, logp
     labels, conf = labels[keep], conf[keep].astype(np.float32)
     steps = np.stack([starts[keep], ends[keep]], axis=1)
     text = "".join(alphabet[i - 1] for i in labels)
-    return Decoded(text, float(conf.mean()) if len(conf) else 0.0, conf, steps,
-                   _char_positions(logp, labels, steps, is_log))
+    return Decoded(
+        text, float(conf.mean()) if len(conf) else 0.0, conf, steps, _char_positions(logp, labels, steps, is_log)
+    )
 
 
 def _char_positions(logp: np.ndarray, labels: np.ndarray, steps: np.ndarray, is_log: bool) -> np.ndarray:
@@ -131,7 +132,7 @@ def _char_positions(logp: np.ndarray, labels: np.ndarray, steps: np.ndarray, is_
         return np.zeros(0, np.float64)
     last = logp.shape[0] - 1
     lo, hi = np.maximum(steps[:, 0] - 1, 0), np.minimum(steps[:, 1] + 1, last)
-    t = lo[:, None] + np.arange(int((hi - lo).max()) + 1)[None, :]          # (n, window)
+    t = lo[:, None] + np.arange(int((hi - lo).max()) + 1)[None, :]  # (n, window)
     inside = t <= hi[:, None]
     t = np.minimum(t, last)
     score = logp[t, labels[:, None]].astype(np.float64)
@@ -145,8 +146,9 @@ def _char_positions(logp: np.ndarray, labels: np.ndarray, steps: np.ndarray, is_
 @dataclass
 class Crop:
     """One rectified line, as the recognizer sees it."""
-    pixels: np.ndarray                     # (height, width) uint8
-    quad: np.ndarray                       # (4, 2) the source quad, TL TR BR BL
+
+    pixels: np.ndarray  # (height, width) uint8
+    quad: np.ndarray  # (4, 2) the source quad, TL TR BR BL
 
 
 def make_crop(grey: Image.Image, quad, height: int, max_width: int = LONG_LINE_MAX) -> Crop:
@@ -156,8 +158,13 @@ def make_crop(grey: Image.Image, quad, height: int, max_width: int = LONG_LINE_M
     return Crop(np.asarray(im, np.uint8), q)
 
 
-def buckets(widths, ratio: float = BUCKET_RATIO, slack: int = BUCKET_SLACK,
-            max_columns: int = MAX_BATCH_COLUMNS, max_batch: int = MAX_BATCH) -> list[list[int]]:
+def buckets(
+    widths,
+    ratio: float = BUCKET_RATIO,
+    slack: int = BUCKET_SLACK,
+    max_columns: int = MAX_BATCH_COLUMNS,
+    max_batch: int = MAX_BATCH,
+) -> list[list[int]]:
     """Group crop indices into batches of similar width (sorted by width)."""
     order = np.argsort(np.asarray(widths), kind="stable")
     out: list[list[int]] = []
@@ -176,8 +183,9 @@ def buckets(widths, ratio: float = BUCKET_RATIO, slack: int = BUCKET_SLACK,
     return out
 
 
-def batch_input(crops: list[np.ndarray], mean: float, std: float, downsample: int,
-                min_width: int) -> tuple[np.ndarray, np.ndarray]:
+def batch_input(
+    crops: list[np.ndarray], mean: float, std: float, downsample: int, min_width: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Crops (height, w_i) uint8 -> ([N, 1, height, W] float32, left offsets (N,)).
 
     W is the widest crop (at least `min_width`) rounded up to a multiple of
@@ -192,11 +200,11 @@ def batch_input(crops: list[np.ndarray], mean: float, std: float, downsample: in
     offsets = np.zeros(len(crops), np.int64)
     a, b = np.float32(1 / (255 * std)), np.float32(mean / std)
     for i, c in enumerate(crops):
-        bg = np.float32(percentiles_u8(c, (50,))[0]) * a - b      # np.median's value
+        bg = np.float32(percentiles_u8(c, (50,))[0]) * a - b  # np.median's value
         x[i, 0] = bg
         off = (min_width - c.shape[1]) // 2 if c.shape[1] < min_width else 0
         offsets[i] = off
-        x[i, 0, :, off:off + c.shape[1]] = c * a - b
+        x[i, 0, :, off : off + c.shape[1]] = c * a - b
     return x, offsets
 
 
@@ -222,11 +230,11 @@ def piece_bounds(pixels: np.ndarray, max_width: int = MAX_WIDTH) -> list[tuple[i
         runs_s, runs_e = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
         if len(runs_s):
             lengths = (runs_e - runs_s)[::-1]
-            k = len(lengths) - 1 - int(np.argmax(lengths))        # the longest, the last of equals
+            k = len(lengths) - 1 - int(np.argmax(lengths))  # the longest, the last of equals
             cut = lo + (int(runs_s[k]) + int(runs_e[k])) // 2
             gap = bool(runs_e[k] - runs_s[k] >= GAP_FACTOR * h)
         else:
-            cut, gap = hi - 1 - int(np.argmin(window[::-1])), False     # the last emptiest column
+            cut, gap = hi - 1 - int(np.argmin(window[::-1])), False  # the last emptiest column
         cut = max(cut, start + 1)
         out.append((start, cut, gap))
         start = cut
@@ -250,8 +258,12 @@ def join_pieces(pieces: list["LineRead"], bounds, quad, width: int) -> "LineRead
                 prev = words.pop()
                 n0, n1 = len(prev.text), len(w.text)
                 span = (prev.span[0], span[1], min(prev.span[2], v0), max(prev.span[3], v1))
-                w = Word(prev.text + w.text, sub_quad(quad, *span),
-                         (prev.confidence * n0 + w.confidence * n1) / max(1, n0 + n1), span)
+                w = Word(
+                    prev.text + w.text,
+                    sub_quad(quad, *span),
+                    (prev.confidence * n0 + w.confidence * n1) / max(1, n0 + n1),
+                    span,
+                )
             else:
                 w = Word(w.text, w.quad, w.confidence, span)
             words.append(w)
@@ -259,8 +271,9 @@ def join_pieces(pieces: list["LineRead"], bounds, quad, width: int) -> "LineRead
     confs = [c for rd in pieces if rd.char_conf is not None for c in np.atleast_1d(rd.char_conf)]
     conf = float(np.mean(confs)) if confs else 0.0
     char_conf = np.asarray(confs, np.float32)
-    return LineRead(as_quad(quad), " ".join(w.text for w in words), conf, words, char_conf,
-                    any(rd.flipped for rd in pieces))
+    return LineRead(
+        as_quad(quad), " ".join(w.text for w in words), conf, words, char_conf, any(rd.flipped for rd in pieces)
+    )
 
 
 # ---------------------------------------------------------------- words
@@ -271,19 +284,20 @@ class Word:
     text: str
     quad: np.ndarray
     confidence: float
-    span: tuple = (0.0, 1.0, 0.0, 1.0)     # (u0, u1, v0, v1): its part of the line quad, as fractions
+    span: tuple = (0.0, 1.0, 0.0, 1.0)  # (u0, u1, v0, v1): its part of the line quad, as fractions
 
 
 @dataclass
 class LineRead:
     """A recognised line: its quad (reading orientation), text, confidence and words."""
+
     quad: np.ndarray
     text: str
     confidence: float
     words: list = field(default_factory=list)
     char_conf: np.ndarray | None = None
     flipped: bool = False
-    reread: bool = False                   # read again by the accurate tier (its reading is this one)
+    reread: bool = False  # read again by the accurate tier (its reading is this one)
 
 
 # Fit word boxes to their ink (see `split_words`)? Measured with the 12:13
@@ -339,7 +353,7 @@ def ink_mask(pixels: np.ndarray) -> np.ndarray | None:
     a = pixels.astype(np.int16)
     if hi - lo < MIN_CONTRAST:
         return None
-    if hi - med < med - lo:                  # background bright: dark text
+    if hi - med < med - lo:  # background bright: dark text
         return a < (med + lo) / 2
     return a > (med + hi) / 2
 
@@ -386,9 +400,17 @@ def sub_quad(quad, u0: float, u1: float, v0: float = 0.0, v1: float = 1.0) -> np
     return (top + v * (bottom - top)).astype(np.float32)
 
 
-def split_words(dec: Decoded, quad, content_width: int, offset: int, downsample: int,
-                height: int, pixels: np.ndarray | None = None, fit_ends: bool = True,
-                band_margin: float | None = None) -> list[Word]:
+def split_words(
+    dec: Decoded,
+    quad,
+    content_width: int,
+    offset: int,
+    downsample: int,
+    height: int,
+    pixels: np.ndarray | None = None,
+    fit_ends: bool = True,
+    band_margin: float | None = None,
+) -> list[Word]:
     """Split a decoded line at spaces into words with quads and confidences.
 
     Character centres come from their CTC steps (a step covers `downsample`
@@ -426,8 +448,7 @@ def split_words(dec: Decoded, quad, content_width: int, offset: int, downsample:
     rows = pixels.shape[0] if pixels is not None else 1
     groups = [idx[wid == w] for w in np.unique(wid)]
     # first estimate: first to last character centre, widened by half a pitch
-    est = [(max(0.0, centres[g[0]] - pitch / 2), min(float(content_width), centres[g[-1]] + pitch / 2))
-           for g in groups]
+    est = [(max(0.0, centres[g[0]] - pitch / 2), min(float(content_width), centres[g[-1]] + pitch / 2)) for g in groups]
     clusters = None
     ink_cols = None
     if ink is not None and not fit_ends and band_margin is not None:
@@ -456,33 +477,55 @@ def split_words(dec: Decoded, quad, content_width: int, offset: int, downsample:
             if hit.any():
                 x0 = max(float(cs[hit].min()), min(lo, x0))
                 x1 = min(float(ce[hit].max()), max(hi, x1))
-                band = _band(ink[:, int(x0):int(np.ceil(x1))].mean(axis=1))
+                band = _band(ink[:, int(x0) : int(np.ceil(x1))].mean(axis=1))
                 if band is not None:
                     v0, v1 = band[0] / rows, band[1] / rows
         elif ink_cols is not None and band_margin is not None:
             v0, v1 = _word_rows(ink_cols, int(x0), int(np.ceil(x1)), band_margin)
         u0, u1 = x0 / content_width, x1 / content_width
-        words.append(Word("".join(chars[i] for i in sel), sub_quad(quad, u0, u1, v0, v1),
-                          float(dec.char_conf[sel].mean()), (u0, u1, v0, v1)))
+        words.append(
+            Word(
+                "".join(chars[i] for i in sel),
+                sub_quad(quad, u0, u1, v0, v1),
+                float(dec.char_conf[sel].mean()),
+                (u0, u1, v0, v1),
+            )
+        )
     return words
 
 
 def _line(dec: Decoded, crop: Crop, offset: int, downsample: int, height: int, flipped=False) -> LineRead:
-    words = split_words(dec, crop.quad, crop.pixels.shape[1], offset, downsample, height,
-                        crop.pixels, fit_ends=FIT_WORDS_TO_INK, band_margin=WORD_BAND_MARGIN)
+    words = split_words(
+        dec,
+        crop.quad,
+        crop.pixels.shape[1],
+        offset,
+        downsample,
+        height,
+        crop.pixels,
+        fit_ends=FIT_WORDS_TO_INK,
+        band_margin=WORD_BAND_MARGIN,
+    )
     # the line keeps the detector's quad: on SROIE's line boxes (10 validation
     # receipts, 11:42 checkpoints) it matched better (hmean 0.816) than the
     # quad fitted to its words' ink (0.783)
-    return LineRead(crop.quad, " ".join(w.text for w in words), dec.confidence, words,
-                    dec.char_conf, flipped)
+    return LineRead(crop.quad, " ".join(w.text for w in words), dec.confidence, words, dec.char_conf, flipped)
 
 
 # ---------------------------------------------------------------- the stage
 
 
-def recognize_steps(grey: Image.Image, quads, model, timings: dict | None = None,
-                    flip_check: bool = True, flip_below: float = FLIP_BELOW,
-                    max_width: int = MAX_WIDTH, accurate=None, reread_below: float | None = None):
+def recognize_steps(
+    grey: Image.Image,
+    quads,
+    model,
+    timings: dict | None = None,
+    flip_check: bool = True,
+    flip_below: float = FLIP_BELOW,
+    max_width: int = MAX_WIDTH,
+    accurate=None,
+    reread_below: float | None = None,
+):
     """Generator stage: yields (session, feeds), receives outputs; returns [LineRead].
 
     `model` is a models.Model with a RecognizerSpec. One LineRead per quad, in
@@ -509,13 +552,21 @@ def recognize_steps(grey: Image.Image, quads, model, timings: dict | None = None
             # the page is upside down: here the flipped reading only has to be better
             yield from _try_flipped(grey, crops, lines, rest, model, t, max_width, margin=0.0)
     if accurate is not None:
-        yield from reread_steps(grey, lines, accurate, t, reread_below, max_width * accurate.spec.height
-                                // model.spec.height)
+        yield from reread_steps(
+            grey, lines, accurate, t, reread_below, max_width * accurate.spec.height // model.spec.height
+        )
     return lines
 
 
-def reread_steps(grey: Image.Image, lines: list[LineRead], accurate, timings: dict | None = None,
-                 below: float | None = None, max_width: int = MAX_WIDTH, most: int | None = None):
+def reread_steps(
+    grey: Image.Image,
+    lines: list[LineRead],
+    accurate,
+    timings: dict | None = None,
+    below: float | None = None,
+    max_width: int = MAX_WIDTH,
+    most: int | None = None,
+):
     """Generator stage: read the lines of confidence < `below` again with the `accurate` model, at
     most `most` of them (0: all), the least confident first (in place; their `reread` flag set).
     Defaults: the accurate model's `localocr.reread_below` / `localocr.reread_max`. Returns how many
@@ -542,8 +593,7 @@ def _try_flipped(grey, crops, lines, which, model, t, max_width, margin=FLIP_MAR
     if not which:
         return 0
     t0 = time.perf_counter()
-    flipped = [make_crop(grey, as_quad(crops[i].quad)[[2, 3, 0, 1]], model.spec.height)
-               for i in which]
+    flipped = [make_crop(grey, as_quad(crops[i].quad)[[2, 3, 0, 1]], model.spec.height) for i in which]
     _add(t, "recognize_pre", time.perf_counter() - t0)
     again = yield from _read_crops(flipped, model, t, flipped=True, max_width=max_width)
     won = 0
@@ -554,8 +604,9 @@ def _try_flipped(grey, crops, lines, which, model, t, max_width, margin=FLIP_MAR
     return won
 
 
-def _read_crops(crops: list[Crop], model, t: dict, flipped: bool = False, key: str = "recognize",
-                max_width: int = MAX_WIDTH):
+def _read_crops(
+    crops: list[Crop], model, t: dict, flipped: bool = False, key: str = "recognize", max_width: int = MAX_WIDTH
+):
     """Read crops; one longer than `max_width` is read in pieces (`piece_bounds`) and joined."""
     pieces, owners, cuts = [], [], []
     for i, c in enumerate(crops):
@@ -579,16 +630,20 @@ def _read_pieces(crops: list[Crop], model, t: dict, flipped: bool = False, key: 
     min_width = int(round(spec.height * MIN_WIDTH_FACTOR))
     for batch in buckets([c.pixels.shape[1] for c in crops]):
         t0 = time.perf_counter()
-        x, offsets = batch_input([crops[i].pixels for i in batch], spec.mean[0], spec.std[0],
-                                 spec.downsample, min_width)
+        x, offsets = batch_input(
+            [crops[i].pixels for i in batch], spec.mean[0], spec.std[0], spec.downsample, min_width
+        )
         t1 = time.perf_counter()
         res = yield model.session, {mm.RECOGNIZER_INPUT: x}
         t2 = time.perf_counter()
         logits = np.asarray(res[mm.RECOGNIZER_OUTPUT])
         want = (len(batch), x.shape[3] // spec.downsample, len(spec.alphabet) + 1)
         if logits.shape != want:
-            raise LocalOCRError(f"The recognizer returned logits of shape {logits.shape} for an input of "
-                                f"shape {x.shape}; its contract says {want}.", "bad_model")
+            raise LocalOCRError(
+                f"The recognizer returned logits of shape {logits.shape} for an input of "
+                f"shape {x.shape}; its contract says {want}.",
+                "bad_model",
+            )
         decoded = ctc_greedy_batch(logits, spec.alphabet, spec.blank, spec.space_bias)
         for k, (i, dec) in enumerate(zip(batch, decoded)):
             out[i] = _line(dec, crops[i], int(offsets[k]), spec.downsample, spec.height, flipped)

@@ -60,8 +60,12 @@ class Line:
         return " ".join(w.text for w in self.words)
 
     def to_dict(self) -> dict:
-        return {"text": self.text, "quad": _q(self.quad), "confidence": round(float(self.confidence), 4),
-                "words": [w.to_dict() for w in self.words]}
+        return {
+            "text": self.text,
+            "quad": _q(self.quad),
+            "confidence": round(float(self.confidence), 4),
+            "words": [w.to_dict() for w in self.words],
+        }
 
 
 @dataclass
@@ -79,8 +83,11 @@ class Block:
         return sum(w.confidence for ln in self.lines for w in ln.words) / n if n else 0.0
 
     def to_dict(self) -> dict:
-        return {"quad": _q(self.quad), "confidence": round(float(self.confidence), 4),
-                "lines": [ln.to_dict() for ln in self.lines]}
+        return {
+            "quad": _q(self.quad),
+            "confidence": round(float(self.confidence), 4),
+            "lines": [ln.to_dict() for ln in self.lines],
+        }
 
 
 @dataclass
@@ -119,28 +126,52 @@ class Page:
         return self.text + ("\n" if self.blocks else "")
 
     def to_dict(self) -> dict:
-        return {"version": SCHEMA_VERSION, "width": self.width, "height": self.height,
-                "rotation": int(self.rotation), "deskew": round(float(self.deskew), 2),
-                "backend": self.backend, "backend_detail": self.backend_detail,
-                "timings": {k: round(float(v), 4) for k, v in self.timings.items()},
-                "text": self.text, "notes": [n.to_dict() for n in self.notes],
-                "blocks": [b.to_dict() for b in self.blocks]}
+        return {
+            "version": SCHEMA_VERSION,
+            "width": self.width,
+            "height": self.height,
+            "rotation": int(self.rotation),
+            "deskew": round(float(self.deskew), 2),
+            "backend": self.backend,
+            "backend_detail": self.backend_detail,
+            "timings": {k: round(float(v), 4) for k, v in self.timings.items()},
+            "text": self.text,
+            "notes": [n.to_dict() for n in self.notes],
+            "blocks": [b.to_dict() for b in self.blocks],
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> "Page":
         """The Page that `to_dict()` wrote (words, lines, blocks, quads, confidences; no segments)."""
+
         def word(w):
             return Word(w["text"], np.asarray(w["quad"], np.float64), float(w["confidence"]))
-        blocks = [Block([Line([word(w) for w in ln["words"]], np.asarray(ln["quad"], np.float64),
-                              float(ln["confidence"])) for ln in b["lines"]], np.asarray(b["quad"], np.float64))
-                  for b in d.get("blocks", [])]
-        return cls(int(d["width"]), int(d["height"]), blocks, dict(d.get("timings", {})),
-                   d.get("backend", ""), d.get("backend_detail", ""), rotation=int(d.get("rotation", 0)),
-                   deskew=float(d.get("deskew", 0.0)))
+
+        blocks = [
+            Block(
+                [
+                    Line([word(w) for w in ln["words"]], np.asarray(ln["quad"], np.float64), float(ln["confidence"]))
+                    for ln in b["lines"]
+                ],
+                np.asarray(b["quad"], np.float64),
+            )
+            for b in d.get("blocks", [])
+        ]
+        return cls(
+            int(d["width"]),
+            int(d["height"]),
+            blocks,
+            dict(d.get("timings", {})),
+            d.get("backend", ""),
+            d.get("backend_detail", ""),
+            rotation=int(d.get("rotation", 0)),
+            deskew=float(d.get("deskew", 0.0)),
+        )
 
     def fields(self, kind: str = "auto") -> dict:
         """Key fields of a receipt or of an ID document's MRZ (see localocr.fields)."""
         from .fields import extract
+
         return extract(self, kind)
 
     def to_hocr(self, image_name: str = "", language: str = "") -> str:
@@ -152,14 +183,17 @@ class Page:
     def to_pdf(self, **options) -> bytes:
         """A searchable PDF of this page (needs its picture: `source.image`, set by OCR.read)."""
         from .document import Document
+
         return Document([self]).to_pdf(**options)
 
     def to_alto(self, **options) -> str:
         """ALTO XML v4 of this page."""
         from .document import Document
+
         return Document([self]).to_alto(**options)
 
     def to_page_xml(self, **options) -> str:
         """PAGE XML (2019-07-15) of this page."""
         from .document import Document
+
         return Document([self]).to_page_xml(**options)[0]

@@ -19,8 +19,7 @@ from collections.abc import Callable, Generator
 from typing import Any
 
 from .contract import keys as mm
-from .document import (Document, PageFacts, check_page_count, choose_dpi, is_native, parse_pages, render_size,
-                       source_of)
+from .document import Document, PageFacts, check_page_count, choose_dpi, is_native, parse_pages, render_size, source_of
 from .errors import LocalOCRError, internal_error
 from .pipeline import OCR, run_async
 from .result import Page
@@ -36,7 +35,7 @@ def _answer(fn: Callable[[], Any]) -> dict:
         return {"value": fn()}
     except LocalOCRError as err:
         return {"error": str(err), "code": err.code}
-    except Exception as err:     # a bug: the traceback for developers, one line for the page
+    except Exception as err:  # a bug: the traceback for developers, one line for the page
         traceback.print_exc()
         return {"error": str(internal_error(err)), "code": "internal"}
 
@@ -58,14 +57,20 @@ def build(detector: bytes, recognizer: bytes, accurate: bytes | None = None, bac
     global ocr
     if backend is None:
         from .backends.pyodide import PyodideBackend
+
         backend = PyodideBackend()
-    ocr = OCR(detector=_bytes(detector), recognizer=_bytes(recognizer), backend=backend,
-              accurate=_bytes(accurate) if accurate else False)
+    ocr = OCR(
+        detector=_bytes(detector),
+        recognizer=_bytes(recognizer),
+        backend=backend,
+        accurate=_bytes(accurate) if accurate else False,
+    )
     return ocr
 
 
-def reporting(gen: Generator, detector_session, report: Callable[[str, int], Any],
-              aborted: Callable[[], bool]) -> Generator:
+def reporting(
+    gen: Generator, detector_session, report: Callable[[str, int], Any], aborted: Callable[[], bool]
+) -> Generator:
     """The pipeline's own steps, passed through unchanged, telling the page which model runs next:
     report("detect", 0) before a detector run, report("recognize", lines so far) before a recognizer
     batch. Before each model run it asks `aborted()`, and stops the read there (code "aborted")."""
@@ -86,10 +91,17 @@ def reporting(gen: Generator, detector_session, report: Callable[[str, int], Any
         return stop.value
 
 
-async def read(image: bytes, report: Callable[[str, int], Any] = lambda step, lines: None,
-               aborted: Callable[[], bool] = lambda: False, *, render: str | None = None,
-               fields: str | None = None, keep: str | None = None, source: str | None = None,
-               document: str | None = None) -> dict:
+async def read(
+    image: bytes,
+    report: Callable[[str, int], Any] = lambda step, lines: None,
+    aborted: Callable[[], bool] = lambda: False,
+    *,
+    render: str | None = None,
+    fields: str | None = None,
+    keep: str | None = None,
+    source: str | None = None,
+    document: str | None = None,
+) -> dict:
     """Read one image: {"value": {"page": page JSON, "fields_json": ...}} or an error answer.
 
     render: the image's name, to add the CLI's renderings (`page["exports"]`: text, hOCR, JSON);
@@ -106,8 +118,11 @@ async def read(image: bytes, report: Callable[[str, int], Any] = lambda step, li
             out["fields_json"] = json.dumps(d["fields"], ensure_ascii=False)
         if render is not None:
             # the same renderers as the CLI's --format text|json|hocr (and --fields)
-            out["page"]["exports"] = {"text": page.to_text(), "hocr": page.to_hocr(image_name=render),
-                                      "json": json.dumps(d, ensure_ascii=False, separators=(",", ":")) + "\n"}
+            out["page"]["exports"] = {
+                "text": page.to_text(),
+                "hocr": page.to_hocr(image_name=render),
+                "json": json.dumps(d, ensure_ascii=False, separators=(",", ":")) + "\n",
+            }
         if keep is not None:
             keep_page(keep, page, json.loads(source) if source else None, json.loads(document) if document else None)
             if source:
@@ -126,6 +141,7 @@ def page_fields(page_json: str, kind: str) -> dict:
 
 
 # ---------------------------------------------------------------- documents kept for export
+
 
 def keep_page(key: str, page: Page, source: dict | None = None, document: dict | None = None) -> None:
     """Add a read page to document `key` (its picture compacted to JPEG: memory stays small)."""
@@ -147,30 +163,36 @@ def keep_page(key: str, page: Page, source: dict | None = None, document: dict |
 def plan(facts_json: str) -> dict:
     """How pdf.js draws a page: {dpi, width, height, native} from the page's facts (JSON), exactly
     as localocr.pdfread draws it on CPython (document.choose_dpi, render_size)."""
+
     def run() -> dict:
         f = PageFacts(**json.loads(facts_json))
         dpi = choose_dpi(f, _pipeline().max_pixels)
         w, h = render_size(f, dpi)
         return {"dpi": 72.0 * w / f.width_pt, "width": w, "height": h, "native": is_native(f, dpi)}
+
     return _answer(run)
 
 
 def page_numbers(spec: str | None, count: int) -> dict:
-    """"1-3,7" of a document of `count` pages -> [1, 2, 3, 7], within the page limit."""
+    """ "1-3,7" of a document of `count` pages -> [1, 2, 3, 7], within the page limit."""
+
     def run() -> list[int]:
         numbers = parse_pages(spec, int(count))
         check_page_count(numbers, int(count))
         return numbers
+
     return _answer(run)
 
 
 def export(key: str, fmt: str) -> dict:
     """Document `key` in `fmt` (Document.export: text, json, hocr, alto, page, pdf)."""
+
     def run():
         doc = docs.get(key)
         if doc is None or not doc.pages:
             raise LocalOCRError("Nothing to export: this document has no pages read.", "no_document")
         return doc.export(fmt)
+
     return _answer(run)
 
 
@@ -179,13 +201,20 @@ def forget(key: str) -> dict:
     return _answer(lambda: docs.pop(key, None) is not None)
 
 
-async def read_document(image: bytes, key: str, pages: str | None = None, name: str = "",
-                        report: Callable[[int, int], Any] = lambda index, count: None) -> dict:
+async def read_document(
+    image: bytes,
+    key: str,
+    pages: str | None = None,
+    name: str = "",
+    report: Callable[[int, int], Any] = lambda index, count: None,
+) -> dict:
     """A multi-page TIFF / animated GIF or WebP (or a plain image: one page), read whole and kept
     as document `key`: its JSON, with each page's picture (JPEG bytes) under "pictures"."""
+
     def on_page(p, i, n):
         p.source.image.compact()
         report(i, n)
+
     try:
         d = await _pipeline().read_document_async(_bytes(image), pages, name=name, on_page=on_page)
         docs[key] = d

@@ -18,14 +18,14 @@ import re
 from pathlib import Path
 
 import pytest
-
 from test_app import PAGES, add_files, contract_models, cpython_contract, settled, shot
+
 from tools.browser import poll, record_requests, serving, wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
 AXE = ROOT / "tests" / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
-AXE_PATH = "__tests__/axe.min.js"      # where the page loads it from: our origin, never a CDN
+AXE_PATH = "__tests__/axe.min.js"  # where the page loads it from: our origin, never a CDN
 SROIE = ROOT.parent / "shared" / "data" / "sroie_train"
 
 # WCAG 2.0-2.2 A and AA rules and axe's best practices.
@@ -89,16 +89,25 @@ def media(page, **features):
     """emulate_media, then wait until the colours have eased in (drop zone: 0.15 s transitions),
     else axe measures a colour half-way between two themes."""
     page.emulate_media(**features)
-    poll(page, "document.getAnimations().filter((a) => a.playState === 'running' && "
-               "!(a.effect && a.effect.getComputedTiming().iterations === Infinity)).length === 0", 10)
+    poll(
+        page,
+        "document.getAnimations().filter((a) => a.playState === 'running' && "
+        "!(a.effect && a.effect.getComputedTiming().iterations === Infinity)).length === 0",
+        10,
+    )
 
 
 def serve_axe(context, base):
-    if not AXE.exists():   # a route that cannot fulfil leaves the page's request (and axe_violations) hanging
+    if not AXE.exists():  # a route that cannot fulfil leaves the page's request (and axe_violations) hanging
         pytest.fail(f"{AXE} is missing: run `make test` (it runs `npm ci` in tests/a11y)")
-    context.route(base + AXE_PATH, lambda route: route.fulfill(
-        path=str(AXE), content_type="text/javascript; charset=utf-8",
-        headers={"Cross-Origin-Resource-Policy": "same-origin"}))
+    context.route(
+        base + AXE_PATH,
+        lambda route: route.fulfill(
+            path=str(AXE),
+            content_type="text/javascript; charset=utf-8",
+            headers={"Cross-Origin-Resource-Policy": "same-origin"},
+        ),
+    )
 
 
 class Held:
@@ -122,8 +131,11 @@ class Held:
         if body is None:
             route.fulfill(status=404, body=b"not found")
         else:
-            route.fulfill(body=body, content_type="application/octet-stream",
-                          headers={"Cross-Origin-Resource-Policy": "same-origin"})
+            route.fulfill(
+                body=body,
+                content_type="application/octet-stream",
+                headers={"Cross-Origin-Resource-Policy": "same-origin"},
+            )
 
     def release(self):
         self.hold = False
@@ -177,8 +189,15 @@ def app(browser):
         held.release()
         assert poll(page, "document.documentElement.dataset.models") == "ready"
         states["empty"] = axe_violations(page, base)
-        yield {"base": base, "server": server, "context": context, "page": page, "states": states,
-               "requests": requests, "console": console}
+        yield {
+            "base": base,
+            "server": server,
+            "context": context,
+            "page": page,
+            "states": states,
+            "requests": requests,
+            "console": console,
+        }
         context.close()
 
 
@@ -192,15 +211,18 @@ def test_keyboard_only_from_paste_to_read_aloud(app):
     expected = cpython_contract(data)
     lines = [ln.text for ln in expected.lines]
     assert len(lines) >= 3, lines
-    page.evaluate("""async (b64) => {
+    page.evaluate(
+        """async (b64) => {
         const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
         await navigator.clipboard.write([new ClipboardItem({ 'image/png': new Blob([bytes], { type: 'image/png' }) })]);
-    }""", base64.b64encode(data).decode())
+    }""",
+        base64.b64encode(data).decode(),
+    )
     page.evaluate("document.activeElement && document.activeElement.blur()")
     # drop zone -> choose -> camera: the first stops of the page
     assert tab(page, 3) == ["drop", "pick", "camera"]
     assert tab(page, 2, back=True)[-1] == "drop"
-    page.keyboard.press("Control+V")                      # a real paste, from the clipboard
+    page.keyboard.press("Control+V")  # a real paste, from the clipboard
     assert settled(page, 1) == [[page.evaluate("localocrApp.items[0].name"), "done", None, None]]
     # focus lands on the result; the live region says how many lines were read
     assert poll(page, "document.activeElement.id === 'text'", 10)
@@ -209,45 +231,52 @@ def test_keyboard_only_from_paste_to_read_aloud(app):
     assert f"{len(lines)} lines" in status.text_content()
     assert page.get_attribute("#text", "aria-label") == f"Text found, {len(lines)} lines, in reading order"
     # blocks and lines as lists, line items in reading order
-    assert page.evaluate("Array.from(document.querySelectorAll('#text [role=list] > [role=listitem]'), "
-                         "(n) => n.textContent)") == lines
+    assert (
+        page.evaluate(
+            "Array.from(document.querySelectorAll('#text [role=list] > [role=listitem]'), (n) => n.textContent)"
+        )
+        == lines
+    )
     # then copy / alt text / downloads, then read aloud
     assert tab(page, 8) == ["copy", "copy-alt", "dl-txt", "dl-json", "dl-hocr", "dl-alto", "dl-pdf", "ra-play"]
     # only the local voice is offered
-    assert page.evaluate("Array.from(document.querySelectorAll('.ra-voice option'), (o) => o.value)") == ["test-local-en"]
+    assert page.evaluate("Array.from(document.querySelectorAll('.ra-voice option'), (o) => o.value)") == [
+        "test-local-en"
+    ]
 
-    spoken = lambda: page.evaluate("__speech.log.spoken")   # noqa: E731
-    page.keyboard.press("Enter")                          # Read aloud
+    spoken = lambda: page.evaluate("__speech.log.spoken")  # noqa: E731
+    page.keyboard.press("Enter")  # Read aloud
     assert spoken() == [{"text": lines[0], "voice": "test-local-en", "rate": 1}]
     assert reading(page, "#text") == [0] and reading(page, "#overlay") == [0]
     assert page.text_content(".ra-play") == "Pause"
-    page.evaluate("__speech.finish()")                    # line 0 ends: line 1 follows
+    page.evaluate("__speech.finish()")  # line 0 ends: line 1 follows
     assert [s["text"] for s in spoken()] == lines[:2]
     assert reading(page, "#text") == [1] and reading(page, "#overlay") == [1]
     assert page.get_attribute("#text [data-line='1']", "aria-current") == "true"
-    page.keyboard.press("Enter")                          # Pause: nothing more is said, the place stays
+    page.keyboard.press("Enter")  # Pause: nothing more is said, the place stays
     page.evaluate("__speech.finish()")
     assert len(spoken()) == 2 and reading(page, "#text") == [1]
     assert page.text_content(".ra-play") == "Resume"
     assert tab(page) == ["ra-prev"]
-    page.keyboard.press("Enter")                          # paused: previous moves the highlight only
+    page.keyboard.press("Enter")  # paused: previous moves the highlight only
     assert reading(page, "#text") == [0] and reading(page, "#overlay") == [0] and len(spoken()) == 2
     page.keyboard.press("Tab")
-    page.keyboard.press("Enter")                          # next
-    page.keyboard.press("Enter")                          # next again
+    page.keyboard.press("Enter")  # next
+    page.keyboard.press("Enter")  # next again
     assert active(page) == "ra-next" and reading(page, "#text") == [2] and len(spoken()) == 2
     assert tab(page, 2, back=True)[-1] == "ra-play"
-    page.keyboard.press("Enter")                          # resume where the highlight is
+    page.keyboard.press("Enter")  # resume where the highlight is
     assert spoken()[-1]["text"] == lines[2]
     page.keyboard.press("Tab")
-    page.keyboard.press("Enter")                          # previous while playing: says line 1 now
+    page.keyboard.press("Enter")  # previous while playing: says line 1 now
     assert spoken()[-1]["text"] == lines[1] and reading(page, "#text") == [1]
     # speed, by keyboard, remembered locally (no page language: under "*")
     assert tab(page, 3)[-1] == "ra-rate"
     page.keyboard.press("ArrowRight")
     assert spoken()[-1]["rate"] == pytest.approx(1.1) and spoken()[-1]["text"] == lines[1]
-    assert json.loads(page.evaluate("localStorage.getItem('localocr.readaloud')")) == \
-        {"*": {"voice": "test-local-en", "rate": 1.1}}
+    assert json.loads(page.evaluate("localStorage.getItem('localocr.readaloud')")) == {
+        "*": {"voice": "test-local-en", "rate": 1.1}
+    }
     while page.evaluate("localocrApp.reader.playing"):
         page.evaluate("__speech.finish()")
     assert [s["text"] for s in spoken()][-2:] == lines[-2:]
@@ -309,11 +338,11 @@ def test_read_aloud_remembers_rate_and_voice_per_language(app):
         out.line = r.line;
         return out;
     }""")
-    assert got["offered"] == ["fr-local", "en-local"]          # the network voice is never offered
-    assert got["voice"] == "fr-local" and got["count"] == 2   # the language's voice; blank lines skipped
+    assert got["offered"] == ["fr-local", "en-local"]  # the network voice is never offered
+    assert got["voice"] == "fr-local" and got["count"] == 2  # the language's voice; blank lines skipped
     assert got["stored"] == {"fr": {"voice": "en-local", "rate": 1.4}}
-    assert got["en"] == [1, "en-local"]                        # nothing stored for English: defaults
-    assert got["fr"] == [1.4, "en-local"]                      # French again (fr-CA: same language)
+    assert got["en"] == [1, "en-local"]  # nothing stored for English: defaults
+    assert got["fr"] == [1.4, "en-local"]  # French again (fr-CA: same language)
     assert got["said"] == [["Bonjour", "en-local", 1.4], ["Merci", "en-local", 1.4]] and got["line"] == 2
 
 
@@ -331,7 +360,7 @@ def test_low_confidence_words_are_announced_not_only_underlined(app):
         nodes = cdp.send("Accessibility.getFullAXTree")["nodes"]
         texts = [n.get("name", {}).get("value", "") for n in nodes if n.get("role", {}).get("value") == "StaticText"]
         at = texts.index("12.5O")
-        assert "low confidence" in "".join(texts[at: at + 3]), texts[at - 2: at + 4]
+        assert "low confidence" in "".join(texts[at : at + 3]), texts[at - 2 : at + 4]
         assert page.get_attribute("#text mark.low", "title") == "read with 31% confidence"
     finally:
         page.evaluate("localocrApp.select(localocrApp.items[0].id)")
@@ -341,13 +370,13 @@ def test_low_confidence_words_are_announced_not_only_underlined(app):
 def test_result_error_dark_contrast_and_narrow_have_no_axe_violation(app):
     page, base = app["page"], app["base"]
     n0 = page.evaluate("localocrApp.items.length")
-    if not n0:                                      # run on its own (-k): a result first
+    if not n0:  # run on its own (-k): a result first
         add_files(page, [("page.png", "image/png", PAGES[4])])
         n0 = len(settled(page, 1))
     found = {"result": axe_violations(page, base)}
     add_files(page, [("empty.png", "image/png", b"")])
     assert settled(page, n0 + 1)[n0][1] == "error"
-    assert poll(page, "document.activeElement.id === 'result-error'", 10)   # focus lands on the error
+    assert poll(page, "document.activeElement.id === 'result-error'", 10)  # focus lands on the error
     found["error"] = axe_violations(page, base)
     try:
         media(page, color_scheme="dark")
@@ -362,7 +391,7 @@ def test_result_error_dark_contrast_and_narrow_have_no_axe_violation(app):
         media(page, color_scheme="dark", contrast="more")
         found["more-contrast-dark"] = axe_violations(page, base)
         media(page, color_scheme="light", contrast="no-preference", reduced_motion="no-preference")
-        for width in (320, 640):                      # 640: a 1280 px window at 200% zoom
+        for width in (320, 640):  # 640: a 1280 px window at 200% zoom
             page.set_viewport_size({"width": width, "height": 720})
             found[f"{width}px"] = axe_violations(page, base)
             assert page.evaluate("document.documentElement.scrollWidth") <= width
@@ -387,10 +416,11 @@ def test_no_foreign_request_no_console_error_no_csp_violation(app):
 
 # ---------------------------------------------------------------- alt text on real images
 
+
 def fuzzy(a: str, b: str) -> float:
     """Share of a's character trigrams found in b (letters and digits only, case folded)."""
     a, b = (re.sub(r"[^0-9A-Z]", "", s.upper()) for s in (a, b))
-    grams = [a[i:i + 3] for i in range(len(a) - 2)]
+    grams = [a[i : i + 3] for i in range(len(a) - 2)]
     return sum(g in b for g in grams) / len(grams) if grams else 0.0
 
 
@@ -399,7 +429,7 @@ def real_ocr():
 
     try:
         return OCR()
-    except Exception as e:   # noqa: BLE001 - a checkout without models: say so
+    except Exception as e:  # noqa: BLE001 - a checkout without models: say so
         pytest.skip(f"the shipped models are not loadable here: {e}")
 
 
@@ -428,12 +458,15 @@ def test_alt_text_puts_the_largest_topmost_lines_first(app, browser):
         for row in rows:
             pages.append(ocr.read(str(SROIE / row["image"])).to_dict())
             labels.append(row["fields"]["company"])
-    got = page.evaluate("""(pages) => import('./alttext.js').then((m) =>
-        pages.map((p) => ({ lines: m.prominentLines(p).map((l) => l.text), alt: m.altText(p) })))""", pages)
+    got = page.evaluate(
+        """(pages) => import('./alttext.js').then((m) =>
+        pages.map((p) => ({ lines: m.prominentLines(p).map((l) => l.text), alt: m.altText(p) })))""",
+        pages,
+    )
     shot_lines = got[0]["lines"]
     reading_order = [ln["text"] for b in pages[0]["blocks"] for ln in b["lines"]]
-    assert fuzzy("Home Products Pricing Sign in", reading_order[0]) > 0.5, reading_order   # the menu is on top
-    assert fuzzy("Flights to Lisbon from 39 euros", shot_lines[0]) > 0.6, shot_lines       # the headline leads
+    assert fuzzy("Home Products Pricing Sign in", reading_order[0]) > 0.5, reading_order  # the menu is on top
+    assert fuzzy("Flights to Lisbon from 39 euros", shot_lines[0]) > 0.6, shot_lines  # the headline leads
     assert fuzzy("Book before Friday", " ".join(shot_lines[1:3])) > 0.6, shot_lines
     assert got[0]["alt"].startswith("Text in the image: ") and len(got[0]["alt"]) <= 250
     if not SROIE.exists():
@@ -445,6 +478,7 @@ def test_alt_text_puts_the_largest_topmost_lines_first(app, browser):
 
 
 # ---------------------------------------------------------------- <local-ocr>
+
 
 def test_local_ocr_element_keyboard_path_and_announcements(browser):
     with serving(WEB, isolation=True) as (base, server):
@@ -472,8 +506,11 @@ def test_local_ocr_element_keyboard_path_and_announcements(browser):
             assert poll(page, "document.documentElement.dataset.result", timeout=180) == "ok"
             assert f"{len(lines)} lines read from receipt.png" in status.text_content()
             assert poll(page, "document.querySelector('local-ocr').shadowRoot.activeElement?.className === 'text'", 10)
-            assert page.evaluate("""Array.from(document.querySelector('local-ocr').shadowRoot
-                .querySelectorAll('.text [role=list] > [role=listitem]'), (n) => n.textContent)""") == lines
+            assert (
+                page.evaluate("""Array.from(document.querySelector('local-ocr').shadowRoot
+                .querySelectorAll('.text [role=list] > [role=listitem]'), (n) => n.textContent)""")
+                == lines
+            )
             assert tab(page, 3) == ["copy", "copy-alt", "ra-play"]
             page.keyboard.press("Enter")
             assert page.evaluate("__speech.log.spoken.map((s) => s.text)") == [lines[0]]
@@ -482,7 +519,7 @@ def test_local_ocr_element_keyboard_path_and_announcements(browser):
             assert page.evaluate("""Array.from(document.querySelector('local-ocr').shadowRoot
                 .querySelectorAll('.text .reading'), (n) => Number(n.dataset.line))""") == [1]
             page.keyboard.press("Shift+Tab")
-            page.keyboard.press("Enter")                  # Copy as alt text
+            page.keyboard.press("Enter")  # Copy as alt text
             assert poll(page, "navigator.clipboard.readText()", 10).startswith("Text in the image: ")
             assert "Copied alt text" in status.text_content()
             assert axe_violations(page, base) == []
@@ -490,8 +527,11 @@ def test_local_ocr_element_keyboard_path_and_announcements(browser):
             assert axe_violations(page, base) == []
             # axe itself, not the element: its CSSOM preload re-reads the shadow root's linked
             # sheet through an inline <style> (@import), which the policy rightly refuses
-            ours = [r for r in server.handler_class.csp_reports
-                    if not r["csp-report"].get("source-file", "").endswith(AXE_PATH)]
+            ours = [
+                r
+                for r in server.handler_class.csp_reports
+                if not r["csp-report"].get("source-file", "").endswith(AXE_PATH)
+            ]
             assert ours == [], json.dumps(ours)
         finally:
             context.close()

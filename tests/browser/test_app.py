@@ -39,6 +39,7 @@ BOX_TOLERANCE = 1.0
 
 # ---------------------------------------------------------------- helpers
 
+
 def synthetic_png(lines) -> bytes:
     from pipeline_fakes import page_with_words
 
@@ -49,8 +50,10 @@ def synthetic_png(lines) -> bytes:
 
 
 # Five distinct pages (rows of bar-"words" the tiny models read as runs of "x").
-PAGES = [synthetic_png(tuple((20, 30 + 50 * k, sizes) for k, sizes in enumerate(rows))) for rows in (
-    ((5, 3), (2,)), ((4,), (3, 3), (1,)), ((6,),), ((2, 2, 2), (4, 1)), ((3,), (5,), (2, 4)))]
+PAGES = [
+    synthetic_png(tuple((20, 30 + 50 * k, sizes) for k, sizes in enumerate(rows)))
+    for rows in (((5, 3), (2,)), ((4,), (3, 3), (1,)), ((6,),), ((2, 2, 2), (4, 1)), ((3,), (5,), (2, 4)))
+]
 
 
 def files_arg(files):
@@ -77,12 +80,20 @@ def add_files(page, files, kind="drop"):
 
 def settled(page, count, timeout=180):
     """Wait until `count` items exist and none is queued or being read; returns their states."""
-    poll(page, f"""(() => {{ const it = localocrApp.items;
+    poll(
+        page,
+        f"""(() => {{ const it = localocrApp.items;
         return it.length === {count} && it.every((i) => i.state === 'done' || i.state === 'error')
-            && !document.querySelector('#result[data-state=reading]'); }})()""", timeout)
+            && !document.querySelector('#result[data-state=reading]'); }})()""",
+        timeout,
+    )
     # the last result is drawn after its state changes: wait for the draw too
-    poll(page, "localocrApp.items.filter((i) => i.state === 'done').every((i) => i.drawMs !== undefined "
-               "|| i.id !== localocrApp.state.selected)", timeout)
+    poll(
+        page,
+        "localocrApp.items.filter((i) => i.state === 'done').every((i) => i.drawMs !== undefined "
+        "|| i.id !== localocrApp.state.selected)",
+        timeout,
+    )
     return page.evaluate("localocrApp.items.map((i) => [i.name, i.state, i.code || null, i.error])")
 
 
@@ -140,9 +151,10 @@ def boot(browser, base, server, models=None, loading_shot=None):
     def record(route):
         requests.append(route.request.url)
         route.continue_()
+
     context.route("**/*", record)
     if models is not None:
-        route_models(context, models, requests)   # registered last: matched first
+        route_models(context, models, requests)  # registered last: matched first
     page = context.new_page()
     console: list[str] = []
     page.on("console", lambda m: m.type == "error" and console.append(m.text))
@@ -175,14 +187,16 @@ def cpython_contract(data: bytes) -> dict:
 def app(browser):
     with serving(WEB, isolation=True) as (base, server):
         booted = boot(browser, base, server, models=contract_models(), loading_shot="loading")
-        assert poll(booted.page, "document.documentElement.dataset.models") == "ready", \
-            booted.page.text_content("#status-text")
+        assert poll(booted.page, "document.documentElement.dataset.models") == "ready", booted.page.text_content(
+            "#status-text"
+        )
         shot(booted.page, "empty")
         yield booted
         booted.context.close()
 
 
 # ---------------------------------------------------------------- the app with contract models
+
 
 def test_drop_shows_what_cpython_reads(app):
     page = app.page
@@ -245,7 +259,7 @@ def test_downloads_are_the_python_renderers_output(app):
     assert got["hocr"] == expected.to_hocr(image_name="page-1.png")
     data = json.loads(got["json"])
     want = expected.to_dict()
-    want["fields"] = expected.fields("auto")       # the app reads with fields "auto": as the CLI's --fields auto
+    want["fields"] = expected.fields("auto")  # the app reads with fields "auto": as the CLI's --fields auto
     for d in (data, want):
         d.pop("timings")
         d.pop("backend")
@@ -260,7 +274,7 @@ def test_paste_and_the_keyboard_file_picker(app):
     assert page.evaluate("localocrApp.items[1].name").startswith("pasted-")
     assert_same_result(shown(page, 1), cpython_contract(PAGES[1]).to_dict())
     with page.expect_file_chooser() as chooser:
-        page.locator("#drop").press("Enter")   # focuses the drop zone, then Enter
+        page.locator("#drop").press("Enter")  # focuses the drop zone, then Enter
     chooser.value.set_files([{"name": "picked.png", "mimeType": "image/png", "buffer": PAGES[2]}])
     settled(page, 3)
     assert_same_result(shown(page, 2), cpython_contract(PAGES[2]).to_dict())
@@ -287,11 +301,22 @@ def test_bad_files_show_errors_and_the_next_image_still_works(app):
     Image.open(io.BytesIO(PAGES[3])).convert("RGB").save(jpeg, "JPEG", quality=90)
     truncated = jpeg.getvalue()[: len(jpeg.getvalue()) // 2]
     pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-    add_files(page, [("scan.pdf", "application/pdf", pdf), ("empty.png", "image/png", b""),
-                     ("cut.jpg", "image/jpeg", truncated), ("good.png", "image/png", PAGES[3])])
+    add_files(
+        page,
+        [
+            ("scan.pdf", "application/pdf", pdf),
+            ("empty.png", "image/png", b""),
+            ("cut.jpg", "image/jpeg", truncated),
+            ("good.png", "image/png", PAGES[3]),
+        ],
+    )
     result = settled(page, n0 + 4)[n0:]
-    assert [r[1:3] for r in result] == [["error", "bad_pdf"], ["error", "empty"], ["error", "truncated"],
-                                        ["done", None]], result
+    assert [r[1:3] for r in result] == [
+        ["error", "bad_pdf"],
+        ["error", "empty"],
+        ["error", "truncated"],
+        ["done", None],
+    ], result
     assert "PDF" in result[0][3] and "empty" in result[1][3] and "truncated" in result[2][3]
     # the error is next to its image, and the earlier results are still there
     page.evaluate(f"localocrApp.select(localocrApp.items[{n0}].id)")
@@ -340,7 +365,9 @@ def test_a_crashed_worker_is_shown_and_restarted(app):
     n0 = page.evaluate("localocrApp.items.length")
     # The next detector run starts a timer whose callback raises outside any call: the worker dies
     # (as it would on an out-of-memory abort) while that image is being read.
-    worker_exec(page, """
+    worker_exec(
+        page,
+        """
 import asyncio
 from js import setTimeout
 from pyodide.ffi import create_once_callable
@@ -353,7 +380,8 @@ async def _dying(feeds):
     await asyncio.sleep(30)
     return await _run(feeds)
 _session.run_async = _dying
-1""")
+1""",
+    )
     add_files(page, [("doomed.png", "image/png", PAGES[4])])
     assert settled(page, n0 + 1)[n0][1:3] == ["error", "worker_crashed"]
     assert "restarted" in page.text_content("#result-error")
@@ -366,8 +394,9 @@ def test_camera_snapshot_joins_the_queue(browser):
     """The live camera (getUserMedia) with Chromium's fake device: the snapshot becomes a queued JPEG."""
     from tools.browser import CHROMIUM, CHROMIUM_ARGS
 
-    cam = browser.browser_type.launch(executable_path=CHROMIUM, headless=True,
-                                      args=CHROMIUM_ARGS + ["--use-fake-device-for-media-stream"])
+    cam = browser.browser_type.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS + ["--use-fake-device-for-media-stream"]
+    )
     try:
         with serving(WEB, isolation=True) as (base, server):
             context = cam.new_context()
@@ -389,6 +418,7 @@ def test_camera_snapshot_joins_the_queue(browser):
 
 # ---------------------------------------------------------------- no models on the server
 
+
 def test_missing_models_say_so(browser):
     with serving(WEB, isolation=False) as (base, server):
         booted = boot(browser, base, server, models={})
@@ -400,8 +430,9 @@ def test_missing_models_say_so(browser):
             assert settled(page, 1)[0][1:3] == ["error", "no_model"]
             assert "models are missing" in page.text_content("#result-error")
             shot(page, "error-no-models")
-            assert "1:" in page.text_content("#runtime-info") and "not cross-origin isolated" in \
-                page.text_content("#runtime-info")
+            assert "1:" in page.text_content("#runtime-info") and "not cross-origin isolated" in page.text_content(
+                "#runtime-info"
+            )
         finally:
             booted.context.close()
 
@@ -424,18 +455,25 @@ def routed_models():
 
 
 def cli_json(path: Path) -> dict:
-    out = subprocess.run([sys.executable, "-m", "localocr.cli", str(path), "--format", "json"],
-                         capture_output=True, text=True, check=True, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, "-m", "localocr.cli", str(path), "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
     return json.loads(out.stdout)
 
 
 def dump(name, got, expected):
-    if os.environ.get("LOCALOCR_APP_DUMP"):   # a folder: what each side read, for a diff by hand
+    if os.environ.get("LOCALOCR_APP_DUMP"):  # a folder: what each side read, for a diff by hand
         Path(os.environ["LOCALOCR_APP_DUMP"], f"{name}.json").write_text(json.dumps({"got": got, "expected": expected}))
 
 
-needs_models = pytest.mark.skipif(not real_models_present(), reason=f"no trained models in {MODELS} "
-                                  "(detector*.onnx, recognizer*.onnx): the real-image comparison needs them")
+needs_models = pytest.mark.skipif(
+    not real_models_present(),
+    reason=f"no trained models in {MODELS} (detector*.onnx, recognizer*.onnx): the real-image comparison needs them",
+)
 
 
 @pytest.fixture(scope="module")
@@ -445,8 +483,9 @@ def real(browser):
             pytest.skip(f"{path} is missing (../shared/data)")
     with serving(WEB, isolation=True) as (base, server):
         booted = boot(browser, base, server, models=routed_models())
-        assert poll(booted.page, "document.documentElement.dataset.models", timeout=300) == "ready", \
+        assert poll(booted.page, "document.documentElement.dataset.models", timeout=300) == "ready", (
             booted.page.text_content("#status-text")
+        )
         yield booted
         assert [u for u in booted.requests if not u.startswith(base)] == []
         assert booted.console == []
@@ -482,17 +521,25 @@ def test_fields_panel_shows_the_receipt_fields(real):
     add_files(page, [(RECEIPT.name, "image/jpeg", RECEIPT.read_bytes())])
     assert settled(page, n0 + 1, timeout=600)[n0][1] == "done"
     shown(page, n0)
-    out = subprocess.run([sys.executable, "-m", "localocr.cli", str(RECEIPT), "--format", "json", "--fields", "auto"],
-                         capture_output=True, text=True, check=True, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, "-m", "localocr.cli", str(RECEIPT), "--format", "json", "--fields", "auto"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
     expected = json.loads(out.stdout)["fields"]
     assert expected["kind"] == "receipt" and expected["date"]["value"] == "19/10/2018"
-    rows = dict(page.evaluate("""() => Array.from(document.querySelectorAll('#fields-body tr'),
-        (r) => [r.dataset.field, r.querySelector('.field-value').firstChild.textContent])"""))
+    rows = dict(
+        page.evaluate("""() => Array.from(document.querySelectorAll('#fields-body tr'),
+        (r) => [r.dataset.field, r.querySelector('.field-value').firstChild.textContent])""")
+    )
     for name in ("company", "date", "address", "total"):
         assert rows[name] == (expected[name]["value"] if expected[name] else "not found"), name
     got = page.evaluate("localocrApp.items[localocrApp.items.length - 1].page.fields")
-    assert {k: v and v["value"] for k, v in got.items() if k != "kind"} == \
-        {k: v and v["value"] for k, v in expected.items() if k != "kind"}
+    assert {k: v and v["value"] for k, v in got.items() if k != "kind"} == {
+        k: v and v["value"] for k, v in expected.items() if k != "kind"
+    }
     page.hover("#fields-body tr[data-field=total]")
     assert page.locator("#overlay .fields polygon.on").count() == len(expected["total"]["quads"]) > 0
     shot(page, "fields-receipt")

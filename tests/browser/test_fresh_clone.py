@@ -35,11 +35,17 @@ def test_fresh_clone_make_run_serves_a_working_app(tmp_path, browser):
     assert not (clone / "web" / "vendor").exists()
     port = free_port()
     env = dict(os.environ, LOCALOCR_CACHE=str(ROOT / ".cache" / "runtime"))
-    for var in ("VIRTUAL_ENV", "MAKEFLAGS", "MAKELEVEL", "MFLAGS"):   # run as a person would, not as a sub-make
+    for var in ("VIRTUAL_ENV", "MAKEFLAGS", "MAKELEVEL", "MFLAGS"):  # run as a person would, not as a sub-make
         env.pop(var, None)
     log = open(tmp_path / "make-run.log", "w+")
-    proc = subprocess.Popen(["make", "run", f"PORT={port}"], cwd=clone, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        ["make", "run", f"PORT={port}"],
+        cwd=clone,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + SETUP_TIMEOUT
         url = f"http://127.0.0.1:{port}/"
@@ -61,6 +67,6 @@ def test_fresh_clone_make_run_serves_a_working_app(tmp_path, browser):
         assert (clone / ".venv" / "bin" / "python").exists()
     finally:
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)   # make and the server it started
+            os.killpg(proc.pid, signal.SIGTERM)  # make and the server it started
             proc.wait(timeout=30)
         log.close()

@@ -8,9 +8,9 @@ from __future__ import annotations
 import base64
 
 import pytest
-
 from hostile_corpus import PAGE, corpus
-from test_app import PAGES, add_files, boot, contract_models, settled, WEB
+from test_app import PAGES, WEB, add_files, boot, contract_models, settled
+
 from tools.browser import serving, worker_exec
 
 CASES = [c for c in corpus() if c.browser]
@@ -49,15 +49,21 @@ def test_every_file_gives_a_page_or_its_error(booted):
 def test_the_app_shows_the_message_and_reads_the_next_image(booted):
     page = booted.page
     by_name = {c.name: c for c in CASES}
-    bad = [("iccp.png", "image/png", by_name["png-iccp-10mb"].data),
-           ("cut.jpg", "image/jpeg", by_name["jpeg-cut-after-header"].data),
-           ("renamed.png", "image/png", by_name["pdf-renamed"].data)]
+    bad = [
+        ("iccp.png", "image/png", by_name["png-iccp-10mb"].data),
+        ("cut.jpg", "image/jpeg", by_name["jpeg-cut-after-header"].data),
+        ("renamed.png", "image/png", by_name["pdf-renamed"].data),
+    ]
     n0 = page.evaluate("localocrApp.items.length")
     add_files(page, bad + [("good.png", "image/png", PAGES[1])])
     states = settled(page, n0 + 4)[n0:]
     # the app reads PDFs (whatever the file's name): this one is a PDF header with no pages
-    assert [s[1:3] for s in states] == [["error", "too_large"], ["error", "truncated"], ["error", "bad_pdf"],
-                                        ["done", None]]
+    assert [s[1:3] for s in states] == [
+        ["error", "too_large"],
+        ["error", "truncated"],
+        ["error", "bad_pdf"],
+        ["done", None],
+    ]
     for _, _, _, message in states[:3]:
         assert "Traceback" not in message and "\n" not in message
     page.evaluate("(i) => localocrApp.select(localocrApp.items[i].id)", n0 + 1)
@@ -67,8 +73,11 @@ def test_the_app_shows_the_message_and_reads_the_next_image(booted):
 
 def test_a_bug_is_the_internal_error_not_a_traceback(booted):
     page = booted.page
-    worker_exec(page, "import localocr.pipeline as _p\n_saved = _p.build_blocks\n"
-                      "def _broken(*a):\n    raise ZeroDivisionError('a bug')\n_p.build_blocks = _broken\n1")
+    worker_exec(
+        page,
+        "import localocr.pipeline as _p\n_saved = _p.build_blocks\n"
+        "def _broken(*a):\n    raise ZeroDivisionError('a bug')\n_p.build_blocks = _broken\n1",
+    )
     try:
         got = page.evaluate(READ_JS, base64.b64encode(PAGES[2]).decode())
     finally:

@@ -67,9 +67,14 @@ def doc_app(browser):
         requests: list[str] = []
         context, page = open_app(browser, base, requests)
         m = models()
-        context.route("**/test-models/*.onnx", lambda route: route.fulfill(
-            body=m[route.request.url.rsplit("/", 1)[1][:-5]], content_type="application/octet-stream",
-            headers={"Cross-Origin-Resource-Policy": "same-origin"}))
+        context.route(
+            "**/test-models/*.onnx",
+            lambda route: route.fulfill(
+                body=m[route.request.url.rsplit("/", 1)[1][:-5]],
+                content_type="application/octet-stream",
+                headers={"Cross-Origin-Resource-Policy": "same-origin"},
+            ),
+        )
         wait_ready(page)
         # a first visit loads nothing of pdf.js
         assert not [u for u in requests if "/vendor/pdfjs/" in u or "pdfpages.js" in u]
@@ -100,13 +105,19 @@ def test_pdf_reads_as_on_cpython_and_exports(doc_app, tmp_path):
     pdf = lossless_pdf(ims)
     got = page.evaluate(READ_DOC, [b64(pdf), OPTIONS, None])
     expected = cpython_ocr().read_pdf(pdf)
-    assert got["kind"] == "pdf" and got["page_count"] == len(ims) and got["seen"] == [[i, len(ims)] for i in range(len(ims))]
+    assert (
+        got["kind"] == "pdf"
+        and got["page_count"] == len(ims)
+        and got["seen"] == [[i, len(ims)] for i in range(len(ims))]
+    )
     assert [p["text"] for p in got["pages"]] == [p.text for p in expected.pages]
     assert any(p["text"] for p in got["pages"])
     for p, e, im in zip(got["pages"], expected.pages, ims):
         assert (p["width"], p["height"]) == (e.width, e.height) == im.size
-        assert p["source"] == {"page_number": e.source.number, "dpi": pytest.approx(150, abs=0.01),
-                               "text_layer": "none"} and p["image"]
+        assert (
+            p["source"] == {"page_number": e.source.number, "dpi": pytest.approx(150, abs=0.01), "text_layer": "none"}
+            and p["image"]
+        )
     assert any("/vendor/pdfjs/pdf.worker.min.mjs" in u for u in requests)
     # the searchable PDF made in the worker holds the words, and the ALTO validates
     # the searchable PDF made in the worker has the words CPython's has, in the same places
@@ -116,8 +127,15 @@ def test_pdf_reads_as_on_cpython_and_exports(doc_app, tmp_path):
     cpython_words = pdftotext_words(expected.to_pdf(), tmp_path)
     assert [[w for w, _ in pg] for pg in browser_words] == [[w for w, _ in pg] for pg in cpython_words]
     # onnxruntime-web and onnxruntime differ in the last float bits: boxes within 0.5 pt
-    assert max(abs(a - b) for pb, pc in zip(browser_words, cpython_words) for (_, ba), (_, bc) in zip(pb, pc)
-               for a, b in zip(ba, bc)) <= 0.5
+    assert (
+        max(
+            abs(a - b)
+            for pb, pc in zip(browser_words, cpython_words)
+            for (_, ba), (_, bc) in zip(pb, pc)
+            for a, b in zip(ba, bc)
+        )
+        <= 0.5
+    )
     assert sum(map(len, browser_words)) >= 0.9 * sum(len(p.words) for p in expected.pages)
 
     validate("alto-4-4.xsd", got["alto"])
@@ -140,7 +158,8 @@ def test_bad_pdfs_and_read_of_a_pdf_say_so(doc_app):
     from test_document import encrypted_pdf
 
     page, _, _ = doc_app
-    errors = page.evaluate("""async ([cases, options]) => {
+    errors = page.evaluate(
+        """async ([cases, options]) => {
         const out = [];
         for (const c of cases) {
             const bytes = Uint8Array.from(atob(c), (ch) => ch.charCodeAt(0));
@@ -149,7 +168,9 @@ def test_bad_pdfs_and_read_of_a_pdf_say_so(doc_app):
         out.push(await localocr.read(Uint8Array.from(atob(cases[0]), (ch) => ch.charCodeAt(0)), options)
             .then(() => null, (e) => [e.code, e.message]));
         return out;
-    }""", [[b64(b"%PDF-1.5 nothing else"), b64(encrypted_pdf())], OPTIONS])
+    }""",
+        [[b64(b"%PDF-1.5 nothing else"), b64(encrypted_pdf())], OPTIONS],
+    )
     assert [e[0] for e in errors] == ["bad_pdf", "pdf_encrypted", "pdf"], errors
     assert "readDocument" in errors[2][1]
 
@@ -193,7 +214,9 @@ def test_app_reads_a_dropped_pdf_page_by_page(browser, tmp_path):
         from test_document import pdftotext_words, validate
 
         got_words = pdftotext_words(downloads["#dl-pdf"][1], tmp_path)
-        assert [[w for w, _ in p] for p in got_words] == [[w for w, _ in p] for p in pdftotext_words(expected.to_pdf(), tmp_path)]
+        assert [[w for w, _ in p] for p in got_words] == [
+            [w for w, _ in p] for p in pdftotext_words(expected.to_pdf(), tmp_path)
+        ]
         validate("alto-4-4.xsd", downloads["#dl-alto"][1].decode())
         # an image's ALTO and searchable PDF too (made by reading it again as a one-page document)
         from test_app import PAGES

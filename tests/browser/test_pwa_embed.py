@@ -38,8 +38,9 @@ def poll(page, expression: str, timeout: float = 120.0):
                 raise
             time.sleep(0.2)
 
+
 ROOT = Path(__file__).resolve().parents[2]
-SUB = "tools/ocr"            # the sub-path an intranet host mounts the build under
+SUB = "tools/ocr"  # the sub-path an intranet host mounts the build under
 
 
 def png(lines) -> bytes:
@@ -57,10 +58,10 @@ IMAGES = {"a": ((20, 30, (5,)), (20, 100, (3,))), "b": ((30, 40, (2, 4)),)}
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """(host root, build dir = root/tools/ocr, {name: (png bytes, expected text)})."""
-    from tools.contract_models import detector_bytes, recognizer_bytes
-
     from localocr import OCR
     from localocr.backends.onnxruntime import OnnxRuntimeBackend
+
+    from tools.contract_models import detector_bytes, recognizer_bytes
 
     root = tmp_path_factory.mktemp("host")
     dest = root / SUB
@@ -76,7 +77,7 @@ def site(tmp_path_factory):
     for name, lines in IMAGES.items():
         data = png(lines)
         images[name] = (data, ocr.read(data).text)
-        assert images[name][1], name   # a test on empty text would prove little
+        assert images[name][1], name  # a test on empty text would prove little
     return root, dest, images
 
 
@@ -84,12 +85,11 @@ class Server:
     """serve.py's handler in a thread, stoppable mid-test (the "server gone" case)."""
 
     def __init__(self, directory, isolation=True, policy=None, plain=False):
-        if plain:   # any static server: Python's own, no security headers, no .br/.gz, no CSP reports
+        if plain:  # any static server: Python's own, no security headers, no .br/.gz, no CSP reports
             from functools import partial
             from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
-            handler = type("Quiet", (SimpleHTTPRequestHandler,), {"log_message": lambda *a: None,
-                                                                  "csp_reports": []})
+            handler = type("Quiet", (SimpleHTTPRequestHandler,), {"log_message": lambda *a: None, "csp_reports": []})
             self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(directory)))
             self.httpd.handler_class = handler
         else:
@@ -125,11 +125,12 @@ def test_offline_reload_reads_an_image_and_repairs_the_cache(browser, site, tmp_
     from tools.browser import CHROMIUM, CHROMIUM_ARGS
 
     root, dest, images = site
-    server = Server(root)                                  # the app under /tools/ocr/
+    server = Server(root)  # the app under /tools/ocr/
     base = server.base + SUB + "/"
     # A persistent profile, as an installed app has (an incognito one is never installable).
-    context = browser.browser_type.launch_persistent_context(tmp_path / "profile", executable_path=CHROMIUM,
-                                                             args=CHROMIUM_ARGS, headless=True)
+    context = browser.browser_type.launch_persistent_context(
+        tmp_path / "profile", executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+    )
     context.add_init_script("""addEventListener('localocr:open-files',
         (e) => { window.__opened = e.detail.files.map((f) => `${f.name} ${f.type} ${f.size}`); });""")
     try:
@@ -153,16 +154,19 @@ def test_offline_reload_reads_an_image_and_repairs_the_cache(browser, site, tmp_
         assert report["missing"] == [] and report["bytes"] == manifest["bytes"], report
         assert page.evaluate("fetch('app.css').then((r) => r.text())") == (dest / "app.css").read_text()
         # Share target: the OS posts the image to share-target; the app opens with it.
-        page.evaluate("""(b64) => { const form = new FormData();
+        page.evaluate(
+            """(b64) => { const form = new FormData();
             form.append('image', new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], 'shared.png',
                                           {type: 'image/png'}));
-            return fetch('share-target', {method: 'POST', body: form}).then((r) => r.ok); }""", b64(images["b"][0]))
+            return fetch('share-target', {method: 'POST', body: form}).then((r) => r.ok); }""",
+            b64(images["b"][0]),
+        )
         page.goto(base + "?source=share-target")
         assert poll(page, "window.__opened && window.__opened.join()") == f"shared.png image/png {len(images['b'][0])}"
         assert page.evaluate(f"caches.open('localocr-inbox:/{SUB}/').then((c) => c.keys()).then((k) => k.length)") == 0
 
-        assert server.reports == []                        # the app's CSP: nothing refused (sw.js included)
-        server.stop()                                      # the server is gone
+        assert server.reports == []  # the app's CSP: nothing refused (sw.js included)
+        server.stop()  # the server is gone
         started = time.monotonic()
         page.reload()
         assert poll(page, "document.documentElement.dataset.ready", timeout=240) == "true"
@@ -170,9 +174,11 @@ def test_offline_reload_reads_an_image_and_repairs_the_cache(browser, site, tmp_
         got = page.evaluate(READ_JS, [b64(images["a"][0])])
         done = time.monotonic()
         assert got["text"] == images["a"][1]
-        assert page.evaluate("crossOriginIsolated") is True   # the cached responses kept COOP/COEP
-        print(f"\noffline: {manifest['bytes']:,} bytes cached ({len(manifest['files'])} files); cached reload -> "
-              f"runtime ready {booted - started:.2f} s, first result {done - started:.2f} s (tiny models)")
+        assert page.evaluate("crossOriginIsolated") is True  # the cached responses kept COOP/COEP
+        print(
+            f"\noffline: {manifest['bytes']:,} bytes cached ({len(manifest['files'])} files); cached reload -> "
+            f"runtime ready {booted - started:.2f} s, first result {done - started:.2f} s (tiny models)"
+        )
     finally:
         context.close()
         server.stop()
@@ -202,9 +208,16 @@ def test_update_swaps_caches_cleanly(browser, site, tmp_path):
         assert n == len(precache.manifest(web)["files"])
         assert page.evaluate("fetch('app.css').then((r) => r.text())") == old_css
 
-        page.click(".localocr-update button")              # the prompt: activate B, reload
-        assert poll(page, "document.documentElement.dataset.pwa === 'offline-ready' "
-                          "&& localocrPWA.status().then((s) => s.version)", timeout=120) == b
+        page.click(".localocr-update button")  # the prompt: activate B, reload
+        assert (
+            poll(
+                page,
+                "document.documentElement.dataset.pwa === 'offline-ready' "
+                "&& localocrPWA.status().then((s) => s.version)",
+                timeout=120,
+            )
+            == b
+        )
         assert page.evaluate(CACHE_KEYS_JS) == [f"localocr:/:{b}"]
         assert page.evaluate("fetch('app.css').then((r) => r.text())").endswith("/* version B */\n")
 
@@ -229,7 +242,9 @@ def test_update_swaps_caches_cleanly(browser, site, tmp_path):
 
 def embed_policy(dest: Path) -> dict:
     """The CSP of embed-example.html's meta tag, as directives (sent as a header too, for reports)."""
-    meta = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', (dest / "embed-example.html").read_text())
+    meta = re.search(
+        r'http-equiv="Content-Security-Policy" content="([^"]+)"', (dest / "embed-example.html").read_text()
+    )
     return dict(d.strip().split(" ", 1) for d in meta.group(1).split(";"))
 
 
@@ -243,9 +258,15 @@ def test_embed_example_under_its_csp(browser, site, where):
     collects reports; the plain server sends no header: the meta tag alone applies to the page."""
     root, dest, images = site
     policy = embed_policy(dest)
-    assert policy["default-src"] == "'self'" and "'unsafe-inline'" not in str(policy) and "'unsafe-eval'" not in str(policy)
+    assert (
+        policy["default-src"] == "'self'"
+        and "'unsafe-inline'" not in str(policy)
+        and "'unsafe-eval'" not in str(policy)
+    )
     subpath = where.startswith("subpath")
-    server = Server(root if subpath else dest, isolation=not subpath, policy=policy, plain=where.endswith("plain-static-server"))
+    server = Server(
+        root if subpath else dest, isolation=not subpath, policy=policy, plain=where.endswith("plain-static-server")
+    )
     base = server.base + (SUB + "/" if subpath else "")
     context = browser.new_context()
     requests: list[str] = []
@@ -255,17 +276,23 @@ def test_embed_example_under_its_csp(browser, site, where):
         page = context.new_page()
         page.goto(base + "embed-example.html")
         data, expected = images["a"]
-        page.set_input_files("local-ocr input[type=file]", files=[{"name": "receipt.png", "mimeType": "image/png",
-                                                                   "buffer": data}])
-        assert poll(page, "document.documentElement.dataset.result", timeout=240) == "ok", \
-            page.text_content("#embed-status")
+        page.set_input_files(
+            "local-ocr input[type=file]", files=[{"name": "receipt.png", "mimeType": "image/png", "buffer": data}]
+        )
+        assert poll(page, "document.documentElement.dataset.result", timeout=240) == "ok", page.text_content(
+            "#embed-status"
+        )
         assert page.input_value("#claim-text") == expected
         assert page.evaluate("crossOriginIsolated") is (not subpath)
         # A file of another type is refused by the element, with an `error` event naming it.
-        page.set_input_files("local-ocr input[type=file]", files=[{"name": "notes.txt", "mimeType": "text/plain",
-                                                                   "buffer": b"hello"}])
-        assert poll(page, "document.documentElement.dataset.result === 'error' "
-                          "&& document.getElementById('embed-status').textContent")
+        page.set_input_files(
+            "local-ocr input[type=file]", files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hello"}]
+        )
+        assert poll(
+            page,
+            "document.documentElement.dataset.result === 'error' "
+            "&& document.getElementById('embed-status').textContent",
+        )
         assert "notes.txt" in page.text_content("#embed-status")
 
         if where == "subpath-not-isolated":
@@ -275,7 +302,7 @@ def test_embed_example_under_its_csp(browser, site, where):
         foreign = [u for u in requests if not u.startswith(server.base)]
         assert foreign == [], foreign
         assert page.evaluate("window.__violations") == []
-        time.sleep(1)                                       # let a late report arrive
+        time.sleep(1)  # let a late report arrive
         assert server.reports == []
         # Control: the policy is live and violations are seen (else the checks above prove nothing).
         # (Trusted Types refuse the script text itself: a TypeError and a violation)
@@ -293,7 +320,8 @@ def es_module_api(page, images):
     options by name only, and terminate() ending the worker."""
     (a, text_a), (b, text_b) = images["a"], images["b"]
     workers_before = len(page.workers)
-    got = page.evaluate("""async ([a, b]) => {
+    got = page.evaluate(
+        """async ([a, b]) => {
         const bytes = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
         const { createOCR } = await import('./localocr.js');
         const errors = {};
@@ -306,7 +334,9 @@ def es_module_api(page, images):
         const bad = await ocr.read(new Blob(['just some text'])).then(() => null, (e) => [e.code, e.message]);
         return { a: pa.text, b: pb.text, backend: pa.backend, detail: pa.backend_detail, timings: pa.timings,
                  words: pa.blocks[0].lines[0].words[0], bad, errors };
-    }""", [b64(a), b64(b)])
+    }""",
+        [b64(a), b64(b)],
+    )
     assert got["a"] == text_a and got["b"] == text_b
     assert got["backend"] == "wasm" and "WebGPU" in got["detail"] and got["timings"]["total"] > 0
     assert set(got["words"]) == {"text", "quad", "confidence"}
@@ -319,4 +349,4 @@ def es_module_api(page, images):
     deadline = time.monotonic() + 10
     while len(page.workers) > workers_before and time.monotonic() < deadline:
         page.wait_for_timeout(100)
-    assert len(page.workers) == workers_before             # the worker is gone
+    assert len(page.workers) == workers_before  # the worker is gone

@@ -60,7 +60,7 @@ def page(browser):
     with serving(web) as (base, _):
         context, page = open_app(browser, base)
         wait_ready(page)
-        poll(page, "document.documentElement.dataset.models", 180)   # the app prepared its pipeline
+        poll(page, "document.documentElement.dataset.models", 180)  # the app prepared its pipeline
         page.evaluate(IMAGE)
         yield page
         context.close()
@@ -95,9 +95,13 @@ def test_read_options_are_checked_like_createOCRs(page):
     }""")
     for name in ("misspelt", "signal_string", "signal_controller", "positional", "fields", "keep", "models"):
         assert got[name] and got[name][:2] == ["TypeError", "bad_option"], (name, got[name])
-    assert got["misspelt"][2] == ('read: unknown option "signl" (known: signal, fields, keep, models, tag, render, '
-                                  'name)')
-    assert got["signal_string"][2].startswith('read: signal must be an AbortSignal') and '"stop"' in got["signal_string"][2]
+    assert got["misspelt"][2] == (
+        'read: unknown option "signl" (known: signal, fields, keep, models, tag, render, name)'
+    )
+    assert (
+        got["signal_string"][2].startswith("read: signal must be an AbortSignal")
+        and '"stop"' in got["signal_string"][2]
+    )
     assert "AbortController" in got["signal_controller"][2]
     assert got["positional"][2] == "read takes its options by name, e.g. read(image, { signal }); got AbortSignal"
     assert got["fields"][2].startswith("read: fields must be one of receipt, mrz, auto")
@@ -120,14 +124,19 @@ def test_an_aborted_signal_rejects_at_once_and_sends_nothing(page, watched):
         const keep = await localocr.read(__image(), { signal: plain.signal, keep: true }).then(() => null, (e) => e.code);
         return { a, b, keep };
     }""")
-    assert got["a"] == {"name": "AbortError", "code": "aborted", "message": "read: aborted (the user went away)",
-                        "error": True, "cause": True}
+    assert got["a"] == {
+        "name": "AbortError",
+        "code": "aborted",
+        "message": "read: aborted (the user went away)",
+        "error": True,
+        "cause": True,
+    }
     assert got["b"] == "aborted" and got["keep"] == "aborted"
-    assert watched("_log") == []                  # no read reached the worker's pipeline
+    assert watched("_log") == []  # no read reached the worker's pipeline
 
 
 def test_an_abort_stops_the_read_in_the_worker_and_the_others_go_on(page, watched):
-    watched("_delay = 2.0\n1")                    # each detector run takes 2 s more
+    watched("_delay = 2.0\n1")  # each detector run takes 2 s more
     page.evaluate("""() => {
         const a = new AbortController(), c = new AbortController();
         const settle = (p) => p.then((page) => ({ text: page.text, at: performance.now() }),

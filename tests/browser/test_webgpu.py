@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import base64
 import io
+from pathlib import Path
 
 import pytest
-
-from pathlib import Path
 
 from tools.browser import CHROMIUM, CHROMIUM_ARGS, poll, route_models, serving, wait_ready, worker_exec
 
@@ -63,8 +62,9 @@ def assert_same(got: dict, expected: dict):
 @pytest.fixture(scope="module")
 def gpu_page(browser):
     """The app in a Chromium with WebGPU enabled (software adapter only), contract models routed in."""
-    gpu = browser.browser_type.launch(executable_path=CHROMIUM, headless=True,
-                                      args=CHROMIUM_ARGS + ["--enable-unsafe-webgpu"])
+    gpu = browser.browser_type.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS + ["--enable-unsafe-webgpu"]
+    )
     models = contract_models()
     try:
         with serving(WEB, isolation=True) as (base, server):
@@ -74,6 +74,7 @@ def gpu_page(browser):
             def record(route):
                 requests.append(route.request.url)
                 route.continue_()
+
             context.route("**/*", record)
             route_models(context, models, requests)
             page = context.new_page()
@@ -106,8 +107,10 @@ def test_a_software_adapter_is_not_chosen_and_the_reason_is_shown(gpu_page):
 def test_wasm_app_reads_and_says_what_ran(gpu_page):
     page, _, _, _ = gpu_page
     data = page_png()
-    got = page.evaluate("async (b64) => localocr.read(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)))",
-                        base64.b64encode(data).decode())
+    got = page.evaluate(
+        "async (b64) => localocr.read(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)))",
+        base64.b64encode(data).decode(),
+    )
     assert got["backend"] == "wasm" and "software adapter" in got["backend_detail"]
     assert_same(got, cpython_page(data))
 
@@ -128,8 +131,9 @@ GPU_READ_JS = """async (b64) => {
 def gpu_read(page, b64, patch=None):
     page.evaluate(GPU_START_JS)
     if patch:
-        worker_exec(page, patch, which=-1)      # the WebGPU instance's worker: the last one started
+        worker_exec(page, patch, which=-1)  # the WebGPU instance's worker: the last one started
     return page.evaluate(GPU_READ_JS, b64)
+
 
 # Makes the detector's WebGPU session fail its next run (as a lost device would).
 FAIL_WEBGPU = """

@@ -16,7 +16,6 @@ from PIL import Image, ImageDraw
 from tools.browser import worker_exec
 
 
-
 def conv_model() -> bytes:
     """A small real conv net: Conv(3->4, 3x3, pad 1) + bias -> Relu -> Conv(4->2, 1x1), dynamic H/W."""
     rng = np.random.default_rng(7)
@@ -24,9 +23,11 @@ def conv_model() -> bytes:
     b1 = rng.standard_normal(4).astype(np.float32)
     w2 = rng.standard_normal((2, 4, 1, 1)).astype(np.float32)
     graph = helper.make_graph(
-        [helper.make_node("Conv", ["x", "w1", "b1"], ["h"], pads=[1, 1, 1, 1]),
-         helper.make_node("Relu", ["h"], ["r"]),
-         helper.make_node("Conv", ["r", "w2"], ["y"])],
+        [
+            helper.make_node("Conv", ["x", "w1", "b1"], ["h"], pads=[1, 1, 1, 1]),
+            helper.make_node("Relu", ["h"], ["r"]),
+            helper.make_node("Conv", ["r", "w2"], ["y"]),
+        ],
         "conv",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, "H", "W"])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, "H", "W"])],
@@ -73,8 +74,10 @@ out = await session.run_async({"x": x})
 def test_conv_model_matches_cpython_onnxruntime(app):
     model = conv_model()
     pixels = np.random.default_rng(3).integers(0, 256, (48, 64, 3), dtype=np.uint8)
-    code = (f"MODEL = {base64.b64encode(model).decode()!r}\nPIXELS = {base64.b64encode(pixels.tobytes()).decode()!r}\n"
-            f"SHAPE = {pixels.shape!r}\n" + WORKER_CODE)
+    code = (
+        f"MODEL = {base64.b64encode(model).decode()!r}\nPIXELS = {base64.b64encode(pixels.tobytes()).decode()!r}\n"
+        f"SHAPE = {pixels.shape!r}\n" + WORKER_CODE
+    )
     got = app.exec(code)
     assert got["inputs"] == ["x"] and got["outputs"] == ["y"]
     assert got["dtype"] == "float32" and got["shape"] == [1, 2, 48, 64]
@@ -104,14 +107,21 @@ def test_threads_follow_cross_origin_isolation(app):
     cores = app.info["hardwareConcurrency"]
     assert app.info["threads"] == (max(2, min(-(-cores // 2), 4)) if cores >= 2 else 1), app.info
     # a requested count is honoured when isolated: onnxruntime-web starts and keeps that many
-    app.page.evaluate("""async (cores) => {
+    app.page.evaluate(
+        """async (cores) => {
         const { createOCR } = await import("./localocr.js");
         globalThis.__threadsOCR = createOCR({ numThreads: cores });
         await globalThis.__threadsOCR.prepare();
-    }""", cores)
+    }""",
+        cores,
+    )
     try:
-        got = worker_exec(app.page, "await _ocr.detector.session.ready()\n"
-                          "from localocr.backends.pyodide import PyodideBackend\nPyodideBackend().threads", which=-1)
+        got = worker_exec(
+            app.page,
+            "await _ocr.detector.session.ready()\n"
+            "from localocr.backends.pyodide import PyodideBackend\nPyodideBackend().threads",
+            which=-1,
+        )
     finally:
         app.page.evaluate("globalThis.__threadsOCR.terminate()")
     assert got == cores
@@ -169,14 +179,23 @@ def test_worker_crash_rejects_pending_calls_and_restarts(app):
     page = app.page
     # a read left pending (its detector run never returns), then an error raised outside any call
     page.evaluate("localocr.prepare()")
-    worker_exec(page, "import asyncio\n_s = _ocr.detector.session\n_r = _s.run_async\n"
-                "async def _never(feeds):\n    await asyncio.sleep(120)\n_s.run_async = _never\n1")
-    page.evaluate("""(b64) => {
+    worker_exec(
+        page,
+        "import asyncio\n_s = _ocr.detector.session\n_r = _s.run_async\n"
+        "async def _never(feeds):\n    await asyncio.sleep(120)\n_s.run_async = _never\n1",
+    )
+    page.evaluate(
+        """(b64) => {
         window.__pending = localocr.read(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)))
             .then(() => 'resolved', (e) => e.code);
-    }""", base64.b64encode(PNG_PAGE).decode())
-    worker_exec(page, "from js import setTimeout\nfrom pyodide.ffi import create_once_callable\n"
-                "def boom():\n    raise RuntimeError('boom')\nsetTimeout(create_once_callable(boom), 10)\n1")
+    }""",
+        base64.b64encode(PNG_PAGE).decode(),
+    )
+    worker_exec(
+        page,
+        "from js import setTimeout\nfrom pyodide.ffi import create_once_callable\n"
+        "def boom():\n    raise RuntimeError('boom')\nsetTimeout(create_once_callable(boom), 10)\n1",
+    )
     assert page.evaluate("window.__pending") == "worker_crashed"
     # The next call starts a fresh worker.
     page.evaluate("localocr.prepare()")
@@ -217,35 +236,52 @@ def test_read_in_the_worker_gives_the_same_page_as_cpython(app):
     The models are the tiny contract-shaped graphs of the onnxruntime backend tests."""
     import io
 
-    from tools.contract_models import detector_bytes, recognizer_bytes
-    from pipeline_fakes import page_with_words
-
     from localocr import OCR
     from localocr.backends.onnxruntime import OnnxRuntimeBackend
+    from pipeline_fakes import page_with_words
+
+    from tools.contract_models import detector_bytes, recognizer_bytes
 
     models = {"detector": detector_bytes(), "recognizer": recognizer_bytes()}
-    app.context.route("**/test-models/*.onnx", lambda route: route.fulfill(
-        body=models[route.request.url.rsplit("/", 1)[1][:-5]], content_type="application/octet-stream",
-        headers={"Cross-Origin-Resource-Policy": "same-origin"}))
+    app.context.route(
+        "**/test-models/*.onnx",
+        lambda route: route.fulfill(
+            body=models[route.request.url.rsplit("/", 1)[1][:-5]],
+            content_type="application/octet-stream",
+            headers={"Cross-Origin-Resource-Policy": "same-origin"},
+        ),
+    )
     im, _ = page_with_words(size=(400, 200), lines=((20, 30, (5,)), (20, 100, (3,))))
     buf = io.BytesIO()
     im.save(buf, "PNG")
     options = {"models": {"detector": "test-models/detector.onnx", "recognizer": "test-models/recognizer.onnx"}}
-    page = app.page.evaluate("""([b64, options]) => localocr.read(
+    page = app.page.evaluate(
+        """([b64, options]) => localocr.read(
         Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)), options)""",
-                             [base64.b64encode(buf.getvalue()).decode(), options])
+        [base64.b64encode(buf.getvalue()).decode(), options],
+    )
     expected = OCR(models["detector"], models["recognizer"], OnnxRuntimeBackend(threads=1)).read(buf.getvalue())
     assert page["text"] == expected.text and page["text"]
     # A bad input comes back as localocr's error, with its code, not as a traceback.
-    err = app.page.evaluate("""(options) => localocr.read(new TextEncoder().encode('just text'), options)
-        .then(() => null, (e) => [e.code, e.message])""", options)
+    err = app.page.evaluate(
+        """(options) => localocr.read(new TextEncoder().encode('just text'), options)
+        .then(() => null, (e) => [e.code, e.message])""",
+        options,
+    )
     assert err[0] == "not_an_image" and "Traceback" not in err[1], err
 
 
 # Real colour JPEGs of ../shared/data: receipts, scene photos, plates, handwritten letters.
-JPEGS = [Path(__file__).resolve().parents[3] / "shared" / "data" / p for p in (
-    "sroie_train/images/001.jpg", "sroie_train/images/008.jpg", "ic15_train/images/img_10.jpg",
-    "openalpr_plates/images/eu_eu1.jpg", "poilus_hw/images/batch-2__TestamentsDePoilus_will_AN_0092-0.jpg")]
+JPEGS = [
+    Path(__file__).resolve().parents[3] / "shared" / "data" / p
+    for p in (
+        "sroie_train/images/001.jpg",
+        "sroie_train/images/008.jpg",
+        "ic15_train/images/img_10.jpg",
+        "openalpr_plates/images/eu_eu1.jpg",
+        "poilus_hw/images/batch-2__TestamentsDePoilus_will_AN_0092-0.jpg",
+    )
+]
 
 
 def test_jpegs_decode_to_the_same_pixels_as_cpython(app):
@@ -260,9 +296,11 @@ def test_jpegs_decode_to_the_same_pixels_as_cpython(app):
     assert jpegs, "no JPEGs in ../shared/data"
     for path in jpegs:
         data = path.read_bytes()
-        got = app.exec(f"import base64, hashlib\nfrom localocr.image import load_image\n"
-                       f"_im = load_image(base64.b64decode({base64.b64encode(data).decode()!r}))\n"
-                       f"[_im.mode, list(_im.size), hashlib.sha256(_im.tobytes()).hexdigest()]")
+        got = app.exec(
+            f"import base64, hashlib\nfrom localocr.image import load_image\n"
+            f"_im = load_image(base64.b64decode({base64.b64encode(data).decode()!r}))\n"
+            f"[_im.mode, list(_im.size), hashlib.sha256(_im.tobytes()).hexdigest()]"
+        )
         im = load_image(data)
         assert got == [im.mode, list(im.size), hashlib.sha256(im.tobytes()).hexdigest()], path.name
 
@@ -320,9 +358,9 @@ def test_worker_past_its_heap_ceiling_is_replaced_and_no_read_is_lost(app):
             ocr.terminate();
         }
     }""")
-    assert got["third"] is True                   # answered by the third worker
+    assert got["third"] is True  # answered by the third worker
     assert got["texts"][0] == got["texts"][1] and got["texts"][0].strip()
-    assert got["after"]["restarts"] >= 2 and got["after"]["limitBytes"] == 2 ** 20
+    assert got["after"]["restarts"] >= 2 and got["after"]["limitBytes"] == 2**20
 
 
 def test_heap_limit_option_is_checked(app):

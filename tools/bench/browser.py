@@ -11,17 +11,16 @@ from pathlib import Path
 
 import numpy as np
 
-from tools.bench.site import image_key
 from tools.bench.data import load_avg
+from tools.bench.site import image_key
 
-
-WEB_ENGINES = {   # name -> bench page (tools/bench_peers)
+WEB_ENGINES = {  # name -> bench page (tools/bench_peers)
     "localocr WASM threads": "localocr.html?backend=wasm&",
     "localocr WASM 1 thread": "localocr.html?backend=wasm&threads=1&",
     "tesseract.js": "tesseract.html?",
 }
-WEBGPU_ENGINE = ("localocr WebGPU", "localocr.html?backend=webgpu&")   # only on a real adapter
-WORKER_SCRIPTS = ("/lo/worker.js", "/tw/worker.js")   # the engines' own workers (heap probe inside)
+WEBGPU_ENGINE = ("localocr WebGPU", "localocr.html?backend=webgpu&")  # only on a real adapter
+WORKER_SCRIPTS = ("/lo/worker.js", "/tw/worker.js")  # the engines' own workers (heap probe inside)
 
 FIRST_JS = "window.bench && (bench.first || (bench.error && {error: bench.error}))"
 WEBGPU_JS = """async () => {
@@ -45,7 +44,9 @@ def counting_server(site: Path):
 
         class Counting(server.handler_class):
             def copyfile(self, source, outputfile):
-                size = source.getbuffer().nbytes if isinstance(source, io.BytesIO) else os.fstat(source.fileno()).st_size
+                size = (
+                    source.getbuffer().nbytes if isinstance(source, io.BytesIO) else os.fstat(source.fileno()).st_size
+                )
                 sent.append((self.path.split("?")[0], size))
                 super().copyfile(source, outputfile)
 
@@ -71,10 +72,21 @@ def web_bench(site: Path, images: list[Path], cold_rounds: int, reads: int, log,
 
     keys = [image_key(i) for i in images]
     engines = dict(WEB_ENGINES)
-    res = {name: {"cold_ms": [], "warm_ms": [], "cold_bytes": [], "cold_files": None, "reads": {k: [] for k in keys}, "words": {},
-                  "texts": {}} for name in [*WEB_ENGINES, WEBGPU_ENGINE[0]]}
+    res = {
+        name: {
+            "cold_ms": [],
+            "warm_ms": [],
+            "cold_bytes": [],
+            "cold_files": None,
+            "reads": {k: [] for k in keys},
+            "words": {},
+            "texts": {},
+        }
+        for name in [*WEB_ENGINES, WEBGPU_ENGINE[0]]
+    }
     urls: list[str] = []
     with counting_server(site) as (base, sent, server), chromium() as browser:
+
         def page_of(name):
             ctx = browser.new_context()
             ctx.on("request", lambda r: urls.append(r.url))
@@ -89,7 +101,7 @@ def web_bench(site: Path, images: list[Path], cold_rounds: int, reads: int, log,
         # WebGPU: measured only on a real (hardware) adapter that localocr then starts on
         ctx = browser.new_context()
         page = ctx.new_page()
-        page.goto(f"{base}bench/localocr.html")     # any page of our origin (a secure context)
+        page.goto(f"{base}bench/localocr.html")  # any page of our origin (a secure context)
         webgpu = page.evaluate(WEBGPU_JS)
         ctx.close()
         if webgpu.get("adapter") and not webgpu.get("fallback"):
@@ -104,20 +116,22 @@ def web_bench(site: Path, images: list[Path], cold_rounds: int, reads: int, log,
         for r in range(cold_rounds):
             for name in engines:
                 mark = len(sent)
-                ctx, page, got = page_of(name)       # fresh context: empty HTTP cache and IndexedDB
+                ctx, page, got = page_of(name)  # fresh context: empty HTTP cache and IndexedDB
                 res[name]["cold_ms"].append(got["doneMs"])
                 files = [(p, n) for p, n in sent[mark:] if not p.startswith("/bench/")]
                 res[name]["cold_bytes"].append(sum(n for _, n in files))
                 res[name]["cold_files"] = res[name]["cold_files"] or files
-                page.reload()                        # warm: the same context's caches
+                page.reload()  # warm: the same context's caches
                 got = poll(page, FIRST_JS, timeout)
                 if "error" in got:
                     raise RuntimeError(f"{name} (warm): {got['error']}")
                 res[name]["warm_ms"].append(got["doneMs"])
                 ctx.close()
-                log(f"  cold/warm round {r + 1}: {name:24s} cold {res[name]['cold_ms'][-1] / 1000:6.2f} s  "
+                log(
+                    f"  cold/warm round {r + 1}: {name:24s} cold {res[name]['cold_ms'][-1] / 1000:6.2f} s  "
                     f"warm {res[name]['warm_ms'][-1] / 1000:6.2f} s  {res[name]['cold_bytes'][-1] / 1e6:5.2f} MB "
-                    f"(load {load_avg()[0]})")
+                    f"(load {load_avg()[0]})"
+                )
         open_pages = {name: page_of(name) for name in engines}
         for name, (_, page, _) in open_pages.items():
             res[name]["info"] = page.evaluate("bench.info")
@@ -139,25 +153,41 @@ def web_bench(site: Path, images: list[Path], cold_rounds: int, reads: int, log,
         chromium_version = browser.version
         csp_reports = list(server.handler_class.csp_reports)
     foreign = sorted({u for u in urls if not u.startswith(base) and not u.startswith(("data:", "blob:"))})
-    out = {"images": keys, "cold_rounds": cold_rounds, "reads": reads, "chromium": chromium_version,
-           "webgpu": webgpu, "csp_reports": csp_reports,
-           "requests": {"seen": len(urls), "off_origin": foreign,
-                        # the traineddata is fetched by tesseract.js's worker: seeing it proves that the
-                        # log covers worker requests too
-                        "worker_requests_logged": any(u.endswith("/eng.traineddata") for u in urls)},
-           "engines": {}}
+    out = {
+        "images": keys,
+        "cold_rounds": cold_rounds,
+        "reads": reads,
+        "chromium": chromium_version,
+        "webgpu": webgpu,
+        "csp_reports": csp_reports,
+        "requests": {
+            "seen": len(urls),
+            "off_origin": foreign,
+            # the traineddata is fetched by tesseract.js's worker: seeing it proves that the
+            # log covers worker requests too
+            "worker_requests_logged": any(u.endswith("/eng.traineddata") for u in urls),
+        },
+        "engines": {},
+    }
     for name, r in res.items():
         if name not in engines:
             continue
         per_image = {k: statistics.median(v) for k, v in r["reads"].items() if v}
         out["engines"][name] = {
-            "cold_ms": statistics.median(r["cold_ms"]), "cold_all_ms": r["cold_ms"],
-            "warm_ms": statistics.median(r["warm_ms"]), "warm_all_ms": r["warm_ms"],
-            "cold_bytes": statistics.median(r["cold_bytes"]), "cold_bytes_all": r["cold_bytes"],
+            "cold_ms": statistics.median(r["cold_ms"]),
+            "cold_all_ms": r["cold_ms"],
+            "warm_ms": statistics.median(r["warm_ms"]),
+            "warm_all_ms": r["warm_ms"],
+            "cold_bytes": statistics.median(r["cold_bytes"]),
+            "cold_bytes_all": r["cold_bytes"],
             "cold_files": r["cold_files"],
-            "per_image_ms": per_image, **{f"{k}_ms": v for k, v in summarize_ms(list(per_image.values())).items()},
-            "words": r["words"], "texts": r["texts"], "info": r.get("info"),
-            "heap_start_bytes": r.get("heap_start_bytes"), "heap_after_bytes": r.get("heap_after_bytes"),
+            "per_image_ms": per_image,
+            **{f"{k}_ms": v for k, v in summarize_ms(list(per_image.values())).items()},
+            "words": r["words"],
+            "texts": r["texts"],
+            "info": r.get("info"),
+            "heap_start_bytes": r.get("heap_start_bytes"),
+            "heap_after_bytes": r.get("heap_after_bytes"),
             "heap_after_reads": r.get("heap_after_reads"),
         }
     ref = out["engines"]["tesseract.js"]["per_image_ms"]
@@ -176,8 +206,8 @@ def webgpu_reason(probe: dict) -> str:
     if not probe.get("adapter"):
         return f"no WebGPU adapter in this headless Chromium ({probe.get('why', '')})"
     if probe.get("fallback"):
-        return (f"only a software (fallback) WebGPU adapter ({probe.get('vendor')} {probe.get('architecture')}); "
-                "localocr does not use one (hundreds of times slower than WASM)")
+        return (
+            f"only a software (fallback) WebGPU adapter ({probe.get('vendor')} {probe.get('architecture')}); "
+            "localocr does not use one (hundreds of times slower than WASM)"
+        )
     return "measured above"
-
-

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-
 from localocr.evaluate import load_set
+
 from tools.bench.common import DATA, SPEED_IMAGES
 
 
@@ -28,5 +28,3 @@ def speed_images(data: Path = DATA, counts: dict = SPEED_IMAGES) -> list[Path]:
 
 def load_avg() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
-
-

@@ -8,13 +8,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from localocr.evaluate import evaluate_set
-from tools.bench.common import CACHE
-from tools.bench.tesseract import TesseractCLI, peak_rss_kib
-from tools.bench.site import image_key
-from tools.bench.data import load_avg
 
+from tools.bench.common import CACHE
+from tools.bench.data import load_avg
+from tools.bench.site import image_key
+from tools.bench.tesseract import TesseractCLI, peak_rss_kib
 
 # SROIE transcribes every line in capitals while its receipts print mixed case: compare it
 # case-insensitively (as localocr-eval --casefold and the recognizer issue do), for every engine.
@@ -30,12 +29,18 @@ def accuracy(sets: list[Path], engines: dict, limit: int | None, log) -> list[di
             r = evaluate_set(engine, str(folder), "val", limit, casefold=folder.name in CASEFOLD_SETS)
             r["engine"] = name
             r["wall_s"] = time.perf_counter() - t0
-            if hasattr(engine, "take_stats"):       # rapidocr: how many lines had their words split
+            if hasattr(engine, "take_stats"):  # rapidocr: how many lines had their words split
                 r["peer_stats"] = engine.take_stats()
             rows.append(r)
-            log(f"  {r['set']:16s} {name:22s} n={r['images']:4d} " +
-                (f"acc={r['accuracy']:.3f} " if r["kind"] == "crop" else f"e2e={r['e2e_f1']:.3f} bow={r['bow_f1']:.3f} ")
-                + f"cer={r['cer']:.3f} {r['sec_median']:.3f} s/img  (load {load_avg()[0]})")
+            log(
+                f"  {r['set']:16s} {name:22s} n={r['images']:4d} "
+                + (
+                    f"acc={r['accuracy']:.3f} "
+                    if r["kind"] == "crop"
+                    else f"e2e={r['e2e_f1']:.3f} bow={r['bow_f1']:.3f} "
+                )
+                + f"cer={r['cer']:.3f} {r['sec_median']:.3f} s/img  (load {load_avg()[0]})"
+            )
     return rows
 
 
@@ -52,8 +57,12 @@ def cpython_speed(images: list[Path], engines: dict, rounds: int) -> dict:
     for name, per in times.items():
         med = {k: statistics.median(v) for k, v in per.items()}
         vals = list(med.values())
-        out[name] = {"per_image_s": med, "median_s": statistics.median(vals),
-                     "p90_s": float(np.percentile(vals, 90)), "mean_s": statistics.fmean(vals)}
+        out[name] = {
+            "per_image_s": med,
+            "median_s": statistics.median(vals),
+            "p90_s": float(np.percentile(vals, 90)),
+            "mean_s": statistics.fmean(vals),
+        }
     return out
 
 
@@ -78,12 +87,10 @@ def tesseract_startup_s(tess: TesseractCLI, rounds: int = 5) -> float:
 
     blank = CACHE / "blank.png"
     blank.parent.mkdir(parents=True, exist_ok=True)
-    Image.new("L", (64, 32), 255).save(blank)   # 64x32: a tiny image with no text
+    Image.new("L", (64, 32), 255).save(blank)  # 64x32: a tiny image with no text
     secs = []
     for _ in range(rounds):
         t0 = time.perf_counter()
         tess.run_tsv(str(blank), 3)
         secs.append(time.perf_counter() - t0)
     return statistics.median(secs)
-
-

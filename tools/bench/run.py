@@ -14,15 +14,14 @@ import sys
 import time
 from pathlib import Path
 
-
 from tools import bench_rapidocr
+from tools.bench.browser import WEB_ENGINES, web_bench
 from tools.bench.common import BROWSER_READS, COLD_ROUNDS, CPYTHON_ROUNDS, DATA, README, RESULTS, SPEED_IMAGES, WEB
-from tools.bench.tesseract import TesseractCLI, debian_version, peak_rss_kib, tesseract_version
-from tools.bench.site import build_site, image_key, npm_install, npm_versions, tesseract_js_data
 from tools.bench.data import data_sets, load_avg, speed_images
 from tools.bench.measure import accuracy, cpython_speed, localocr_peak_rss, tesseract_startup_s
-from tools.bench.browser import WEB_ENGINES, web_bench
 from tools.bench.report import chart_svg, partial_markdown, readme_section, render_markdown, update_readme
+from tools.bench.site import build_site, image_key, npm_install, npm_versions, tesseract_js_data
+from tools.bench.tesseract import TesseractCLI, debian_version, peak_rss_kib, tesseract_version
 
 
 def machine() -> dict:
@@ -42,9 +41,8 @@ def machine() -> dict:
 
 
 def versions(modules: Path | None, rapidocr: bool = True) -> dict:
-    import onnxruntime
-
     import localocr
+    import onnxruntime
     from localocr.contract.onnxfile import read_metadata
     from localocr.pipeline import bundled_model
 
@@ -53,15 +51,22 @@ def versions(modules: Path | None, rapidocr: bool = True) -> dict:
         path = bundled_model(kind)
         meta = read_metadata(path.read_bytes())
         models.append(f"{path.name} {meta.get('localocr.version', '?')}, {path.stat().st_size / 1e6:.1f} MB")
-    vendor = json.loads((WEB / "vendor" / "runtime.json").read_text()) if (WEB / "vendor" / "runtime.json").exists() else {}
+    vendor = (
+        json.loads((WEB / "vendor" / "runtime.json").read_text()) if (WEB / "vendor" / "runtime.json").exists() else {}
+    )
     src = vendor.get("sources", {})
-    return {"localocr": localocr.__version__, "models": "; ".join(models), "onnxruntime": onnxruntime.__version__,
-            "onnxruntime_web": src.get("onnxruntime-web", "").split("@")[-1],
-            "pyodide": src.get("pyodide", "").split("@")[-1],
-            "tesseract": tesseract_version(), "tesseract_deb": debian_version("tesseract-ocr"),
-            "tesseract_eng_deb": debian_version("tesseract-ocr-eng"),
-            "npm": npm_versions(modules) if modules else {},
-            "rapidocr": bench_rapidocr.versions() if rapidocr else {}}
+    return {
+        "localocr": localocr.__version__,
+        "models": "; ".join(models),
+        "onnxruntime": onnxruntime.__version__,
+        "onnxruntime_web": src.get("onnxruntime-web", "").split("@")[-1],
+        "pyodide": src.get("pyodide", "").split("@")[-1],
+        "tesseract": tesseract_version(),
+        "tesseract_deb": debian_version("tesseract-ocr"),
+        "tesseract_eng_deb": debian_version("tesseract-ocr-eng"),
+        "npm": npm_versions(modules) if modules else {},
+        "rapidocr": bench_rapidocr.versions() if rapidocr else {},
+    }
 
 
 def write_results(res: dict, target: Path, readme: bool) -> None:
@@ -75,10 +80,10 @@ def write_results(res: dict, target: Path, readme: bool) -> None:
     (target / "results.md").write_text("## localocr benchmark\n\n" + render_markdown(res))
     (target / "chart.svg").write_text(chart_svg(res["accuracy"]))
     if readme:
-        README.write_text(update_readme(README.read_text(), readme_section(res)))   # read right before writing
+        README.write_text(update_readme(README.read_text(), readme_section(res)))  # read right before writing
 
 
-ENGINE_CHOICES = ("localocr", "tesseract", "tesseract-js", "rapidocr")     # --only's names
+ENGINE_CHOICES = ("localocr", "tesseract", "tesseract-js", "rapidocr")  # --only's names
 
 
 def make_engines(only: set, modules: Path | None) -> dict:
@@ -100,17 +105,33 @@ def make_engines(only: set, modules: Path | None) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true",
-                    help="smoke test: 5 images per set, 3 speed images, 1 cold round, 6 reads; writes bench/out/quick/")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke test: 5 images per set, 3 speed images, 1 cold round, 6 reads; writes bench/out/quick/",
+    )
     ap.add_argument("--limit", type=int, help="at most N validation images per set (default: all)")
-    ap.add_argument("--skip", nargs="*", default=[], choices=["accuracy", "cpython", "browser"],
-                    help="leave parts out (a partial run writes only under bench/out/partial/)")
-    ap.add_argument("--only", nargs="+", choices=ENGINE_CHOICES, metavar="ENGINE",
-                    help=f"accuracy and CPython speed of these engines only ({', '.join(ENGINE_CHOICES)}); no "
-                         "browser part: a partial run, written under bench/out/partial/")
+    ap.add_argument(
+        "--skip",
+        nargs="*",
+        default=[],
+        choices=["accuracy", "cpython", "browser"],
+        help="leave parts out (a partial run writes only under bench/out/partial/)",
+    )
+    ap.add_argument(
+        "--only",
+        nargs="+",
+        choices=ENGINE_CHOICES,
+        metavar="ENGINE",
+        help=f"accuracy and CPython speed of these engines only ({', '.join(ENGINE_CHOICES)}); no "
+        "browser part: a partial run, written under bench/out/partial/",
+    )
     ap.add_argument("--no-readme", action="store_true", help="do not update README.md")
-    ap.add_argument("--render-only", action="store_true",
-                    help="measure nothing: rewrite bench/results.*, the chart and README from bench/out/raw.json")
+    ap.add_argument(
+        "--render-only",
+        action="store_true",
+        help="measure nothing: rewrite bench/results.*, the chart and README from bench/out/raw.json",
+    )
     args = ap.parse_args(argv)
     t_start = time.perf_counter()
     log = lambda msg: print(msg, file=sys.stderr, flush=True)
@@ -120,9 +141,11 @@ def main(argv=None) -> int:
         print(render_markdown(res))
         return 0
     only = set(args.only or ENGINE_CHOICES)
-    skip = set(args.skip) | ({"browser"} if args.only else set())   # --only: no browser part
+    skip = set(args.skip) | ({"browser"} if args.only else set())  # --only: no browser part
     if only & {"tesseract", "tesseract-js"} and shutil.which("tesseract") is None:
-        log("bench: no `tesseract` command: install the Debian packages tesseract-ocr tesseract-ocr-eng (make bench does)")
+        log(
+            "bench: no `tesseract` command: install the Debian packages tesseract-ocr tesseract-ocr-eng (make bench does)"
+        )
         return 2
     if not data_sets():
         log(f"bench: no data sets under {DATA}")
@@ -130,9 +153,13 @@ def main(argv=None) -> int:
     limit = 5 if args.quick else args.limit
     counts = {k: 1 for k in SPEED_IMAGES} if args.quick else SPEED_IMAGES
     images = speed_images(counts=counts)
-    res = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-           "quick": args.quick, "limit": limit, "machine": {**machine(), "load_start": load_avg()}}
-    loads = res["machine"]["load_phases"] = {}     # 1-minute load average after each part
+    res = {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "quick": args.quick,
+        "limit": limit,
+        "machine": {**machine(), "load_start": load_avg()},
+    }
+    loads = res["machine"]["load_phases"] = {}  # 1-minute load average after each part
     modules = site = None
     if "browser" not in skip or "tesseract-js" in only:
         log("bench: set-up of tesseract.js (npm ci, verified by package-lock.json) and the served site")
@@ -146,11 +173,14 @@ def main(argv=None) -> int:
         res["accuracy"] = accuracy(data_sets(), engines, limit, log)
         loads["accuracy"] = load_avg()[0]
     if "cpython" not in skip:
-        timed = {n: e for n, e in engines.items() if n != "tesseract (js data)"}   # the same CLI
+        timed = {n: e for n, e in engines.items() if n != "tesseract (js data)"}  # the same CLI
         log(f"bench: CPython speed, {len(images)} images, {', '.join(timed)}, interleaved")
         rounds = 1 if args.quick else CPYTHON_ROUNDS
-        cp = {"images": [image_key(i) for i in images], "rounds": rounds,
-              "engines": cpython_speed(images, timed, rounds)}
+        cp = {
+            "images": [image_key(i) for i in images],
+            "rounds": rounds,
+            "engines": cpython_speed(images, timed, rounds),
+        }
         rss = cp["peak_rss_kib"] = {}
         if "localocr" in timed:
             rss["localocr"] = localocr_peak_rss(images)
@@ -159,15 +189,17 @@ def main(argv=None) -> int:
             rss["tesseract"] = max(timed["tesseract"].peak_rss_kib(str(i)) for i in images)
         if bench_rapidocr.ENGINE_NAME in timed:
             # a fresh process (python -m tools.bench_rapidocr IMAGE...), as for localocr
-            rss[bench_rapidocr.ENGINE_NAME] = peak_rss_kib([sys.executable, "-m", "tools.bench_rapidocr",
-                                                            *map(str, images)])
+            rss[bench_rapidocr.ENGINE_NAME] = peak_rss_kib(
+                [sys.executable, "-m", "tools.bench_rapidocr", *map(str, images)]
+            )
         rss["probe_alone"] = peak_rss_kib(["true"])
         res["cpython"] = cp
         loads["cpython"] = load_avg()[0]
     if "browser" not in skip:
         log(f"bench: browser, {len(images)} images, {', '.join(WEB_ENGINES)}, interleaved")
-        res["browser"] = web_bench(site, images, 1 if args.quick else COLD_ROUNDS,
-                                   3 * len(images) if args.quick else BROWSER_READS, log)
+        res["browser"] = web_bench(
+            site, images, 1 if args.quick else COLD_ROUNDS, 3 * len(images) if args.quick else BROWSER_READS, log
+        )
         loads["browser"] = load_avg()[0]
     res["machine"]["load_end"] = load_avg()
     res["wall_s"] = time.perf_counter() - t_start

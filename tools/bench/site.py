@@ -8,7 +8,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-
 from tools.bench.common import CACHE, NPM_DIR, PEERS, SITE, TESSDATA_JS, WEB
 
 
@@ -26,15 +25,18 @@ def npm_install() -> Path:
     for name in ("package.json", "package-lock.json"):
         shutil.copy2(PEERS / name, NPM_DIR / name)
     # --ignore-scripts: tesseract.js's postinstall only asks for donations; nothing needs building
-    subprocess.run(["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"],
-                   cwd=NPM_DIR, check=True)
+    subprocess.run(
+        ["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"], cwd=NPM_DIR, check=True
+    )
     stamp.write_text(want)
     return modules
 
 
 def npm_versions(modules: Path) -> dict:
-    return {name: json.loads((modules / name / "package.json").read_text())["version"]
-            for name in ("tesseract.js", "tesseract.js-core", "@tesseract.js-data/eng")}
+    return {
+        name: json.loads((modules / name / "package.json").read_text())["version"]
+        for name in ("tesseract.js", "tesseract.js-core", "@tesseract.js-data/eng")
+    }
 
 
 def _write_served(path: Path, data: bytes, compress: bool = True) -> None:
@@ -71,10 +73,10 @@ def build_site(modules: Path, images: list[Path], site: Path = SITE) -> Path:
     worktree passes its own `site` so that two benchmarks never rebuild one folder."""
     from tools import runtime
 
-    runtime.pack_package()                     # the worker installs py/localocr as it is now
+    runtime.pack_package()  # the worker installs py/localocr as it is now
     if site.exists():
         for entry in site.iterdir():
-            if entry.name != "tesseract":      # the precompressed peer files are kept (see below)
+            if entry.name != "tesseract":  # the precompressed peer files are kept (see below)
                 entry.unlink() if entry.is_symlink() or entry.is_file() else shutil.rmtree(entry)
     site.mkdir(parents=True, exist_ok=True)
     for entry in WEB.iterdir():
@@ -111,5 +113,3 @@ def build_site(modules: Path, images: list[Path], site: Path = SITE) -> Path:
 def image_key(image: Path) -> str:
     """A flat, unique name for a data-set image: <set>__<file>."""
     return f"{image.parent.parent.name}__{image.name}"
-
-

@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
-
 from localocr.errors import LocalOCRError
 from localocr.result import Block, Line, Page, Word
+
 from tools.bench.common import SEGMENT_GAP
 
 
@@ -36,8 +36,7 @@ def parse_tsv(tsv: str) -> list[dict]:
 
 
 def _box_quad(left, top, width, height) -> np.ndarray:
-    return np.array([[left, top], [left + width, top], [left + width, top + height], [left, top + height]],
-                    np.float64)
+    return np.array([[left, top], [left + width, top], [left + width, top + height], [left, top + height]], np.float64)
 
 
 def _hull_quad(words) -> np.ndarray:
@@ -73,8 +72,9 @@ def tsv_to_page(tsv: str, backend: str = "tesseract") -> Page:
         if r["level"] != 5 or not r["text"].strip():
             continue
         key = (r["block_num"], r["par_num"], r["line_num"])
-        word = Word(r["text"].strip(), _box_quad(r["left"], r["top"], r["width"], r["height"]),
-                    max(0.0, r["conf"]) / 100)
+        word = Word(
+            r["text"].strip(), _box_quad(r["left"], r["top"], r["width"], r["height"]), max(0.0, r["conf"]) / 100
+        )
         lines.setdefault(key, []).append(word)
     blocks: dict = {}
     for key, words in lines.items():
@@ -101,8 +101,9 @@ print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)
 
 def peak_rss_kib(cmd: list[str], env: dict | None = None) -> int:
     """Peak RSS (KiB) of one run of `cmd` (at least the probe's own ~10 MiB; see RSS_PROBE)."""
-    out = subprocess.run([sys.executable, "-I", "-S", "-c", RSS_PROBE, *cmd], capture_output=True, text=True,
-                         env=env, check=True)
+    out = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", RSS_PROBE, *cmd], capture_output=True, text=True, env=env, check=True
+    )
     code, rss = map(int, out.stdout.split())
     if code != 0:
         raise RuntimeError(f"{cmd[0]} exited with {code}")
@@ -117,7 +118,7 @@ class TesseractCLI:
         self.tessdata = tessdata
         self.lang = lang
         self.name = name
-        self.env = {**os.environ, "OMP_THREAD_LIMIT": "1"}   # see the module docstring: one thread
+        self.env = {**os.environ, "OMP_THREAD_LIMIT": "1"}  # see the module docstring: one thread
 
     def _cmd(self, path: str, psm: int) -> list[str]:
         cmd = ["tesseract", str(path), "stdout", "-l", self.lang, "--psm", str(psm)]
@@ -129,8 +130,9 @@ class TesseractCLI:
     def run_tsv(self, path: str, psm: int = 3) -> str:
         proc = subprocess.run(self._cmd(path, psm), capture_output=True, env=self.env)
         if proc.returncode != 0:
-            raise LocalOCRError(f"tesseract failed on {path}: {proc.stderr.decode(errors='replace').strip()[-300:]}",
-                                "tesseract_failed")
+            raise LocalOCRError(
+                f"tesseract failed on {path}: {proc.stderr.decode(errors='replace').strip()[-300:]}", "tesseract_failed"
+            )
         return proc.stdout.decode("utf-8")
 
     def peak_rss_kib(self, path: str, psm: int = 3) -> int:
@@ -140,7 +142,7 @@ class TesseractCLI:
         return tsv_to_page(self.run_tsv(path, 3), self.name)
 
     def recognize_line(self, path) -> tuple[str, float]:
-        page = tsv_to_page(self.run_tsv(path, 7), self.name)   # 7: treat the image as a single text line
+        page = tsv_to_page(self.run_tsv(path, 7), self.name)  # 7: treat the image as a single text line
         words = page.words
         conf = float(np.mean([w.confidence for w in words])) if words else 0.0
         return " ".join(w.text for w in words), conf
@@ -157,5 +159,3 @@ def tesseract_version() -> str:
 def debian_version(package: str) -> str:
     out = subprocess.run(["dpkg-query", "-W", "-f=${Version}", package], capture_output=True, text=True)
     return out.stdout.strip()
-
-

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 class Session(Protocol):
     input_names: list[str]
     output_names: list[str]
-    metadata: dict[str, str]    # the model's metadata_props (see contract/keys.py)
+    metadata: dict[str, str]  # the model's metadata_props (see contract/keys.py)
 
     def run(self, feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Run the model (synchronously). Async sessions may raise here and offer run_async."""
@@ -36,8 +36,8 @@ class Session(Protocol):
 
 @runtime_checkable
 class Backend(Protocol):
-    name: str          # what ran, for the result: e.g. "onnxruntime-cpu", "wasm", "webgpu"
-    detail: str        # e.g. "2 threads"; why a faster backend was not used
+    name: str  # what ran, for the result: e.g. "onnxruntime-cpu", "wasm", "webgpu"
+    detail: str  # e.g. "2 threads"; why a faster backend was not used
 
     def load(self, model: bytes, name: str, info: ModelInfo | None = None) -> Session:
         """Create a session from the model's bytes. `name` is for messages; `info`: the bytes as

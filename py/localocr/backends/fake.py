@@ -27,13 +27,25 @@ from ..contract.onnxfile import ModelInfo, onnx_bytes, read_model_info
 # a pipeline that ignores the metadata's normalisation.
 FAKE_ALPHABET = "".join(chr(c) for c in range(0x20, 0x7F))
 FAKE_DETECTOR_META = {
-    mm.KIND: "detector", mm.VERSION: "fake", mm.MEAN: json.dumps([0.4, 0.5, 0.6]),
-    mm.STD: json.dumps([0.2, 0.25, 0.3]), mm.DOWNSAMPLE: "2", mm.GRANULARITY: "line",
-    mm.THRESHOLD: "0.3", mm.BOX_THRESHOLD: "0.5", mm.UNCLIP_RATIO: "0.5",
+    mm.KIND: "detector",
+    mm.VERSION: "fake",
+    mm.MEAN: json.dumps([0.4, 0.5, 0.6]),
+    mm.STD: json.dumps([0.2, 0.25, 0.3]),
+    mm.DOWNSAMPLE: "2",
+    mm.GRANULARITY: "line",
+    mm.THRESHOLD: "0.3",
+    mm.BOX_THRESHOLD: "0.5",
+    mm.UNCLIP_RATIO: "0.5",
 }
 FAKE_RECOGNIZER_META = {
-    mm.KIND: "recognizer", mm.VERSION: "fake", mm.ALPHABET: FAKE_ALPHABET, mm.HEIGHT: "32",
-    mm.DOWNSAMPLE: "4", mm.MEAN: json.dumps([0.3]), mm.STD: json.dumps([0.4]), mm.BLANK: "0",
+    mm.KIND: "recognizer",
+    mm.VERSION: "fake",
+    mm.ALPHABET: FAKE_ALPHABET,
+    mm.HEIGHT: "32",
+    mm.DOWNSAMPLE: "4",
+    mm.MEAN: json.dumps([0.3]),
+    mm.STD: json.dumps([0.4]),
+    mm.BLANK: "0",
 }
 
 
@@ -45,8 +57,7 @@ def fake_model_bytes(kind: str, **overrides) -> bytes:
     else:
         meta = dict(FAKE_RECOGNIZER_META)
         classes = len(overrides.get(mm.ALPHABET) or meta[mm.ALPHABET]) + 1
-        io = ({mm.RECOGNIZER_INPUT: ["N", 1, int(meta[mm.HEIGHT]), "W"]},
-              {mm.RECOGNIZER_OUTPUT: ["N", "T", classes]})
+        io = ({mm.RECOGNIZER_INPUT: ["N", 1, int(meta[mm.HEIGHT]), "W"]}, {mm.RECOGNIZER_OUTPUT: ["N", "T", classes]})
     for k, v in overrides.items():
         if v is None:
             meta.pop(k, None)
@@ -71,7 +82,7 @@ class FakeDetector:
     def __init__(self, metadata: dict, join: int = 9):
         self.metadata = metadata
         self.input_names, self.output_names = [mm.DETECTOR_INPUT], [mm.DETECTOR_OUTPUT]
-        self.join = join          # px: letters closer than this merge into one line
+        self.join = join  # px: letters closer than this merge into one line
         self.calls: list = []
 
     def run(self, feeds):
@@ -82,8 +93,8 @@ class FakeDetector:
         ink = (_grey01(x, self.metadata)[0] < 0.5).astype(np.float32)
         k = self.join
         cs = np.pad(np.cumsum(ink, axis=1), ((0, 0), (k + 1, k)), mode="edge")
-        cs[:, :k + 1] = 0
-        smear = np.minimum(cs[:, 2 * k + 1:] - cs[:, :-2 * k - 1], 1.0)
+        cs[:, : k + 1] = 0
+        smear = np.minimum(cs[:, 2 * k + 1 :] - cs[:, : -2 * k - 1], 1.0)
         ds = int(self.metadata[mm.DOWNSAMPLE])
         prob = smear.reshape(h // ds, ds, w // ds, ds).mean(axis=(1, 3))
         return {mm.DETECTOR_OUTPUT: prob[None, None].astype(np.float32)}
@@ -109,7 +120,7 @@ class FakeRecognizer:
         assert c == 1 and h == int(self.metadata[mm.HEIGHT]) and w % ds == 0, x.shape
         self.calls.append(x.shape)
         grey = _grey01(x, self.metadata)
-        ink = np.asarray((grey < 0.5).any(axis=1).reshape(n, w // ds, ds).any(axis=2))      # [N, T]
+        ink = np.asarray((grey < 0.5).any(axis=1).reshape(n, w // ds, ds).any(axis=2))  # [N, T]
         t = w // ds
         classes = len(self.alphabet) + 1
         # 0.9 for the chosen class, the rest spread: log-probabilities like a softmax output
@@ -139,7 +150,7 @@ class FakeBackend:
     detail = "numpy stand-ins for tests"
 
     def __init__(self, **options):
-        self.options = options     # passed to the fake session (join, mark, space_steps)
+        self.options = options  # passed to the fake session (join, mark, space_steps)
 
     def load(self, model: bytes, name: str, info: ModelInfo | None = None):
         meta = (info or read_model_info(model)).metadata

@@ -12,9 +12,8 @@ from typing import Mapping
 
 import numpy as np
 
-from ..errors import LocalOCRError
 from ..contract.onnxfile import ModelInfo, read_model_info
-
+from ..errors import LocalOCRError
 
 # Runs fed more input values than this (a detector pass over a large page, ~1.3 MP and up) hand
 # onnxruntime's CPU arena back to the system when they end: the arena keeps every chunk it ever
@@ -32,7 +31,7 @@ class OrtSession:
         self.input_names = [i.name for i in sess.get_inputs()]
         self.output_names = [o.name for o in sess.get_outputs()]
         self.metadata = metadata
-        self._shrink = shrink       # RunOptions that shrink the arena after the run
+        self._shrink = shrink  # RunOptions that shrink the arena after the run
 
     def run(self, feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         size = sum(np.size(v) for v in feeds.values())
@@ -49,9 +48,8 @@ class OnnxRuntimeBackend:
     def __init__(self, threads: int | None = None):
         try:
             import onnxruntime as ort
-        except ImportError as e:      # pragma: no cover - depends on the install
-            raise LocalOCRError("onnxruntime is not installed: pip install onnxruntime",
-                                "no_backend") from e
+        except ImportError as e:  # pragma: no cover - depends on the install
+            raise LocalOCRError("onnxruntime is not installed: pip install onnxruntime", "no_backend") from e
         self._ort = ort
         # 4: past four threads the small models here gain little and the
         # machine's other work (another page, the UI) loses more
@@ -64,13 +62,11 @@ class OnnxRuntimeBackend:
         opts = self._ort.SessionOptions()
         opts.intra_op_num_threads = self.threads
         opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3            # errors only: no warnings on stderr for users
+        opts.log_severity_level = 3  # errors only: no warnings on stderr for users
         try:
-            sess = self._ort.InferenceSession(model, sess_options=opts,
-                                              providers=["CPUExecutionProvider"])
+            sess = self._ort.InferenceSession(model, sess_options=opts, providers=["CPUExecutionProvider"])
         except Exception as e:
-            raise LocalOCRError(f"The {name} model could not be loaded by onnxruntime: {e}",
-                                "bad_model") from e
+            raise LocalOCRError(f"The {name} model could not be loaded by onnxruntime: {e}", "bad_model") from e
         shrink = self._ort.RunOptions()
         shrink.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
         return OrtSession(sess, info.metadata, shrink)

@@ -20,8 +20,8 @@ from typing import Mapping
 
 import numpy as np
 
-from ..errors import LocalOCRError
 from ..contract.onnxfile import ModelInfo, read_model_info
+from ..errors import LocalOCRError
 
 try:  # present only in Pyodide, inside the worker
     import localocr_js
@@ -38,8 +38,16 @@ DTYPES = {
     np.dtype(np.bool_): ("bool", "u8"),
 }
 # onnxruntime-web tensor type -> numpy dtype, for the outputs.
-OUT_DTYPES = {"float32": np.float32, "int64": np.int64, "int32": np.int32, "uint8": np.uint8,
-              "bool": np.bool_, "float16": np.float16, "float64": np.float64, "int8": np.int8}
+OUT_DTYPES = {
+    "float32": np.float32,
+    "int64": np.int64,
+    "int32": np.int32,
+    "uint8": np.uint8,
+    "bool": np.bool_,
+    "float16": np.float16,
+    "float64": np.float64,
+    "int8": np.int8,
+}
 
 
 def _require_bridge():
@@ -62,7 +70,7 @@ class PyodideSession:
         self.input_names = [t.name for t in info.inputs]
         self.output_names = [t.name for t in info.outputs]
         self.metadata = info.metadata
-        self._pending = bridge.createSession(to_js(model), name)   # a JS promise
+        self._pending = bridge.createSession(to_js(model), name)  # a JS promise
         self._js = None
 
     async def ready(self) -> "PyodideSession":
@@ -85,7 +93,7 @@ class PyodideSession:
         js_feeds = []
         try:
             for name, array in feeds.items():
-                array = np.ascontiguousarray(array)          # a view needs C order; copies only if not
+                array = np.ascontiguousarray(array)  # a view needs C order; copies only if not
                 if array.dtype not in DTYPES:
                     raise LocalOCRError(f"{self.name}: input {name} has unsupported dtype {array.dtype}", "bad_input")
                 ort_type, buf_type = DTYPES[array.dtype]

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
-from . import keys as mm
 from ..errors import LocalOCRError
+from . import keys as mm
 from .onnxfile import ModelInfo, read_model_info
 
 if TYPE_CHECKING:
@@ -122,13 +122,14 @@ def _check_io(info: ModelInfo | None, names_in, names_out, name, inp, out, in_ra
     for t, rank, what in ((ti, in_rank, "input"), (to, out_rank, "output")):
         if t is not None and t.shape and t.rank != rank:
             raise _bad(name, f"its {what} '{t.name}' has rank {t.rank}, expected {rank}")
-        if t is not None and t.elem_type not in (0, 1):      # 1: float32
+        if t is not None and t.elem_type not in (0, 1):  # 1: float32
             raise _bad(name, f"its {what} '{t.name}' is not float32")
     return ti, to
 
 
-def detector_spec(meta: dict, info: ModelInfo | None = None, input_names=None, output_names=None,
-                  name: str = "detector") -> DetectorSpec:
+def detector_spec(
+    meta: dict, info: ModelInfo | None = None, input_names=None, output_names=None, name: str = "detector"
+) -> DetectorSpec:
     """Check a detector's metadata and I/O; return its spec or raise LocalOCRError."""
     kind = _get(meta, mm.KIND, name)
     if kind != "detector":
@@ -145,15 +146,19 @@ def detector_spec(meta: dict, info: ModelInfo | None = None, input_names=None, o
         raise _bad(name, f"granularity '{gran}' is neither 'word' nor 'line'")
     return DetectorSpec(
         version=meta.get(mm.VERSION, "?"),
-        mean=tuple(_float_list(meta, mm.MEAN, name, 3)), std=tuple(_float_list(meta, mm.STD, name, 3)),
-        downsample=ds, granularity=gran,
+        mean=tuple(_float_list(meta, mm.MEAN, name, 3)),
+        std=tuple(_float_list(meta, mm.STD, name, 3)),
+        downsample=ds,
+        granularity=gran,
         threshold=_number(meta, mm.THRESHOLD, name, float, DEFAULT_THRESHOLD),
         box_threshold=_number(meta, mm.BOX_THRESHOLD, name, float, DEFAULT_BOX_THRESHOLD),
-        unclip_ratio=_number(meta, mm.UNCLIP_RATIO, name, float, DEFAULT_UNCLIP_RATIO))
+        unclip_ratio=_number(meta, mm.UNCLIP_RATIO, name, float, DEFAULT_UNCLIP_RATIO),
+    )
 
 
-def recognizer_spec(meta: dict, info: ModelInfo | None = None, input_names=None, output_names=None,
-                    name: str = "recognizer") -> RecognizerSpec:
+def recognizer_spec(
+    meta: dict, info: ModelInfo | None = None, input_names=None, output_names=None, name: str = "recognizer"
+) -> RecognizerSpec:
     """Check a recognizer's metadata and I/O; return its spec or raise LocalOCRError."""
     kind = _get(meta, mm.KIND, name)
     if kind != "recognizer":
@@ -180,15 +185,22 @@ def recognizer_spec(meta: dict, info: ModelInfo | None = None, input_names=None,
             raise _bad(name, f"its input height is {ti.shape[2]} but the metadata says {height}")
     if to is not None and len(to.shape) == 3 and isinstance(to.shape[2], int):
         if to.shape[2] != len(alphabet) + 1:
-            raise _bad(name, f"it has {to.shape[2]} classes but the alphabet needs "
-                             f"{len(alphabet) + 1} (len(alphabet) + blank)")
+            raise _bad(
+                name, f"it has {to.shape[2]} classes but the alphabet needs {len(alphabet) + 1} (len(alphabet) + blank)"
+            )
     return RecognizerSpec(
-        version=meta.get(mm.VERSION, "?"), alphabet=alphabet, height=height,
+        version=meta.get(mm.VERSION, "?"),
+        alphabet=alphabet,
+        height=height,
         downsample=_number(meta, mm.DOWNSAMPLE, name, int),
-        mean=tuple(_float_list(meta, mm.MEAN, name, 1)), std=tuple(_float_list(meta, mm.STD, name, 1)),
-        blank=blank, space_bias=_number(meta, mm.SPACE_BIAS, name, float, 0.0), role=role,
+        mean=tuple(_float_list(meta, mm.MEAN, name, 1)),
+        std=tuple(_float_list(meta, mm.STD, name, 1)),
+        blank=blank,
+        space_bias=_number(meta, mm.SPACE_BIAS, name, float, 0.0),
+        role=role,
         reread_below=_number(meta, mm.REREAD_BELOW, name, float, 0.0),
-        reread_max=_number(meta, mm.REREAD_MAX, name, int, 0))
+        reread_max=_number(meta, mm.REREAD_MAX, name, int, 0),
+    )
 
 
 S = TypeVar("S", DetectorSpec, RecognizerSpec)
@@ -197,6 +209,7 @@ S = TypeVar("S", DetectorSpec, RecognizerSpec)
 @dataclass
 class Model(Generic[S]):
     """A session with its checked spec."""
+
     session: Session
     spec: S
     name: str
@@ -216,8 +229,9 @@ def load_model(backend, model, kind: str, name: str | None = None) -> Model[Any]
     check: Any = detector_spec if kind == "detector" else recognizer_spec
     if hasattr(model, "run") or hasattr(model, "run_async"):
         sess = model
-        spec = check(dict(getattr(sess, "metadata", {}) or {}), None,
-                     list(sess.input_names), list(sess.output_names), name)
+        spec = check(
+            dict(getattr(sess, "metadata", {}) or {}), None, list(sess.input_names), list(sess.output_names), name
+        )
         return Model(sess, spec, name)
     if not isinstance(model, (bytes, bytearray, memoryview)):
         path = str(model)
@@ -225,11 +239,10 @@ def load_model(backend, model, kind: str, name: str | None = None) -> Model[Any]
             with open(path, "rb") as f:
                 model = f.read()
         except OSError as e:
-            raise LocalOCRError(f"Cannot read the {name} model file {path}: {e.strerror}.",
-                                "bad_model") from None
+            raise LocalOCRError(f"Cannot read the {name} model file {path}: {e.strerror}.", "bad_model") from None
         name = f"{name} ({path})"
     model = bytes(model)
     info = read_model_info(model)
     spec = check(info.metadata, info, name=name)
-    sess = backend.load(model, name, info)     # parsed once: the backend gets what was read
+    sess = backend.load(model, name, info)  # parsed once: the backend gets what was read
     return Model(sess, spec, name)

@@ -43,7 +43,7 @@ def _varint(buf: memoryview, pos: int) -> tuple[int, int]:
             raise _Truncated()
 
 
-def fields(buf) -> list[tuple[int, int, Any]]:   # value: int (varint, fixed) or bytes (length-delimited)
+def fields(buf) -> list[tuple[int, int, Any]]:  # value: int (varint, fixed) or bytes (length-delimited)
     """Top-level fields of one message: [(field number, wire type, value)].
 
     value: int for varint/fixed, a memoryview for length-delimited fields.
@@ -63,22 +63,23 @@ def fields(buf) -> list[tuple[int, int, Any]]:   # value: int (varint, fixed) or
             elif wt == _I64:
                 if pos + 8 > len(buf):
                     raise _Truncated()
-                val, pos = int.from_bytes(buf[pos:pos + 8], "little"), pos + 8
+                val, pos = int.from_bytes(buf[pos : pos + 8], "little"), pos + 8
             elif wt == _I32:
                 if pos + 4 > len(buf):
                     raise _Truncated()
-                val, pos = int.from_bytes(buf[pos:pos + 4], "little"), pos + 4
+                val, pos = int.from_bytes(buf[pos : pos + 4], "little"), pos + 4
             elif wt == _LEN:
                 n, pos = _varint(buf, pos)
                 if pos + n > len(buf):
                     raise _Truncated()
-                val, pos = buf[pos:pos + n], pos + n
-            else:                               # groups (3, 4) are not used by ONNX
+                val, pos = buf[pos : pos + n], pos + n
+            else:  # groups (3, 4) are not used by ONNX
                 raise _Truncated()
             out.append((num, wt, val))
     except _Truncated:
-        raise LocalOCRError("The model file is corrupt or not an ONNX model (bad protobuf data).",
-                            "bad_model") from None
+        raise LocalOCRError(
+            "The model file is corrupt or not an ONNX model (bad protobuf data).", "bad_model"
+        ) from None
     return out
 
 
@@ -86,14 +87,13 @@ def _str(v) -> str:
     try:
         return bytes(v).decode("utf-8")
     except (UnicodeDecodeError, TypeError):
-        raise LocalOCRError("The model file is corrupt or not an ONNX model (bad string).",
-                            "bad_model") from None
+        raise LocalOCRError("The model file is corrupt or not an ONNX model (bad string).", "bad_model") from None
 
 
 @dataclass
 class TensorInfo:
     name: str
-    elem_type: int = 0                        # 1 = float32 (onnx TensorProto.FLOAT)
+    elem_type: int = 0  # 1 = float32 (onnx TensorProto.FLOAT)
     shape: list = field(default_factory=list)  # int for fixed dims, str for named ones, None for unknown
 
     @property
@@ -116,11 +116,11 @@ def _value_info(buf) -> TensorInfo:
             info.name = _str(v)
         elif num == 2 and wt == _LEN:
             for n2, w2, t in fields(v):
-                if n2 == 1 and w2 == _LEN:                     # tensor_type
+                if n2 == 1 and w2 == _LEN:  # tensor_type
                     for n3, w3, tv in fields(t):
                         if n3 == 1 and w3 == _VARINT:
                             info.elem_type = tv
-                        elif n3 == 2 and w3 == _LEN:             # shape
+                        elif n3 == 2 and w3 == _LEN:  # shape
                             for n4, w4, dim in fields(tv):
                                 if n4 == 1 and w4 == _LEN:
                                     d = None
@@ -199,7 +199,7 @@ def _put_field(num: int, payload) -> bytes:
 
 def _put_value_info(name: str, shape) -> bytes:
     dims = b"".join(_put_field(1, _put_field(1, d) if isinstance(d, int) else _put_field(2, d)) for d in shape)
-    tensor = _put_field(1, 1) + _put_field(2, dims)          # elem_type FLOAT, shape
+    tensor = _put_field(1, 1) + _put_field(2, dims)  # elem_type FLOAT, shape
     return _put_field(1, name) + _put_field(2, _put_field(1, tensor))
 
 

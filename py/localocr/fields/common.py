@@ -27,8 +27,8 @@ def sub_quad(quad, start: float, end: float):
     interpolated along its top and bottom edges: where a run of characters of the line sits."""
     q = np.asarray(quad, np.float64).reshape(4, 2)
     start, end = max(0.0, min(1.0, start)), max(0.0, min(1.0, end))
-    top = lambda t: q[0] + (q[1] - q[0]) * t           # noqa: E731
-    bottom = lambda t: q[3] + (q[2] - q[3]) * t        # noqa: E731
+    top = lambda t: q[0] + (q[1] - q[0]) * t  # noqa: E731
+    bottom = lambda t: q[3] + (q[2] - q[3]) * t  # noqa: E731
     return np.array([top(start), top(end), bottom(end), bottom(start)])
 
 

@@ -44,13 +44,14 @@ def check_digit(data: str) -> str:
 
 # ---------------------------------------------------------------- the three layouts
 
+
 # A span is (line, start, end) in 0-based character positions, end excluded.
 @dataclass(frozen=True)
 class Check:
     name: str
-    data: tuple          # spans the digit covers
-    digit: tuple         # (line, position) of the digit
-    may_be_filler: bool = False   # optional data of all fillers may have a filler as its digit
+    data: tuple  # spans the digit covers
+    digit: tuple  # (line, position) of the digit
+    may_be_filler: bool = False  # optional data of all fillers may have a filler as its digit
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,8 @@ class Format:
     name: str
     lines: int
     length: int
-    spans: dict          # field name -> span
-    checks: tuple        # Check, in the order they are verified (composite last)
+    spans: dict  # field name -> span
+    checks: tuple  # Check, in the order they are verified (composite last)
 
     def template(self) -> list[str]:
         """Per line, one class per position: N digit, A letter or filler, X either."""
@@ -73,37 +74,95 @@ class Format:
         return ["".join(r) for r in t]
 
 
-_FIELD_CLASS = {"document_type": "A", "issuing_state": "A", "names": "A", "nationality": "A", "sex": "A",
-                "birth_date": "N", "expiry_date": "N", "number": "X", "optional": "X", "optional2": "X"}
+_FIELD_CLASS = {
+    "document_type": "A",
+    "issuing_state": "A",
+    "names": "A",
+    "nationality": "A",
+    "sex": "A",
+    "birth_date": "N",
+    "expiry_date": "N",
+    "number": "X",
+    "optional": "X",
+    "optional2": "X",
+}
 
-TD3 = Format("TD3", 2, 44, {
-    "document_type": (0, 0, 2), "issuing_state": (0, 2, 5), "names": (0, 5, 44),
-    "number": (1, 0, 9), "nationality": (1, 10, 13), "birth_date": (1, 13, 19), "sex": (1, 20, 21),
-    "expiry_date": (1, 21, 27), "optional": (1, 28, 42)},
-    (Check("number", ((1, 0, 9),), (1, 9)), Check("birth_date", ((1, 13, 19),), (1, 19)),
-     Check("expiry_date", ((1, 21, 27),), (1, 27)), Check("optional", ((1, 28, 42),), (1, 42), True),
-     Check("composite", ((1, 0, 10), (1, 13, 20), (1, 21, 43)), (1, 43))))
+TD3 = Format(
+    "TD3",
+    2,
+    44,
+    {
+        "document_type": (0, 0, 2),
+        "issuing_state": (0, 2, 5),
+        "names": (0, 5, 44),
+        "number": (1, 0, 9),
+        "nationality": (1, 10, 13),
+        "birth_date": (1, 13, 19),
+        "sex": (1, 20, 21),
+        "expiry_date": (1, 21, 27),
+        "optional": (1, 28, 42),
+    },
+    (
+        Check("number", ((1, 0, 9),), (1, 9)),
+        Check("birth_date", ((1, 13, 19),), (1, 19)),
+        Check("expiry_date", ((1, 21, 27),), (1, 27)),
+        Check("optional", ((1, 28, 42),), (1, 42), True),
+        Check("composite", ((1, 0, 10), (1, 13, 20), (1, 21, 43)), (1, 43)),
+    ),
+)
 
-TD2 = Format("TD2", 2, 36, {
-    "document_type": (0, 0, 2), "issuing_state": (0, 2, 5), "names": (0, 5, 36),
-    "number": (1, 0, 9), "nationality": (1, 10, 13), "birth_date": (1, 13, 19), "sex": (1, 20, 21),
-    "expiry_date": (1, 21, 27), "optional": (1, 28, 35)},
-    (Check("number", ((1, 0, 9),), (1, 9)), Check("birth_date", ((1, 13, 19),), (1, 19)),
-     Check("expiry_date", ((1, 21, 27),), (1, 27)),
-     Check("composite", ((1, 0, 10), (1, 13, 20), (1, 21, 35)), (1, 35))))
+TD2 = Format(
+    "TD2",
+    2,
+    36,
+    {
+        "document_type": (0, 0, 2),
+        "issuing_state": (0, 2, 5),
+        "names": (0, 5, 36),
+        "number": (1, 0, 9),
+        "nationality": (1, 10, 13),
+        "birth_date": (1, 13, 19),
+        "sex": (1, 20, 21),
+        "expiry_date": (1, 21, 27),
+        "optional": (1, 28, 35),
+    },
+    (
+        Check("number", ((1, 0, 9),), (1, 9)),
+        Check("birth_date", ((1, 13, 19),), (1, 19)),
+        Check("expiry_date", ((1, 21, 27),), (1, 27)),
+        Check("composite", ((1, 0, 10), (1, 13, 20), (1, 21, 35)), (1, 35)),
+    ),
+)
 
-TD1 = Format("TD1", 3, 30, {
-    "document_type": (0, 0, 2), "issuing_state": (0, 2, 5), "number": (0, 5, 14), "optional": (0, 15, 30),
-    "birth_date": (1, 0, 6), "sex": (1, 7, 8), "expiry_date": (1, 8, 14), "nationality": (1, 15, 18),
-    "optional2": (1, 18, 29), "names": (2, 0, 30)},
-    (Check("number", ((0, 5, 14),), (0, 14)), Check("birth_date", ((1, 0, 6),), (1, 6)),
-     Check("expiry_date", ((1, 8, 14),), (1, 14)),
-     Check("composite", ((0, 5, 30), (1, 0, 7), (1, 8, 15), (1, 18, 29)), (1, 29))))
+TD1 = Format(
+    "TD1",
+    3,
+    30,
+    {
+        "document_type": (0, 0, 2),
+        "issuing_state": (0, 2, 5),
+        "number": (0, 5, 14),
+        "optional": (0, 15, 30),
+        "birth_date": (1, 0, 6),
+        "sex": (1, 7, 8),
+        "expiry_date": (1, 8, 14),
+        "nationality": (1, 15, 18),
+        "optional2": (1, 18, 29),
+        "names": (2, 0, 30),
+    },
+    (
+        Check("number", ((0, 5, 14),), (0, 14)),
+        Check("birth_date", ((1, 0, 6),), (1, 6)),
+        Check("expiry_date", ((1, 8, 14),), (1, 14)),
+        Check("composite", ((0, 5, 30), (1, 0, 7), (1, 8, 15), (1, 18, 29)), (1, 29)),
+    ),
+)
 
 FORMATS = {f.name: f for f in (TD1, TD2, TD3)}
 
 
 # ---------------------------------------------------------------- composing (field values -> lines)
+
 
 def mrz_text(value: str) -> str:
     """A printed value in MRZ characters: upper case, accents dropped, spaces, hyphens and
@@ -124,9 +183,21 @@ def name_field(surname: str, given_names: str, width: int) -> str:
     return _fit(s + (FILLER * 2 + g if g else ""), width)
 
 
-def compose(fmt: str, *, document_type: str, issuing_state: str, surname: str, given_names: str,
-            number: str, nationality: str, birth_date: str, sex: str, expiry_date: str,
-            optional: str = "", optional2: str = "") -> list[str]:
+def compose(
+    fmt: str,
+    *,
+    document_type: str,
+    issuing_state: str,
+    surname: str,
+    given_names: str,
+    number: str,
+    nationality: str,
+    birth_date: str,
+    sex: str,
+    expiry_date: str,
+    optional: str = "",
+    optional2: str = "",
+) -> list[str]:
     """The MRZ lines of a document of format `fmt` ("TD1", "TD2", "TD3"), every check digit
     computed. Dates are YYMMDD; `sex` is "M", "F" or "" (filler); `optional2` is TD1's second
     optional field. A TD1 document number longer than 9 characters continues in the optional
@@ -185,6 +256,7 @@ def compose(fmt: str, *, document_type: str, issuing_state: str, surname: str, g
 
 # ---------------------------------------------------------------- checks
 
+
 def _span_text(lines, span) -> str:
     ln, a, b = span
     return lines[ln][a:b]
@@ -217,7 +289,7 @@ def _long_number(lines, c: Check):
     number = head + m.group(1)
     if check_digit(number) != m.group(2):
         return None
-    return number, opt[m.end():]
+    return number, opt[m.end() :]
 
 
 def run_checks(lines: list[str], fmt: Format) -> dict:
@@ -235,13 +307,25 @@ def _format_of(lines):
 
 # Characters the recognizer reads for the filler, and the letter/digit look-alikes of OCR-B.
 _AS_FILLER = {"«": "<<", "‹": "<", "(": "<", "{": "<", "[": "<", "c": "<", "k": "<", "К": "<"}
-TO_DIGIT = {"O": "0", "Q": "0", "D": "0", "U": "0", "I": "1", "L": "1", "T": "1", "B": "8", "S": "5", "Z": "2",
-            "G": "6", "A": "4"}
+TO_DIGIT = {
+    "O": "0",
+    "Q": "0",
+    "D": "0",
+    "U": "0",
+    "I": "1",
+    "L": "1",
+    "T": "1",
+    "B": "8",
+    "S": "5",
+    "Z": "2",
+    "G": "6",
+    "A": "4",
+}
 TO_LETTER = {"0": "O", "1": "I", "8": "B", "5": "S", "2": "Z", "6": "G", "4": "A"}
 # The confusions corrected in alphanumeric fields (number, optional data), both ways, and only
 # where the field's check digit confirms the change.
 CONFUSABLE = {"O": "0", "0": "O", "I": "1", "1": "I", "B": "8", "8": "B", "S": "5", "5": "S", "Z": "2", "2": "Z"}
-MAX_FLIPS = 10     # at most 2**10 candidate spellings per field
+MAX_FLIPS = 10  # at most 2**10 candidate spellings per field
 
 
 def clean_line(text: str) -> str:
@@ -280,13 +364,13 @@ def fit_length(line: str, length: int, template: str) -> str:
             if len(line) < length:
                 cand = line[:b] + FILLER + line[b:]
             elif b > a:
-                cand = line[:a] + line[a + 1:]
+                cand = line[:a] + line[a + 1 :]
             else:
                 continue
             score = (_conformity(cand, template), b - a, a)
             if best is None or score > best[0]:
                 best = (score, cand)
-        if best is None:          # too long and no filler to drop: the end is the likeliest excess
+        if best is None:  # too long and no filler to drop: the end is the likeliest excess
             line = line[:length]
         else:
             line = best[1]
@@ -294,7 +378,7 @@ def fit_length(line: str, length: int, template: str) -> str:
 
 
 def _set(lines, ln, i, ch):
-    lines[ln] = lines[ln][:i] + ch + lines[ln][i + 1:]
+    lines[ln] = lines[ln][:i] + ch + lines[ln][i + 1 :]
 
 
 def repair_lines(texts: list[str], fmt: Format) -> tuple[list[str], list[str]]:
@@ -354,19 +438,21 @@ def _least_flips(lines, pos, check: Check, composite: Check):
 
 def _confusable(lines, template, spans) -> list:
     """Positions in `spans` of alphanumeric class holding a look-alike (at most MAX_FLIPS)."""
-    return [(ln, i) for ln, a, b in spans for i in range(a, b)
-            if template[ln][i] == "X" and lines[ln][i] in CONFUSABLE][:MAX_FLIPS]
+    return [
+        (ln, i) for ln, a, b in spans for i in range(a, b) if template[ln][i] == "X" and lines[ln][i] in CONFUSABLE
+    ][:MAX_FLIPS]
 
 
 # ---------------------------------------------------------------- parsing
+
 
 @dataclass
 class MRZ:
     format: str
     lines: list
     checks: dict
-    values: dict         # field name -> value as printed (fillers removed, names with spaces)
-    spans: dict          # field name -> [span, ...] the value was read from
+    values: dict  # field name -> value as printed (fillers removed, names with spaces)
+    spans: dict  # field name -> [span, ...] the value was read from
 
     @property
     def valid(self) -> bool:
@@ -396,7 +482,9 @@ def parse(lines: list[str]) -> MRZ:
     names_span = spans.pop("names")
     values["surname"], values["given_names"] = surname, given
     spans["surname"] = spans["given_names"] = names_span
-    long = _long_number(lines, fmt.checks[0]) if lines[fmt.checks[0].digit[0]][fmt.checks[0].digit[1]] == FILLER else None
+    long = (
+        _long_number(lines, fmt.checks[0]) if lines[fmt.checks[0].digit[0]][fmt.checks[0].digit[1]] == FILLER else None
+    )
     if long:
         values["number"], values["optional"] = long[0], long[1]
         spans["number"] = spans["number"] + spans["optional"]
@@ -429,16 +517,18 @@ def mrz_date(yymmdd: str, kind: str, today: _dt.date | None = None) -> str | Non
 
 # ---------------------------------------------------------------- finding the MRZ on a page
 
+
 @dataclass
 class Row:
     """One MRZ line as found on the page: its text (lines of one row joined), quad, words."""
+
     text: str
     quad: object
     words: list
 
 
-MIN_CHARS = 20          # an MRZ line has 30, 36 or 44 characters; a cut-off one still ~20
-MIN_MRZ_SHARE = 0.9     # share of its characters that are MRZ characters (after clean-up)
+MIN_CHARS = 20  # an MRZ line has 30, 36 or 44 characters; a cut-off one still ~20
+MIN_MRZ_SHARE = 0.9  # share of its characters that are MRZ characters (after clean-up)
 
 
 def _mrz_like(text: str) -> bool:
@@ -483,8 +573,7 @@ def find_mrz(page):
         row.sort(key=lambda t: t[1])
         first, last = row[0][4], row[-1][4]
         quad = np.array([first[0], last[1], last[2], first[3]])
-        found.append(Row("".join("".join(t[3].text.split()) for t in row), quad,
-                         [w for t in row for w in t[3].words]))
+        found.append(Row("".join("".join(t[3].text.split()) for t in row), quad, [w for t in row for w in t[3].words]))
     return choose_format(found)
 
 
@@ -494,9 +583,9 @@ def choose_format(rows):
     best = None
     for f in (TD1, TD2, TD3):
         for start in range(0, len(rows) - f.lines + 1):
-            window = rows[start:start + f.lines]
+            window = rows[start : start + f.lines]
             if not any(_has_filler(r.text) for r in window):
-                continue          # every MRZ has "<<" somewhere (between surname and given names)
+                continue  # every MRZ has "<<" somewhere (between surname and given names)
             cost = sum(abs(len(clean_line(r.text)) - f.length) for r in window) / (f.lines * f.length)
             if cost > 0.25:
                 continue
@@ -508,14 +597,30 @@ def choose_format(rows):
 
 # ---------------------------------------------------------------- the fields object
 
-FIELD_NAMES = ("document_type", "issuing_state", "surname", "given_names", "number", "nationality",
-               "birth_date", "sex", "expiry_date", "optional")
+FIELD_NAMES = (
+    "document_type",
+    "issuing_state",
+    "surname",
+    "given_names",
+    "number",
+    "nationality",
+    "birth_date",
+    "sex",
+    "expiry_date",
+    "optional",
+)
 _CHECKED_BY = {"number": "number", "birth_date": "birth_date", "expiry_date": "expiry_date"}
 
 
 def empty_result() -> dict:
-    return {"kind": "mrz", "format": None, "lines": [], "valid": False, "checks": {},
-            **{name: None for name in FIELD_NAMES}}
+    return {
+        "kind": "mrz",
+        "format": None,
+        "lines": [],
+        "valid": False,
+        "checks": {},
+        **{name: None for name in FIELD_NAMES},
+    }
 
 
 def extract_mrz(page, found=None) -> dict:
@@ -539,7 +644,7 @@ def extract_mrz(page, found=None) -> dict:
         conf = min(confidence[ln] for ln, _, _ in spans)
         check = _CHECKED_BY.get(name)
         if check and not mrz.checks.get(check, True):
-            conf *= 0.5      # read, but its check digit disagrees
+            conf *= 0.5  # read, but its check digit disagrees
         extra = {}
         if name in ("birth_date", "expiry_date"):
             extra["normalized"] = mrz_date(value, name.split("_")[0])

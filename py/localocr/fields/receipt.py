@@ -37,9 +37,11 @@ from .common import make_field, mean_confidence
 
 # ---------------------------------------------------------------- lines and spans
 
+
 @dataclass
 class Text:
     """A page line for the rules: its text, and the (start, end, word) character ranges of its words."""
+
     text: str
     words: list
     index: int
@@ -65,12 +67,47 @@ def _field(value: str, parts, **extra) -> dict:
 
 # ---------------------------------------------------------------- dates
 
-MONTHS = {"JAN": 1, "FEB": 2, "MAR": 3, "APR": 4, "MAY": 5, "JUN": 6, "JUL": 7, "AUG": 8, "SEP": 9, "OCT": 10,
-          "NOV": 11, "DEC": 12,
-          # German, French, Spanish, Italian, Dutch, Malay short forms that differ from English
-          "MRZ": 3, "MAI": 5, "OKT": 10, "DEZ": 12, "JANV": 1, "FEV": 2, "FÉV": 2, "AVR": 4, "JUIN": 6,
-          "JUIL": 7, "AOU": 8, "AOÛ": 8, "ENE": 1, "ABR": 4, "AGO": 8, "DIC": 12, "GEN": 1, "MAG": 5,
-          "GIU": 6, "LUG": 7, "SET": 9, "OTT": 10, "MEI": 5, "OGOS": 8, "DIS": 12, "MAC": 3}
+MONTHS = {
+    "JAN": 1,
+    "FEB": 2,
+    "MAR": 3,
+    "APR": 4,
+    "MAY": 5,
+    "JUN": 6,
+    "JUL": 7,
+    "AUG": 8,
+    "SEP": 9,
+    "OCT": 10,
+    "NOV": 11,
+    "DEC": 12,
+    # German, French, Spanish, Italian, Dutch, Malay short forms that differ from English
+    "MRZ": 3,
+    "MAI": 5,
+    "OKT": 10,
+    "DEZ": 12,
+    "JANV": 1,
+    "FEV": 2,
+    "FÉV": 2,
+    "AVR": 4,
+    "JUIN": 6,
+    "JUIL": 7,
+    "AOU": 8,
+    "AOÛ": 8,
+    "ENE": 1,
+    "ABR": 4,
+    "AGO": 8,
+    "DIC": 12,
+    "GEN": 1,
+    "MAG": 5,
+    "GIU": 6,
+    "LUG": 7,
+    "SET": 9,
+    "OTT": 10,
+    "MEI": 5,
+    "OGOS": 8,
+    "DIS": 12,
+    "MAC": 3,
+}
 _MON = "|".join(sorted(MONTHS, key=len, reverse=True))
 _SEP = r"[/\-.]"
 DATE_PATTERNS = (
@@ -126,7 +163,7 @@ def find_dates(t: Text):
             if iso and 1990 <= int(iso[:4]) <= 2099 and not any(a < m.end() and m.start() < b for a, b, *_ in out):
                 out.append((m.start(), m.end(), iso))
     for m in _COMPACT_DATE.finditer(t.text):
-        if not (DATE_KEYWORDS.search(t.text[:m.start()]) or _TIME_AFTER.match(t.text[m.end():])):
+        if not (DATE_KEYWORDS.search(t.text[: m.start()]) or _TIME_AFTER.match(t.text[m.end() :])):
             continue
         d = m.group(1)
         iso = _iso(int(d[4:]), int(d[2:4]), int(d[:2])) or _iso(int(d[:4]), int(d[4:6]), int(d[6:]))
@@ -147,8 +184,10 @@ def _month_lookalike(token: str):
     token = token.upper()
     if token in MONTHS or token.isdigit():
         return None
-    fits = sorted({token[:i] + _MONTH_LOOKALIKES[c] + token[i + 1:] for i, c in enumerate(token)
-                   if c in _MONTH_LOOKALIKES} & set(MONTHS))
+    fits = sorted(
+        {token[:i] + _MONTH_LOOKALIKES[c] + token[i + 1 :] for i, c in enumerate(token) if c in _MONTH_LOOKALIKES}
+        & set(MONTHS)
+    )
     return fits[0] if len(fits) == 1 else None
 
 
@@ -168,19 +207,46 @@ def extract_date(lines: list[Text]):
 # ---------------------------------------------------------------- amounts and the total
 
 # Currency signs and codes printed beside amounts; a total's "currency" is the one printed, as printed.
-CURRENCY = ("RM", "MYR", "$", "US$", "USD", "S$", "SGD", "€", "EUR", "£", "GBP", "¥", "CHF", "FR", "KR", "ZŁ", "PLN",
-            "RP", "₹", "RS", "CAD", "AUD")
+CURRENCY = (
+    "RM",
+    "MYR",
+    "$",
+    "US$",
+    "USD",
+    "S$",
+    "SGD",
+    "€",
+    "EUR",
+    "£",
+    "GBP",
+    "¥",
+    "CHF",
+    "FR",
+    "KR",
+    "ZŁ",
+    "PLN",
+    "RP",
+    "₹",
+    "RS",
+    "CAD",
+    "AUD",
+)
 _CUR = "|".join(re.escape(c) for c in sorted(CURRENCY, key=len, reverse=True))
 # a currency after the amount ("5,00 EUR") is not the one that starts the next amount ("4.00 RM4.00")
-AMOUNT = re.compile(rf"(?:({_CUR})\s?)?(-)?(\d{{1,3}}(?:[,.']\d{{3}})+|\d+)([.,])(\d{{2}})(?![\d%])"
-                    rf"(?:\s?({_CUR})(?!\s?\d))?", re.I)
+AMOUNT = re.compile(
+    rf"(?:({_CUR})\s?)?(-)?(\d{{1,3}}(?:[,.']\d{{3}})+|\d+)([.,])(\d{{2}})(?![\d%])"
+    rf"(?:\s?({_CUR})(?!\s?\d))?",
+    re.I,
+)
 
 TOTAL_KEYWORDS = re.compile(
     r"GRAND\s*TOTAL|NETT?\s*TOTAL|TOTAL\s*(?:AMOUNT|AMT|DUE|PAYABLE|SALES|INCL|TTC|\(RM\)|RM)|AMOUNT\s*DUE|"
     r"BALANCE\s*DUE|AMT\s*DUE|\bDUE\b|TOTAL\s*TO\s*PAY|ROUNDED\s*TOTAL|TOTAL\s*ROUNDED|JUMLAH|SUMME|GESAMT|BETRAG|MONTANT|"
     r"IMPORTE|TOTALE|TOTAAL|\bTOTAL\b|NETT?\s*(?:AMT|AMOUNT)|\bNETT\b|\bAMOUNT\b|TO\s*BE\s*PAID|AMOUNT\s*TO\s*PAY|"
     # TOTAL with one character misread (TOLAL, TOHAL, T0TAL)
-    r"\b(?:[A-Z0-9]OTAL|T[A-Z0-9]TAL|TO[A-Z0-9]AL|TOT[A-Z0-9]L|TOTA[A-Z0-9])\b", re.I)
+    r"\b(?:[A-Z0-9]OTAL|T[A-Z0-9]TAL|TO[A-Z0-9]AL|TOT[A-Z0-9]L|TOTA[A-Z0-9])\b",
+    re.I,
+)
 STRONG_TOTAL = re.compile(r"GRAND|NETT?\b|NET\s*AMT|DUE|PAYABLE|INCL|ROUNDED|TTC|SUMME|GESAMT|JUMLAH", re.I)
 # what was to be paid, not what was tendered
 TO_PAY = re.compile(r"TO\s*BE\s*PAID|TO\s*PAY\b|AMOUNT\s*PAYABLE", re.I)
@@ -189,7 +255,9 @@ NOT_TOTAL = re.compile(
     r"SUB\s*-?\s*TOTAL|SUBTOTAL|SUD\s*TOTAL|TOTAL\s*(?:QTY|QUANTITY|ITEM|ITEMS|NO|PCS|UNIT|GST|TAX|VAT|EXCL|"
     r"DISC|DISCOUNT|SAVING|SAVINGS|SR|ZR|POINT|WEIGHT|SST|SERVICE)|"
     r"\bQTY\b|\bTAX\b|\bVAT\b|EXCL|CHANGE|TENDER|\bCASH\b|ROUNDING|ROUND\s*ADJ|ADJ\b|DISCOUNT|"
-    r"\bPAID\b|CREDIT|VISA|MASTER|CARD|POINTS|SAVED", re.I)
+    r"\bPAID\b|CREDIT|VISA|MASTER|CARD|POINTS|SAVED",
+    re.I,
+)
 SUBTOTAL = re.compile(r"SUB\s*-?\s*TOTAL", re.I)
 CASH = re.compile(r"\bCASH\b|TENDER|RECEIVED|TUNAI|\bPAID\b|BAYAR|PAYMENT|BAR\b|ESPECES|ESPÈCES|EFECTIVO", re.I)
 CHANGE = re.compile(r"CHANGE|BAKI|RÜCKGELD|RENDU|MONNAIE|CAMBIO|KEMBALI", re.I)
@@ -222,7 +290,7 @@ def find_amounts(t: Text) -> list[Amount]:
     for m in AMOUNT.finditer(t.text):
         cur = m.group(1) or m.group(6)
         start = m.start(2) if m.group(2) else m.start(3)
-        printed = t.text[start:m.end(5)]
+        printed = t.text[start : m.end(5)]
         out.append((m.start(), m.end(), _number(m), cur.upper() if cur else None, printed, start))
     return out
 
@@ -230,7 +298,7 @@ def find_amounts(t: Text) -> list[Amount]:
 def _total_candidates(lines: list[Text]):
     """(score, line, amount) for amounts on or after total-keyword lines."""
     out: list[tuple[int, Text, Amount]] = []
-    in_table = False      # under a tax table's header that follows a total (not an item table's TAXCODE column)
+    in_table = False  # under a tax table's header that follows a total (not an item table's TAXCODE column)
     for i, t in enumerate(lines):
         if out and TAX_TABLE.search(t.text):
             in_table = True
@@ -263,7 +331,7 @@ def _keyword_amounts(lines, rx):
 # Cash totals are rounded to 0.05 in Malaysia (SROIE's receipts), Singapore, Switzerland and elsewhere,
 # to 0.10 in a few countries: a total printed after the exact one, equal to it rounded, is what was paid.
 ROUNDING_STEPS = (0.05, 0.10)
-ROUNDED_WITHIN = 4        # lines after the total
+ROUNDED_WITHIN = 4  # lines after the total
 # SROIE writes a currency printed against the amount ("$8.20", "RM5.00") into the value, and mostly
 # not one printed apart ("60.30" for "RM 60.30"). Train: 0.853 without any, 0.887 with attached ones.
 CURRENCY_IN_VALUE = CURRENCY
@@ -276,8 +344,12 @@ def _rounded(all_amounts, t, a):
         if abs(target - value) < 1e-9:
             return t, a
         for u, b in all_amounts:
-            if t.index <= u.index <= t.index + ROUNDED_WITHIN and abs(b[2] - target) < 1e-9 \
-                    and not _is_cash(u.text) and not CHANGE.search(u.text):
+            if (
+                t.index <= u.index <= t.index + ROUNDED_WITHIN
+                and abs(b[2] - target) < 1e-9
+                and not _is_cash(u.text)
+                and not CHANGE.search(u.text)
+            ):
                 return u, b
     return t, a
 
@@ -296,14 +368,20 @@ def extract_total(lines: list[Text]):
     rounded = {round(s[2][2] + r, 2) for s in cands for r in rounding if r}
     best: tuple[Any, Text, Amount] | None = None
     for score, t, a in cands:
-        key = (score + 3 * (round(a[2], 2) in confirmed) + 2 * (round(a[2], 2) in rounded and any(rounding)),
-               t.index, a[2])
+        key = (
+            score + 3 * (round(a[2], 2) in confirmed) + 2 * (round(a[2], 2) in rounded and any(rounding)),
+            t.index,
+            a[2],
+        )
         if best is None or key > best[0]:
             best = (key, t, a)
     if best is None or (confirmed and round(best[2][2], 2) not in confirmed):
         # an amount confirmed by cash - change wins over an unconfirmed keyword line
-        pool = [(t, a) for t, a in all_amounts if round(a[2], 2) in confirmed and a[2] > 0
-                and not _is_cash(t.text) and not CHANGE.search(t.text)]
+        pool = [
+            (t, a)
+            for t, a in all_amounts
+            if round(a[2], 2) in confirmed and a[2] > 0 and not _is_cash(t.text) and not CHANGE.search(t.text)
+        ]
         if pool:
             t, a = max(pool, key=lambda p: (TOTAL_KEYWORDS.search(p[0].text) is not None, p[0].index))
             best = (None, t, a)
@@ -314,8 +392,15 @@ def extract_total(lines: list[Text]):
             best = (None,) + subs[-1]
     if best is None:
         n = len(lines)
-        pool = [(t, a) for t, a in all_amounts if t.index >= n // 3 and a[2] > 0
-                and not _is_cash(t.text) and not CHANGE.search(t.text) and not _not_total(t.text)]
+        pool = [
+            (t, a)
+            for t, a in all_amounts
+            if t.index >= n // 3
+            and a[2] > 0
+            and not _is_cash(t.text)
+            and not CHANGE.search(t.text)
+            and not _not_total(t.text)
+        ]
         if not pool:
             return None
         t, a = max(pool, key=lambda p: (p[1][2], p[0].index))
@@ -323,10 +408,9 @@ def extract_total(lines: list[Text]):
     _, t, a = best
     t, a = _rounded(all_amounts, t, a)
     start, end, value, currency, printed, vstart = a
-    if currency in CURRENCY_IN_VALUE and a[0] < vstart and not t.text[a[0]:vstart].endswith(" "):
-        printed, vstart = t.text[a[0]:end].strip(), a[0]
-    return _field(printed, [(t, vstart, end)], normalized=f"{value:.2f}",
-                  currency=currency)
+    if currency in CURRENCY_IN_VALUE and a[0] < vstart and not t.text[a[0] : vstart].endswith(" "):
+        printed, vstart = t.text[a[0] : end].strip(), a[0]
+    return _field(printed, [(t, vstart, end)], normalized=f"{value:.2f}", currency=currency)
 
 
 # ---------------------------------------------------------------- header: company and address
@@ -337,20 +421,30 @@ COMPANY_WORDS = re.compile(
     r"COMPANY|\bLTD\b|\bLIMITED\b|\bPLT\b|\bINC\b|\bLLC\b|\bGMBH\b|\bAG\b|\bSARL\b|\bSAS\b|\bS\.?A\.?\b|"
     r"\bS\.?L\.?\b|\bS\.?R\.?L\.?\b|\bB\.?V\.?\b|\bKEDAI\b|\bPERNIAGAAN\b|\bINDUSTRIES\b|\bHOLDINGS\b|"
     r"\bRESOURCES\b|\bSUPPLY\b|\bSUPPLIES\b|\bCORPORATION\b|\bCORP\b|\bMARKETING\b|\bSERVICES\b|"
-    r"\bGROUP\b|\bCENTRE\b|\bCENTER\b|\bBOOKS?\b|\bELECTRICAL\b|\bMOTOR\b", re.I)
-TITLES = re.compile(r"^\W*(OFFICIAL\s*)?(RECEIPT|TAX\s*INVOICE|INVOICE|CASH\s*BILL|BILL|RECEIPT\s*NO|"
-                    r"SIMPLIFIED|WELCOME|QUOTATION|TAX\s*RECEIPT|KASSENBON|QUITTUNG|TICKET|FACTURE|RECIBO)\b", re.I)
-STOP = re.compile(r"\bTEL\b|\bTEL\s*[:.]|TEL[:.]|PHONE|\bFAX\b|\bH/?P\b|\bMOBILE\b|\bGST\b|\bSST\b|\bREG\b|"
-                  r"REG\.|\bCO\.?\s*NO|COMPANY\s*NO|E-?MAIL|@|WWW\.|HTTP|\bVAT\b|\bTAX\b|\bINVOICE\b|"
-                  r"\bRECEIPT\b|\bCASHIER\b|\bDATE\b|\bTIME\b|\bTABLE\b|\bBILL\b|\bDOC\b|\bNO\s*:\s*\d|"
-                  r"\bUST\b|\bSIRET\b|\bTVA\b|\bNIF\b|\bCIF\b|\bABN\b|OPENING|OPEN\s*DAILY|\bHOURS\b|\bMEMBER",
-                  re.I)
+    r"\bGROUP\b|\bCENTRE\b|\bCENTER\b|\bBOOKS?\b|\bELECTRICAL\b|\bMOTOR\b",
+    re.I,
+)
+TITLES = re.compile(
+    r"^\W*(OFFICIAL\s*)?(RECEIPT|TAX\s*INVOICE|INVOICE|CASH\s*BILL|BILL|RECEIPT\s*NO|"
+    r"SIMPLIFIED|WELCOME|QUOTATION|TAX\s*RECEIPT|KASSENBON|QUITTUNG|TICKET|FACTURE|RECIBO)\b",
+    re.I,
+)
+STOP = re.compile(
+    r"\bTEL\b|\bTEL\s*[:.]|TEL[:.]|PHONE|\bFAX\b|\bH/?P\b|\bMOBILE\b|\bGST\b|\bSST\b|\bREG\b|"
+    r"REG\.|\bCO\.?\s*NO|COMPANY\s*NO|E-?MAIL|@|WWW\.|HTTP|\bVAT\b|\bTAX\b|\bINVOICE\b|"
+    r"\bRECEIPT\b|\bCASHIER\b|\bDATE\b|\bTIME\b|\bTABLE\b|\bBILL\b|\bDOC\b|\bNO\s*:\s*\d|"
+    r"\bUST\b|\bSIRET\b|\bTVA\b|\bNIF\b|\bCIF\b|\bABN\b|OPENING|OPEN\s*DAILY|\bHOURS\b|\bMEMBER",
+    re.I,
+)
 # a registration number printed under or beside the company: (123456-X), JM0325956-1, 1227035
-REG_NUMBER = re.compile(r"^\W*(CO\.?\s*(REG\.?)?\s*(NO)?\.?\s*:?|ROC\s*:?)?"
-                        r"\s*\(?[A-Z]{0,3}\d{4,}[-\s]?[A-Z0-9]?\)?\W*$", re.I)
+REG_NUMBER = re.compile(
+    r"^\W*(CO\.?\s*(REG\.?)?\s*(NO)?\.?\s*:?|ROC\s*:?)?"
+    r"\s*\(?[A-Z]{0,3}\d{4,}[-\s]?[A-Z0-9]?\)?\W*$",
+    re.I,
+)
 _BRACKET_REG = re.compile(r"\s*[\(\[]\s*(CO\.?\s*(REG\.?)?\s*(NO)?\.?\s*:?)?\s*\d{3,}[-\s]*[A-Z0-9]?\s*[\)\]]\s*", re.I)
-HEADER_LINES = 10          # the header block: at most this many lines from the top
-ADDRESS_LINES = 5          # an address takes at most this many lines
+HEADER_LINES = 10  # the header block: at most this many lines from the top
+ADDRESS_LINES = 5  # an address takes at most this many lines
 
 
 def _letters(s: str) -> int:
@@ -373,42 +467,59 @@ FOOTER = re.compile(r"THANK|GOODS\s*SOLD|RETURN|VISIT\s*US|COME\s*AGAIN|PLEASE|D
 
 def _company_line(t: Text) -> bool:
     # "DION REALTIES SDN BHD (CO. NO:20154-T)": the bracketed registration number is no stop word
-    return not _is_noise(t) and not TITLES.search(t.text) and not REG_NUMBER.match(t.text) \
-        and not STOP.search(_BRACKET_REG.sub(" ", t.text)) and not find_dates(t) and not FOOTER.search(t.text)
+    return (
+        not _is_noise(t)
+        and not TITLES.search(t.text)
+        and not REG_NUMBER.match(t.text)
+        and not STOP.search(_BRACKET_REG.sub(" ", t.text))
+        and not find_dates(t)
+        and not FOOTER.search(t.text)
+    )
 
 
-LEGAL = re.compile(r"\bS(?:DN)?\.?\s*/?\s*B(?:HD)?\b\.?|\bBHD\b|\bBERHAD\b|\bCO\b\.|\bLTD\b|\bLIMITED\b|\bPLT\b|"
-                   r"\bINC\b|\bLLC\b|\bGMBH\b|\bSARL\b|\bS\.?A\.?S?\b|\bS\.?R\.?L\b|\bB\.?V\b|\bCORP", re.I)
+LEGAL = re.compile(
+    r"\bS(?:DN)?\.?\s*/?\s*B(?:HD)?\b\.?|\bBHD\b|\bBERHAD\b|\bCO\b\.|\bLTD\b|\bLIMITED\b|\bPLT\b|"
+    r"\bINC\b|\bLLC\b|\bGMBH\b|\bSARL\b|\bS\.?A\.?S?\b|\bS\.?R\.?L\b|\bB\.?V\b|\bCORP",
+    re.I,
+)
 # "SEGI CASH &" / "CARRY SDN. BHD.": a legal-suffix line with at most this many words before its
 # suffix continues the line above (measured on train: 1)
 JOIN_ABOVE_WORDS = 1
-COMPANY_PARTS = 3          # a company name takes at most this many lines
+COMPANY_PARTS = 3  # a company name takes at most this many lines
 # An address starts with a number, a unit, a lot or a street word (several languages)
-ADDRESS_START = re.compile(r"^\W*(NO\b|NO\.|LOT\b|UNIT\b|LEVEL\b|BLOCK\b|BLK\b|G-|\d|JALAN\b|JLN\b|LRG\b|"
-                           r"TAMAN\b|KM\b|WISMA\b|MENARA\b|PLAZA\b|BANGUNAN\b|KOMPLEKS\b|RUE\b|STRASSE|CALLE\b|"
-                           r"VIA\b|AVENUE\b|STREET\b|ROAD\b|SUITE\b|FLOOR\b|GROUND\b|PT\b)", re.I)
-ADDRESS_SKIP = 3           # lines between the company and its address that are not part of it
+ADDRESS_START = re.compile(
+    r"^\W*(NO\b|NO\.|LOT\b|UNIT\b|LEVEL\b|BLOCK\b|BLK\b|G-|\d|JALAN\b|JLN\b|LRG\b|"
+    r"TAMAN\b|KM\b|WISMA\b|MENARA\b|PLAZA\b|BANGUNAN\b|KOMPLEKS\b|RUE\b|STRASSE|CALLE\b|"
+    r"VIA\b|AVENUE\b|STREET\b|ROAD\b|SUITE\b|FLOOR\b|GROUND\b|PT\b)",
+    re.I,
+)
+ADDRESS_SKIP = 3  # lines between the company and its address that are not part of it
 # a 5-digit postcode; not a lot or house number of as many digits ("LOT P.T. 33198", "LOT 37636")
 POSTCODE = re.compile(r"(?<!\d)(?<!LOT )(?<!P\.T\. )(?<!PT )(?<!PTD )(?<!NO )(?<!NO\.)\d{5}(?!\d)", re.I)
 # a registration number after the name, also with digits misread as letters ("80Z7Z5-U")
-_TRAILING_REG = re.compile(r"\s*[\(\[][^()\[\]]*\d[^()\[\]]*[\)\]]?\s*$|\s+\S*\d{3,}\S*-\S*\s*$|"
-                           r"\s+(?=(?:[^\s\d]*\d){3})[A-Z0-9]{5,}-[A-Z0-9]\s*$|[\s,;:]+$")
+_TRAILING_REG = re.compile(
+    r"\s*[\(\[][^()\[\]]*\d[^()\[\]]*[\)\]]?\s*$|\s+\S*\d{3,}\S*-\S*\s*$|"
+    r"\s+(?=(?:[^\s\d]*\d){3})[A-Z0-9]{5,}-[A-Z0-9]\s*$|[\s,;:]+$"
+)
 
 
 # Malaysian legal suffixes as the recognizer misreads them: SON/SGN/SBN BHD, 3HD, BHZ, 5/B, S/D. Only at
 # the end of a name, where nothing else can stand.
 _SDN_BHD = re.compile(r"\b[S5][O0DGB8]N(\.?)\s+[B83D]H[DOZ0](\.?)\s*$", re.I)
-_SDN_END = re.compile(r"\b(SDN)(\.?)\s*$", re.I)     # "BEMED (SP) SDN.": SDN is always followed by BHD
+_SDN_END = re.compile(r"\b(SDN)(\.?)\s*$", re.I)  # "BEMED (SP) SDN.": SDN is always followed by BHD
 _BHD_END = re.compile(r"\b(SDN\.?\s+)[B83]H[OZ0](\.?)\s*$|\b(SDN\.?\s+)3HD(\.?)\s*$", re.I)
 _SB_END = re.compile(r"(?<=\s)[S5]/[B8D]\.?\s*$", re.I)
 
 
 def _legal_suffix(name: str) -> str:
-    name = _SDN_BHD.sub(lambda m: m.group(0) if re.match(r"SDN\.?\s+BHD", m.group(0), re.I)
-                        else f"SDN{m.group(1)} BHD{m.group(2)}", name)
+    name = _SDN_BHD.sub(
+        lambda m: m.group(0) if re.match(r"SDN\.?\s+BHD", m.group(0), re.I) else f"SDN{m.group(1)} BHD{m.group(2)}",
+        name,
+    )
     name = _BHD_END.sub(lambda m: f"{m.group(1) or m.group(3)}BHD{m.group(2) or m.group(4) or ''}", name)
-    name = _SDN_END.sub(lambda m: f"{m.group(1)}{m.group(2)} {'BHD' if m.group(1).isupper() else 'Bhd'}{m.group(2)}",
-                        name)
+    name = _SDN_END.sub(
+        lambda m: f"{m.group(1)}{m.group(2)} {'BHD' if m.group(1).isupper() else 'Bhd'}{m.group(2)}", name
+    )
     # a bracket left open before the legal suffix: "GARDENIA BAKERIES (KL SDN BHD"
     name = re.sub(r"\((\w+)(?=\s+(?:SDN|BHD|S/B)\b)", r"(\1)", name, flags=re.I)
     return _SB_END.sub("S/B", name)
@@ -423,9 +534,9 @@ def _company_name(text: str) -> str:
     # a mall or branch printed after the legal suffix on the same line ("... COFFEE CO. THE GARDENS MALL"):
     # not part of the name; a bracket after it is ("... SDN BHD (JALAN KLANG LAMA)")
     legal = list(LEGAL.finditer(name))
-    tail = name[legal[-1].end():].strip() if legal else ""
+    tail = name[legal[-1].end() :].strip() if legal else ""
     if re.search(r"\w", tail) and not tail.startswith(("(", "[")):
-        name = name[:legal[-1].end()]
+        name = name[: legal[-1].end()]
     return name.strip()
 
 
@@ -435,8 +546,10 @@ def _bracket_note(t: Text) -> bool:
 
 
 def _company(head):
-    at = next((i for i, t in enumerate(head) if _company_line(t) and COMPANY_WORDS.search(t.text)
-               and not _bracket_note(t)), None)
+    at = next(
+        (i for i, t in enumerate(head) if _company_line(t) and COMPANY_WORDS.search(t.text) and not _bracket_note(t)),
+        None,
+    )
     if at is None:
         at = next((i for i, t in enumerate(head) if _company_line(t) and _letters(t.text) >= 5), None)
     if at is None:
@@ -445,7 +558,7 @@ def _company(head):
     # a name broken over lines: "POPULAR BOOK" / "CO. (M) SDN BHD"; "PASAR RAYA" / "(SEMENYIH) SDN BHD"
     legal = LEGAL.search(head[at].text)
     starts_legal = re.match(r"^\W*(\(|SDN|BHD|S/B|CO\b|LTD)", head[at].text, re.I)
-    short = legal and len(head[at].text[:legal.start()].split()) <= JOIN_ABOVE_WORDS
+    short = legal and len(head[at].text[: legal.start()].split()) <= JOIN_ABOVE_WORDS
     if (starts_legal or short) and at > 0 and _company_line(head[at - 1]) and not re.search(r"\d", head[at - 1].text):
         parts.insert(0, head[at - 1])
     while not LEGAL.search(" ".join(p.text for p in parts)) and len(parts) < COMPANY_PARTS:
@@ -454,26 +567,44 @@ def _company(head):
         after = next((t for t in head if t.index == nxt + 1), None)
         # "RESTAURANT JIAWEI" / "JIAWEI HOUSE" / "002693074-K": a short line between the name and its
         # registration number continues the name
-        continues = cand is not None and after is not None and REG_NUMBER.match(after.text) \
-            and len(cand.text.split()) <= 3 and not re.search(r"\d", cand.text)
-        if cand is None or not _company_line(cand) or _bracket_note(cand) \
-                or not (LEGAL.search(cand.text) or COMPANY_WORDS.search(cand.text) or continues):
+        continues = (
+            cand is not None
+            and after is not None
+            and REG_NUMBER.match(after.text)
+            and len(cand.text.split()) <= 3
+            and not re.search(r"\d", cand.text)
+        )
+        if (
+            cand is None
+            or not _company_line(cand)
+            or _bracket_note(cand)
+            or not (LEGAL.search(cand.text) or COMPANY_WORDS.search(cand.text) or continues)
+        ):
             break
         parts.append(cand)
-    return parts, head[head.index(parts[-1]) + 1:]
+    return parts, head[head.index(parts[-1]) + 1 :]
 
 
 # Where an address's last line may end: a state or the country (SROIE's receipts are Malaysian;
 # elsewhere the line after the postcode is taken when it is short and has no digits).
-REGIONS = re.compile(r"(JOHOR|KEDAH|KELANTAN|MELAKA|MALACCA|NEGERI\s*SEMBILAN|PAHANG|PERAK|PERLIS|PULAU\s*PINANG|"
-                     r"PENANG|SABAH|SARAWAK|SELANGOR|TERENGGANU|KUALA\s*LUMPUR|PUTRAJAYA|LABUAN|MALAYSIA|"
-                     r"DARUL\s*\w+|SINGAPORE)\W*$", re.I)
-BRANCH = re.compile(r"^\W*\d{3,4}-[A-Z]", re.I)       # "1249-TMN PANDAN CAHAYA": a chain's branch under its address
+REGIONS = re.compile(
+    r"(JOHOR|KEDAH|KELANTAN|MELAKA|MALACCA|NEGERI\s*SEMBILAN|PAHANG|PERAK|PERLIS|PULAU\s*PINANG|"
+    r"PENANG|SABAH|SARAWAK|SELANGOR|TERENGGANU|KUALA\s*LUMPUR|PUTRAJAYA|LABUAN|MALAYSIA|"
+    r"DARUL\s*\w+|SINGAPORE)\W*$",
+    re.I,
+)
+BRANCH = re.compile(r"^\W*\d{3,4}-[A-Z]", re.I)  # "1249-TMN PANDAN CAHAYA": a chain's branch under its address
 
 
 def _address_line(t: Text) -> bool:
-    return not (STOP.search(t.text) or TITLES.search(t.text) or find_dates(t) or _letters(t.text) < 2
-                or REG_NUMBER.match(t.text) or FOOTER.search(t.text))
+    return not (
+        STOP.search(t.text)
+        or TITLES.search(t.text)
+        or find_dates(t)
+        or _letters(t.text) < 2
+        or REG_NUMBER.match(t.text)
+        or FOOTER.search(t.text)
+    )
 
 
 def _address_noise(t: Text) -> bool:
@@ -483,22 +614,37 @@ def _address_noise(t: Text) -> bool:
     return _is_noise(t) and not ADDRESS_START.match(t.text) and not POSTCODE.search(t.text)
 
 
-ADDRESS_LABEL = re.compile(r"^\W*(?:HQ\s*|HEAD\s*OFFICE\s*)?(?:ADD|ADDR|ADDRESS|ALAMAT|ADRESSE|ANSCHRIFT|DIRECCI[OÓ]N)"
-                           r"\s*[:.]\s*", re.I)
-AFTER_POSTCODE = 2         # lines after the postcode's: a town, then a state ("CAMERON HIGHLANDS," / "PAHANG")
+ADDRESS_LABEL = re.compile(
+    r"^\W*(?:HQ\s*|HEAD\s*OFFICE\s*)?(?:ADD|ADDR|ADDRESS|ALAMAT|ADRESSE|ANSCHRIFT|DIRECCI[OÓ]N)"
+    r"\s*[:.]\s*",
+    re.I,
+)
+AFTER_POSTCODE = 2  # lines after the postcode's: a town, then a state ("CAMERON HIGHLANDS," / "PAHANG")
 
 
 def _address(rest: list[Text]) -> list[tuple[Text, int, int]]:
     """[(line, start, end), ...]: the address's lines, the last one cut before a telephone number
     printed on the same line ("81750 JOHOR BAHRU, JOHOR. TEL NO.: 07-387 3322")."""
-    window = rest[:ADDRESS_SKIP + 1]
-    start = next((i for i, t in enumerate(window) if _address_line(t) and not _address_noise(t)
-                  and not _BRACKET_REG.fullmatch(t.text) and not _bracket_note(t)), None)
+    window = rest[: ADDRESS_SKIP + 1]
+    start = next(
+        (
+            i
+            for i, t in enumerate(window)
+            if _address_line(t)
+            and not _address_noise(t)
+            and not _BRACKET_REG.fullmatch(t.text)
+            and not _bracket_note(t)
+        ),
+        None,
+    )
     if start is None:
         return []
     # a branch or mall name between the company and its street: skip it for the first line with a number
-    if not ADDRESS_START.match(rest[start].text) and not POSTCODE.search(rest[start].text) \
-            and not re.search(r"\d\S*[,/]", rest[start].text):
+    if (
+        not ADDRESS_START.match(rest[start].text)
+        and not POSTCODE.search(rest[start].text)
+        and not re.search(r"\d\S*[,/]", rest[start].text)
+    ):
         for j in range(start + 1, len(window)):
             if not _address_line(window[j]):
                 break
@@ -507,12 +653,17 @@ def _address(rest: list[Text]) -> list[tuple[Text, int, int]]:
                 break
     parts: list[tuple[Text, int, int]] = []
     after = 0
-    for t in rest[start:start + ADDRESS_LINES]:
+    for t in rest[start : start + ADDRESS_LINES]:
         if not _address_line(t) and not (parts and BRANCH.match(t.text)):
             stop = STOP.search(t.text)
-            head = t.text[:stop.start()].rstrip(" :;-") if stop else ""
-            if head and (POSTCODE.search(head) or REGIONS.search(head)) and _letters(head) >= 3 \
-                    and not TITLES.search(head) and not find_dates(Text(head, [], t.index)):
+            head = t.text[: stop.start()].rstrip(" :;-") if stop else ""
+            if (
+                head
+                and (POSTCODE.search(head) or REGIONS.search(head))
+                and _letters(head) >= 3
+                and not TITLES.search(head)
+                and not find_dates(Text(head, [], t.index))
+            ):
                 parts.append((t, 0, len(head)))
             break
         if parts and (after or POSTCODE.search(parts[-1][0].text)):
@@ -520,8 +671,12 @@ def _address(rest: list[Text]) -> list[tuple[Text, int, int]]:
             if BRANCH.match(t.text) or REGIONS.fullmatch(t.text.strip()):
                 parts.append((t, 0, len(t.text)))
                 break
-            if after < AFTER_POSTCODE and not REGIONS.search(parts[-1][0].text) and not re.search(r"\d", t.text) \
-                    and len(t.text.split()) <= 4:
+            if (
+                after < AFTER_POSTCODE
+                and not REGIONS.search(parts[-1][0].text)
+                and not re.search(r"\d", t.text)
+                and len(t.text.split()) <= 4
+            ):
                 parts.append((t, 0, len(t.text)))
                 after += 1
                 continue
@@ -536,7 +691,7 @@ def extract_header(lines: list[Text]):
     if not parts:
         return None, None
     company = _field(_company_name(" ".join(p.text for p in parts)), [(p, 0, len(p.text)) for p in parts])
-    after = rest + lines[HEADER_LINES:HEADER_LINES + ADDRESS_LINES]
+    after = rest + lines[HEADER_LINES : HEADER_LINES + ADDRESS_LINES]
     # an address printed after a label ("HQ ADD: LOT 11995, ..."): from there, without the label
     labelled = next((i for i, t in enumerate(after) if ADDRESS_LABEL.match(t.text)), None)
     if labelled is not None:
@@ -554,8 +709,14 @@ def extract_header(lines: list[Text]):
 
 # ---------------------------------------------------------------- the fields object
 
+
 def extract_receipt(page) -> dict:
     lines = [Text.of(ln, i) for i, ln in enumerate(page.lines) if ln.words]
     company, address = extract_header(lines)
-    return {"kind": "receipt", "company": company, "date": extract_date(lines), "address": address,
-            "total": extract_total(lines)}
+    return {
+        "kind": "receipt",
+        "company": company,
+        "date": extract_date(lines),
+        "address": address,
+        "total": extract_total(lines),
+    }
