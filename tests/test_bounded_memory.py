@@ -4,7 +4,7 @@ whole-input map."""
 
 import numpy as np
 import pytest
-from localocr import detection, pipeline
+from localocr import detection
 from localocr.contract.keys import DETECTOR_INPUT, DETECTOR_OUTPUT
 from localocr.pipeline import run_sync
 from PIL import Image, ImageDraw
@@ -59,7 +59,7 @@ def test_banded_map_equals_the_whole_map_on_the_fake_detector(fake_ocr):
     im, _ = page_with_words(size=(2100, 2900), lines=[(40, y, (3, 5, 2)) for y in range(30, 2850, 95)])
     resized = detection.resize_input(im, 1.0)
     assert len(detection.tile_rows(resized.height, resized.width)) > 1
-    banded = run_sync(pipeline.detector_prob(fake_ocr.detector, resized, {}))
+    banded = run_sync(detection.detector_prob(fake_ocr.detector, resized, {}))
     x = detection.input_rows(resized, 0, resized.height, fake_ocr.detector.spec.mean, fake_ocr.detector.spec.std)
     whole = np.asarray(fake_ocr.detector.session.run({DETECTOR_INPUT: x})[DETECTOR_OUTPUT]).reshape(banded.shape)
     np.testing.assert_allclose(banded, whole, atol=1e-6)
@@ -86,7 +86,7 @@ def test_banded_map_matches_the_whole_map_on_the_shipped_detector():
         )
     resized = detection.resize_input(page, 1.0)
     assert len(detection.tile_rows(resized.height, resized.width)) > 1
-    banded = run_sync(pipeline.detector_prob(ocr.detector, resized, {}))
+    banded = run_sync(detection.detector_prob(ocr.detector, resized, {}))
     spec = ocr.detector.spec
     x = detection.input_rows(resized, 0, resized.height, spec.mean, spec.std)
     out = run_sync(_one(ocr.detector.session, x))

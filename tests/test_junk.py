@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 from localocr import LocalOCRError, pipeline
-from localocr.recognition import LineRead, Word
+from localocr.recognition import LineRead, WordRead
 from PIL import Image
 
 
 def read(text, conf):
     q = np.zeros((4, 2), np.float32)
-    return LineRead(q, text, conf, words=[Word(w, q, conf) for w in text.split()])
+    return LineRead(q, text, conf, words=[WordRead(w, q, conf) for w in text.split()])
 
 
 def test_floor_and_short_floor():

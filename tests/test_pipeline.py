@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from localocr import OCR, LocalOCRError
 from localocr.backends.fake import FakeBackend, fake_model_bytes
+from localocr.detection import detect_steps
 from localocr.metrics import polygon_iou
-from localocr.pipeline import detect_steps, run_async, run_sync
+from localocr.pipeline import run_async, run_sync
 from PIL import Image, ImageDraw
 from pipeline_fakes import page_with_words
 

@@ -88,7 +88,7 @@ def test_make_crop_height_and_aspect():
     assert c.pixels.shape == (32, 500)
 
 
-def test_word_boxes_fit_the_ink_of_a_loose_line():
+def test_word_boxes_take_the_rows_of_their_ink_with_a_margin():
     # crop 32 x 100: ink rows 10..21, columns 5..20 and 40..60 (light text on dark also works)
     px = np.full((32, 100), 230, np.uint8)
     px[10:22, 5:21] = 20
@@ -98,10 +98,17 @@ def test_word_boxes_fit_the_ink_of_a_loose_line():
     d = ctc_greedy(logits_for(path), ALPHA)
     assert d.text == "a bb"
     quad = np.array([[0, 0], [100, 0], [100, 32], [0, 32]], np.float32)
+    margin = 5  # WORD_BAND_MARGIN of a 32-row crop
     for pixels in (px, 255 - px):
         words = split_words(d, quad, 100, 0, 4, 32, pixels)
-        np.testing.assert_allclose(words[0].quad, [[5, 10], [21, 10], [21, 22], [5, 22]], atol=1e-4)
-        np.testing.assert_allclose(words[1].quad, [[40, 10], [61, 10], [61, 22], [40, 22]], atol=1e-4)
+        # ends where the characters put them: centres (step + 0.5) * 4, widened by half the pitch
+        # (8 px, from "bb"); top and bottom: the ink rows 10..21 widened by the margin
+        np.testing.assert_allclose(
+            words[0].quad, [[10, 10 - margin], [18, 10 - margin], [18, 22 + margin], [10, 22 + margin]], atol=1e-4
+        )
+        np.testing.assert_allclose(
+            words[1].quad, [[46, 10 - margin], [62, 10 - margin], [62, 22 + margin], [46, 22 + margin]], atol=1e-4
+        )
     flat = np.full((32, 100), 128, np.uint8)  # no contrast: boxes keep the line height
     words = split_words(d, quad, 100, 0, 4, 32, flat)
     assert words[0].quad[0, 1] == 0 and words[0].quad[2, 1] == 32

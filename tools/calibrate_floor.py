@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from localocr import pipeline
+from localocr import detection, pipeline
 from localocr.evaluate import load_set, page_scores
 from localocr.image import load_image, to_grey
 from localocr.layout import build_blocks
@@ -38,7 +38,7 @@ JUNK_MEDIANS = [0.0, 0.5]  # 0: no page-level rule
 def read_raw(ocr, image):
     """Generator: image -> (size, reads) with no floor applied."""
     im = load_image(image, max_pixels=ocr.max_pixels, luma_jpeg=ocr.luma_jpeg)
-    boxes = yield from pipeline.detect_steps(im, ocr.detector, {}, **ocr.detect_options)
+    boxes = yield from detection.detect_steps(im, ocr.detector, {}, **ocr.detect_options)
     reads = yield from recognize_steps(
         to_grey(im), [q for q, _ in boxes], ocr.recognizer, {}, flip_check=ocr.flip_check
     )

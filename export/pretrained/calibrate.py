@@ -19,10 +19,11 @@ import os
 import sys
 
 from localocr import OCR
+from localocr.detection import detect_steps
 from localocr.evaluate import _sum, load_set, page_scores  # noqa: PLC2701 (the eval code itself)
 from localocr.image import load_image, to_grey
 from localocr.metrics import prf
-from localocr.pipeline import blocks_from_reads, detect_steps, run_sync
+from localocr.pipeline import blocks_from_reads, run_sync
 from localocr.recognition import recognize_steps, reread_steps
 from localocr.result import Page
 

@@ -23,8 +23,14 @@ downsample factor gives detector-input pixels exactly.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from PIL import Image
+
+from .contract import keys as mm
+from .errors import LocalOCRError
+from .geometry import as_quad
 
 # ----------------------------------------------------------------------------
 # input preparation
@@ -423,3 +429,109 @@ def boxes_from_prob(
     scores = score[comp_ids[ok]]
     order = np.lexsort((quads[:, :, 0].min(axis=1), quads[:, :, 1].min(axis=1)))
     return [(quads[i], float(scores[i])) for i in order]
+
+
+# ---------------------------------------------------------------- the stage
+
+
+def _add(t: dict, key: str, dt: float) -> None:
+    t[key] = t.get(key, 0.0) + dt
+
+
+def detector_prob(model, resized: ResizedInput, timings: dict):
+    """Generator stage: the detector's probability map [H/ds, W/ds] for a resized page, its input
+    made and run in bands when it is large (`tile_rows`: bounded memory, the same map)."""
+    ds, spec = model.spec.downsample, model.spec
+    height, width = resized.height, resized.width
+    bands = tile_rows(height, width)
+    prob = None
+    for y0, y1, keep0, keep1 in bands:
+        t0 = time.perf_counter()
+        part = input_rows(resized, y0, y1, spec.mean, spec.std)
+        _add(timings, "detect_pre", time.perf_counter() - t0)
+        out = yield model.session, {mm.DETECTOR_INPUT: part}
+        p = np.asarray(out[mm.DETECTOR_OUTPUT])
+        p = p.reshape(p.shape[-2:])
+        if p.shape != ((y1 - y0) // ds, width // ds):
+            raise LocalOCRError(
+                f"The detector returned a {p.shape} map for a {part.shape[2:]} input; "
+                f"its metadata says downsample {ds}.",
+                "bad_model",
+            )
+        if len(bands) == 1:
+            return p
+        if prob is None:
+            prob = np.empty((height // ds, width // ds), p.dtype)
+        prob[keep0 // ds : keep1 // ds] = p[(keep0 - y0) // ds : (keep1 - y0) // ds]
+    return prob
+
+
+def detect_steps(
+    image,
+    model,
+    timings: dict | None = None,
+    *,
+    threshold=None,
+    box_threshold=None,
+    unclip_ratio=None,
+    max_pixels: int = MAX_PIXELS,
+    min_long_side: int = MIN_LONG_SIDE,
+    refine: bool = True,
+    maps: list | None = None,
+):
+    """Generator stage: PIL "L"/"RGB" image -> [(quad in image pixels, score)].
+
+    One pass at `input_scale`; a second, finer pass when the text
+    found is too small to be read reliably (`refine_scale`).
+    threshold, box_threshold, unclip_ratio: override the model's metadata.
+    maps: a list that gets the first pass's probability map (orientation looks at it).
+    """
+    t = timings if timings is not None else {}
+    spec = model.spec
+    w, h = image.size
+    kw = dict(
+        threshold=spec.threshold if threshold is None else threshold,
+        box_threshold=spec.box_threshold if box_threshold is None else box_threshold,
+        unclip_ratio=spec.unclip_ratio if unclip_ratio is None else unclip_ratio,
+    )
+    scale = input_scale(w, h, max_pixels=max_pixels, min_long_side=min_long_side)
+    boxes = []
+    for attempt in range(2):
+        t0 = time.perf_counter()
+        resized = resize_input(image, scale)
+        sx, sy = resized.scale
+        _add(t, "detect_pre", time.perf_counter() - t0)
+        pre = t.get("detect_pre", 0.0)
+        t1 = time.perf_counter()
+        prob = yield from detector_prob(model, resized, t)
+        del resized
+        t2 = time.perf_counter()
+        ds = spec.downsample
+        boxes = boxes_from_prob(prob, scale=(ds / sx, ds / sy), **kw)
+        if maps is not None and not attempt:
+            maps.append(prob)
+        del prob
+        boxes = [(_clip_quad(q, w, h), s) for q, s in boxes]
+        _add(t, "detect_run", t2 - t1 - (t["detect_pre"] - pre))  # the bands' input making is detect_pre
+        _add(t, "detect_post", time.perf_counter() - t2)
+        if not refine or attempt:
+            break
+        heights = [min(_sides(q)) for q, _ in boxes]
+        new = refine_scale(heights, scale, w, h, found_any=bool(boxes))
+        if new is None:
+            break
+        scale = new
+    return boxes
+
+
+def _sides(q):
+    q = as_quad(q)
+    return (float(np.linalg.norm(q[1] - q[0])), float(np.linalg.norm(q[3] - q[0])))
+
+
+def _clip_quad(q, w, h):
+    """Keep corners within the image (expansion can push them past its edge)."""
+    q = np.array(q, np.float32)
+    q[:, 0] = np.clip(q[:, 0], 0, w)
+    q[:, 1] = np.clip(q[:, 1], 0, h)
+    return q

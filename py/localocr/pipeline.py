@@ -23,12 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from . import detection
 from . import orientation as orient
-from .contract import keys as mm
 from .contract.models import Model, RecognizerSpec, load_model, model_file
+from .detection import detect_steps
 from .errors import LocalOCRError, internal_errors
-from .geometry import as_quad
 from .image import MAX_PIXELS, Note, decode_image, load_image, to_grey
 from .layout import build_blocks
 from .recognition import MAX_WIDTH, recognize_steps, reread_steps
@@ -125,105 +123,6 @@ def _add(t: dict, key: str, dt: float) -> None:
     t[key] = t.get(key, 0.0) + dt
 
 
-def detector_prob(model, resized: detection.ResizedInput, timings: dict):
-    """Generator stage: the detector's probability map [H/ds, W/ds] for a resized page, its input
-    made and run in bands when it is large (`detection.tile_rows`: bounded memory, the same map)."""
-    ds, spec = model.spec.downsample, model.spec
-    height, width = resized.height, resized.width
-    bands = detection.tile_rows(height, width)
-    prob = None
-    for y0, y1, keep0, keep1 in bands:
-        t0 = time.perf_counter()
-        part = detection.input_rows(resized, y0, y1, spec.mean, spec.std)
-        _add(timings, "detect_pre", time.perf_counter() - t0)
-        out = yield model.session, {mm.DETECTOR_INPUT: part}
-        p = np.asarray(out[mm.DETECTOR_OUTPUT])
-        p = p.reshape(p.shape[-2:])
-        if p.shape != ((y1 - y0) // ds, width // ds):
-            raise LocalOCRError(
-                f"The detector returned a {p.shape} map for a {part.shape[2:]} input; "
-                f"its metadata says downsample {ds}.",
-                "bad_model",
-            )
-        if len(bands) == 1:
-            return p
-        if prob is None:
-            prob = np.empty((height // ds, width // ds), p.dtype)
-        prob[keep0 // ds : keep1 // ds] = p[(keep0 - y0) // ds : (keep1 - y0) // ds]
-    return prob
-
-
-def detect_steps(
-    image,
-    model,
-    timings: dict | None = None,
-    *,
-    threshold=None,
-    box_threshold=None,
-    unclip_ratio=None,
-    max_pixels: int = detection.MAX_PIXELS,
-    min_long_side: int = detection.MIN_LONG_SIDE,
-    refine: bool = True,
-    maps: list | None = None,
-):
-    """Generator stage: PIL "L"/"RGB" image -> [(quad in image pixels, score)].
-
-    One pass at `detection.input_scale`; a second, finer pass when the text
-    found is too small to be read reliably (`detection.refine_scale`).
-    threshold, box_threshold, unclip_ratio: override the model's metadata.
-    maps: a list that gets the first pass's probability map (orientation looks at it).
-    """
-    t = timings if timings is not None else {}
-    spec = model.spec
-    w, h = image.size
-    kw = dict(
-        threshold=spec.threshold if threshold is None else threshold,
-        box_threshold=spec.box_threshold if box_threshold is None else box_threshold,
-        unclip_ratio=spec.unclip_ratio if unclip_ratio is None else unclip_ratio,
-    )
-    scale = detection.input_scale(w, h, max_pixels=max_pixels, min_long_side=min_long_side)
-    boxes = []
-    for attempt in range(2):
-        t0 = time.perf_counter()
-        resized = detection.resize_input(image, scale)
-        sx, sy = resized.scale
-        _add(t, "detect_pre", time.perf_counter() - t0)
-        pre = t.get("detect_pre", 0.0)
-        t1 = time.perf_counter()
-        prob = yield from detector_prob(model, resized, t)
-        del resized
-        t2 = time.perf_counter()
-        ds = spec.downsample
-        boxes = detection.boxes_from_prob(prob, scale=(ds / sx, ds / sy), **kw)
-        if maps is not None and not attempt:
-            maps.append(prob)
-        del prob
-        boxes = [(_clip_quad(q, w, h), s) for q, s in boxes]
-        _add(t, "detect_run", t2 - t1 - (t["detect_pre"] - pre))  # the bands' input making is detect_pre
-        _add(t, "detect_post", time.perf_counter() - t2)
-        if not refine or attempt:
-            break
-        heights = [min(_sides(q)) for q, _ in boxes]
-        new = detection.refine_scale(heights, scale, w, h, found_any=bool(boxes))
-        if new is None:
-            break
-        scale = new
-    return boxes
-
-
-def _sides(q):
-    q = as_quad(q)
-    return (float(np.linalg.norm(q[1] - q[0])), float(np.linalg.norm(q[3] - q[0])))
-
-
-def _clip_quad(q, w, h):
-    """Keep corners within the image (expansion can push them past its edge)."""
-    q = np.array(q, np.float32)
-    q[:, 0] = np.clip(q[:, 0], 0, w)
-    q[:, 1] = np.clip(q[:, 1], 0, h)
-    return q
-
-
 def keep_segment(
     text: str, confidence: float, floor: float = MIN_CONFIDENCE, short_floor: float | None = MIN_CONFIDENCE_SHORT
 ) -> bool:
@@ -268,7 +167,7 @@ def segments_of(
     ]
 
 
-def read_steps(
+def upright_steps(
     image,
     detector,
     recognizer,
@@ -282,7 +181,8 @@ def read_steps(
     reread_below: float | None = None,
     notes: list | None = None,
 ):
-    """Generator stage for a whole page: decoded image -> [Block] (`notes` gets what was dropped)."""
+    """Generator stage for a whole page read as it is (no orientation; `oriented_steps` turns and
+    straightens first): decoded image -> [Block] (`notes` gets what was dropped)."""
     boxes = yield from detect_steps(image, detector, timings, **(detect_options or {}))
     t0 = time.perf_counter()
     grey = to_grey(image)
@@ -348,7 +248,7 @@ def oriented_steps(
     reread_below: float | None = None,
     notes: list | None = None,
 ):
-    """`read_steps` that also turns pages at 90, 180 and 270 degrees upright (see
+    """`upright_steps` that also turns pages at 90, 180 and 270 degrees upright (see
     `localocr.orientation`) and straightens tilted ones: decoded image -> ([Block] with quads on
     the given image, rotation, deskew: degrees the turned page was rotated counter-clockwise by).
     The 180 check needs `flip_check`. "orient" timing: the sideways test and vote."""
@@ -551,7 +451,7 @@ class OCR:
         if self.orientation:
             blocks, rotation, deskew = yield from oriented_steps(im, self.detector, self.recognizer, timings, **kw)
         else:
-            blocks = yield from read_steps(im, self.detector, self.recognizer, timings, **kw)
+            blocks = yield from upright_steps(im, self.detector, self.recognizer, timings, **kw)
         timings["total"] = time.perf_counter() - t_start
         return Page(
             width=im.size[0],

@@ -248,7 +248,7 @@ def join_pieces(pieces: list["LineRead"], bounds, quad, width: int) -> "LineRead
     A cut in a gap separates words; a cut through ink glues the words on its
     two sides together again. Confidence: the mean over all characters.
     """
-    words: list[Word] = []
+    words: list[WordRead] = []
     glue = False
     for rd, (a, b, gap) in zip(pieces, bounds):
         for i, w in enumerate(rd.words):
@@ -258,14 +258,14 @@ def join_pieces(pieces: list["LineRead"], bounds, quad, width: int) -> "LineRead
                 prev = words.pop()
                 n0, n1 = len(prev.text), len(w.text)
                 span = (prev.span[0], span[1], min(prev.span[2], v0), max(prev.span[3], v1))
-                w = Word(
+                w = WordRead(
                     prev.text + w.text,
                     sub_quad(quad, *span),
                     (prev.confidence * n0 + w.confidence * n1) / max(1, n0 + n1),
                     span,
                 )
             else:
-                w = Word(w.text, w.quad, w.confidence, span)
+                w = WordRead(w.text, w.quad, w.confidence, span)
             words.append(w)
         glue = not gap
     confs = [c for rd in pieces if rd.char_conf is not None for c in np.atleast_1d(rd.char_conf)]
@@ -280,7 +280,9 @@ def join_pieces(pieces: list["LineRead"], bounds, quad, width: int) -> "LineRead
 
 
 @dataclass
-class Word:
+class WordRead:
+    """A word of a LineRead (localocr.result.Word is the result's: this one also keeps its span)."""
+
     text: str
     quad: np.ndarray
     confidence: float
@@ -300,13 +302,7 @@ class LineRead:
     reread: bool = False  # read again by the accurate tier (its reading is this one)
 
 
-# Fit word boxes to their ink (see `split_words`)? Measured with the 12:13
-# training checkpoints on 8 validation pages each, word-box hmean at IoU 0.5:
-# FUNSD 0.614 without, 0.358 with; IC15 0.528 without, 0.577 with (FUNSD's
-# boxes keep ascenders and margins that the ink band cuts). Off: it costs
-# more on documents than it gains on scenes.
-FIT_WORDS_TO_INK = False
-# What does pay: moving each word's top and bottom to its own ink rows plus a
+# Word boxes: each word's top and bottom move to its own ink rows plus a
 # margin of this share of the crop height (5 of 32 rows; about the detector's
 # unclip margin), so a one-line box of short words gives word boxes of their
 # height (a "to" beside a "Date:"). FUNSD validation, 32 pages, word-box hmean
@@ -358,19 +354,6 @@ def ink_mask(pixels: np.ndarray) -> np.ndarray | None:
     return a > (med + hi) / 2
 
 
-def _band(ink_rows: np.ndarray) -> tuple[int, int] | None:
-    """The contiguous run of rows around the densest one with ink >= BAND_FRACTION of it (end exclusive)."""
-    if ink_rows.max() <= 0:
-        return None
-    keep = ink_rows >= BAND_FRACTION * ink_rows.max()
-    top = bottom = int(np.argmax(ink_rows))
-    while top > 0 and keep[top - 1]:
-        top -= 1
-    while bottom < len(keep) - 1 and keep[bottom + 1]:
-        bottom += 1
-    return top, bottom + 1
-
-
 def _word_rows(ink_cols: np.ndarray, c0: int, c1: int, margin: float) -> tuple[float, float]:
     """(v0, v1): the rows the ink of columns [c0, c1) fills (any row with >= BAND_FRACTION of the
     densest row's ink), widened by `margin` (a share of the crop height), as fractions of it.
@@ -408,9 +391,8 @@ def split_words(
     downsample: int,
     height: int,
     pixels: np.ndarray | None = None,
-    fit_ends: bool = True,
-    band_margin: float | None = None,
-) -> list[Word]:
+    band_margin: float = WORD_BAND_MARGIN,
+) -> list[WordRead]:
     """Split a decoded line at spaces into words with quads and confidences.
 
     Character centres come from their CTC steps (a step covers `downsample`
@@ -419,12 +401,10 @@ def split_words(
     crop's column u maps linearly along the quad's top and bottom edges (the
     Pillow QUAD transform is bilinear), which gives the word's quad.
 
-    With the crop's `pixels` (height x content_width), each word box is then
-    fitted to its ink: its ends move to the ends of the ink clusters it
-    overlaps (never past its neighbours), and its top and bottom to the band
-    of rows its ink fills, so a loose detector box still gives tight boxes.
-    With `fit_ends` False and a `band_margin`, only the top and bottom move:
-    to the rows its ink fills, widened by `band_margin` of the crop height.
+    With the crop's `pixels` (height x content_width), each word's top and
+    bottom move to the rows its ink fills, widened by `band_margin` of the crop
+    height (its ends stay where its characters put them: fitting them to the ink
+    too cost more on documents than it gained on scenes, see the README).
     """
     chars = dec.text
     if not chars.strip():
@@ -445,46 +425,24 @@ def split_words(
     # about half as wide as the line box is tall)
     pitch = float(np.median(diffs)) if len(diffs) else 0.5 * height
     ink = ink_mask(pixels) if pixels is not None and pixels.size else None
-    rows = pixels.shape[0] if pixels is not None else 1
     groups = [idx[wid == w] for w in np.unique(wid)]
     # first estimate: first to last character centre, widened by half a pitch
     est = [(max(0.0, centres[g[0]] - pitch / 2), min(float(content_width), centres[g[-1]] + pitch / 2)) for g in groups]
-    clusters = None
     ink_cols = None
-    if ink is not None and not fit_ends and band_margin is not None:
+    if ink is not None:
         ink_cols = np.zeros((ink.shape[0], ink.shape[1] + 1), np.int64)
         np.cumsum(ink, axis=1, out=ink_cols[:, 1:])
-    if ink is not None and fit_ends:
-        cols = np.flatnonzero(ink.any(axis=0))
-        if len(cols):
-            # ink columns closer than a third of a pitch belong to one word (letters of a word
-            # are closer than that; a word space is wider)
-            gap = max(2.0, pitch / 3)
-            br = np.flatnonzero(np.diff(cols) > gap)
-            clusters = (cols[np.r_[0, br + 1]], cols[np.r_[br, len(cols) - 1]] + 1)
     words = []
     for k, sel in enumerate(groups):
         x0, x1 = est[k]
         if x1 <= x0:
             x1 = min(float(content_width), x0 + pitch)
         v0, v1 = 0.0, 1.0
-        if clusters is not None and ink is not None:
-            # the ink clusters this word overlaps, not past its neighbours' first estimates
-            lo = est[k - 1][1] if k else 0.0
-            hi = est[k + 1][0] if k + 1 < len(groups) else float(content_width)
-            cs, ce = clusters
-            hit = (cs < x1) & (ce > x0)
-            if hit.any():
-                x0 = max(float(cs[hit].min()), min(lo, x0))
-                x1 = min(float(ce[hit].max()), max(hi, x1))
-                band = _band(ink[:, int(x0) : int(np.ceil(x1))].mean(axis=1))
-                if band is not None:
-                    v0, v1 = band[0] / rows, band[1] / rows
-        elif ink_cols is not None and band_margin is not None:
+        if ink_cols is not None:
             v0, v1 = _word_rows(ink_cols, int(x0), int(np.ceil(x1)), band_margin)
         u0, u1 = x0 / content_width, x1 / content_width
         words.append(
-            Word(
+            WordRead(
                 "".join(chars[i] for i in sel),
                 sub_quad(quad, u0, u1, v0, v1),
                 float(dec.char_conf[sel].mean()),
@@ -503,8 +461,6 @@ def _line(dec: Decoded, crop: Crop, offset: int, downsample: int, height: int, f
         downsample,
         height,
         crop.pixels,
-        fit_ends=FIT_WORDS_TO_INK,
-        band_margin=WORD_BAND_MARGIN,
     )
     # the line keeps the detector's quad: on SROIE's line boxes (10 validation
     # receipts, 11:42 checkpoints) it matched better (hmean 0.816) than the
