@@ -355,8 +355,7 @@ class OCR:
     detector, recognizer: a path, ONNX bytes or a ready Session; by default the
     bundled models (`models_dir`). backend: a `Backend` (default: onnxruntime
     on CPython). Keyword options: `min_confidence` (drop lines read with less;
-    default MIN_CONFIDENCE, the junk floor, see `keep_segment`; at 0.6 SROIE/FUNSD/IC15 gained
-    ~0.01 e2e F1 but licence plates lost a third of their recall, 12:13 training checkpoints),
+    default MIN_CONFIDENCE, the junk floor, see `keep_segment` and bench/floor.md),
     `flip_check` (read low-confidence lines upside down too), `max_pixels`
     (image size guard), `luma_jpeg` (colour JPEGs read as their luma channel:
     the same pixels in the browser and on CPython, see `localocr.image`),
