@@ -127,15 +127,24 @@ def _check_io(info: ModelInfo | None, names_in, names_out, name, inp, out, in_ra
     return ti, to
 
 
+def _kind_and_io(meta: dict, info: ModelInfo | None, input_names, output_names, name: str, kind: str, out_rank: int):
+    """The checks both kinds share: the metadata's kind, the contract's input and output by name,
+    their ranks and types. Returns the (input, output) tensor infos, or Nones without the bytes."""
+    found = _get(meta, mm.KIND, name)
+    if found != kind:
+        raise _bad(name, f"its kind is '{found}', not '{kind}'")
+    names_in, names_out = _io_names(info, input_names, output_names)
+    inp, out = (
+        (mm.DETECTOR_INPUT, mm.DETECTOR_OUTPUT) if kind == "detector" else (mm.RECOGNIZER_INPUT, mm.RECOGNIZER_OUTPUT)
+    )
+    return _check_io(info, names_in, names_out, name, inp, out, 4, out_rank)
+
+
 def detector_spec(
     meta: dict, info: ModelInfo | None = None, input_names=None, output_names=None, name: str = "detector"
 ) -> DetectorSpec:
     """Check a detector's metadata and I/O; return its spec or raise LocalOCRError."""
-    kind = _get(meta, mm.KIND, name)
-    if kind != "detector":
-        raise _bad(name, f"its kind is '{kind}', not 'detector'")
-    names_in, names_out = _io_names(info, input_names, output_names)
-    ti, _ = _check_io(info, names_in, names_out, name, mm.DETECTOR_INPUT, mm.DETECTOR_OUTPUT, 4, 4)
+    ti, _ = _kind_and_io(meta, info, input_names, output_names, name, "detector", 4)
     if ti is not None and len(ti.shape) == 4 and isinstance(ti.shape[1], int) and ti.shape[1] != 3:
         raise _bad(name, f"its input has {ti.shape[1]} channels, expected 3 (RGB)")
     ds = _number(meta, mm.DOWNSAMPLE, name, int)
@@ -160,11 +169,7 @@ def recognizer_spec(
     meta: dict, info: ModelInfo | None = None, input_names=None, output_names=None, name: str = "recognizer"
 ) -> RecognizerSpec:
     """Check a recognizer's metadata and I/O; return its spec or raise LocalOCRError."""
-    kind = _get(meta, mm.KIND, name)
-    if kind != "recognizer":
-        raise _bad(name, f"its kind is '{kind}', not 'recognizer'")
-    names_in, names_out = _io_names(info, input_names, output_names)
-    ti, to = _check_io(info, names_in, names_out, name, mm.RECOGNIZER_INPUT, mm.RECOGNIZER_OUTPUT, 4, 3)
+    ti, to = _kind_and_io(meta, info, input_names, output_names, name, "recognizer", 3)
     alphabet = _get(meta, mm.ALPHABET, name)
     if not alphabet or len(set(alphabet)) != len(alphabet):
         raise _bad(name, "its alphabet is empty or has repeated characters")
