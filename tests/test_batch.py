@@ -45,6 +45,7 @@ def test_rows_for_image_corrupt_and_missing(fake_ocr, tmp_path):
     assert row["page"] == 1 and row["error"] is None
     assert row["text"] == page.text and row["text"]
     assert (row["width"], row["height"]) == im.size
+    assert (row["rotation"], row["deskew"]) == (page.rotation, round(page.deskew, 2))
     assert [ln["text"] for ln in row["lines"]] == [ln.text for ln in page.lines]
     assert row["lines"][0]["words"][0]["quad"] == page.lines[0].words[0].to_dict()["quad"]
     assert set(row["timings"]) == set(B.TIMING_KEYS) and row["timings"]["total"] > 0

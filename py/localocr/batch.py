@@ -10,6 +10,8 @@ A *row* is one page of one input, a dict with the keys of `ROW_KEYS`:
     page      1-based page number (a multi-frame TIFF: one row per frame);
               None when the input failed before any page was found
     width, height   the page's size in pixels (None on an error)
+    rotation, deskew  what orientation did (`Page.rotation`: the clockwise quarter turn that made
+              the text upright; `Page.deskew`: degrees that levelled tilted lines); None on an error
     text      `Page.text` (what `localocr IMAGE` prints, less the final newline)
     lines     [{text, quad, confidence, block, words: [{text, quad, confidence}]}]:
               the Page JSON's lines (`Line.to_dict`), with the index of their block
@@ -35,7 +37,7 @@ from PIL import Image
 
 from .errors import LocalOCRError
 
-ROW_KEYS = ("path", "page", "width", "height", "text", "lines", "fields", "error", "timings")
+ROW_KEYS = ("path", "page", "width", "height", "rotation", "deskew", "text", "lines", "fields", "error", "timings")
 # The pipeline's stages (`OCR` timings), plus reading the input's bytes.
 TIMING_KEYS = (
     "read",
@@ -46,6 +48,7 @@ TIMING_KEYS = (
     "recognize_pre",
     "recognize_run",
     "recognize_post",
+    "orient",
     "layout",
     "total",
 )
@@ -192,6 +195,8 @@ def page_row(path: str, number, page, fields: str | None = None, read_s: float =
         "page": number,
         "width": page.width,
         "height": page.height,
+        "rotation": int(page.rotation),
+        "deskew": round(float(page.deskew), 2),
         "text": page.text,
         "lines": lines,
         "fields": page.fields(fields) if fields else None,
@@ -213,6 +218,8 @@ def error_row(path: str, number, err: Exception, read_s: float = 0.0) -> dict:
         "page": number,
         "width": None,
         "height": None,
+        "rotation": None,
+        "deskew": None,
         "text": None,
         "lines": None,
         "fields": None,

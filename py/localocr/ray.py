@@ -73,6 +73,8 @@ def row_schema():
             ("page", pa.int32()),
             ("width", pa.int32()),
             ("height", pa.int32()),
+            ("rotation", pa.int32()),
+            ("deskew", pa.float64()),
             ("text", pa.string()),
             ("lines", pa.list_(line)),
             ("fields", pa.string()),
