@@ -260,6 +260,7 @@ def oriented_steps(
     rotation = 0
     quads = [q for q, _ in boxes]
     decided = False
+    upright_grey = None  # the given image in grey, once a vote needed it: the read reuses it
     seen, coherence = orient.map_skew(maps[0]) if maps else (0.0, 0.0)
     tilted = coherence >= orient.MAP_COHERENCE and orient.FOUR_WAY_TILT <= abs(seen) <= orient.DESKEW_MAX
     if orient.text_amount(quads) < orient.LITTLE_TEXT and not tilted:
@@ -278,7 +279,8 @@ def oriented_steps(
         every = [q for qs in ways.values() for q in qs]
         if every:
             voter = accurate if accurate is not None else recognizer
-            got = yield from recognize_steps(to_grey(image), every, voter, {}, flip_check=False)
+            upright_grey = to_grey(image)
+            got = yield from recognize_steps(upright_grey, every, voter, {}, flip_check=False)
             ev, k = {}, 0
             for way, qs in ways.items():
                 part = got[k : k + len(qs)]
@@ -289,7 +291,7 @@ def oriented_steps(
     else:
         vertical = [quads[i] for i in orient.sideways_lines(quads)]
         if vertical:
-            grey = to_grey(image)
+            grey = upright_grey = to_grey(image)
             down = [orient.reading_down(q) for q in vertical]
             up = [q[[2, 3, 0, 1]] for q in down]
             both = yield from recognize_steps(grey, down + up, recognizer, {}, flip_check=False)
@@ -306,7 +308,7 @@ def oriented_steps(
         )
         maps = []
         t0 = time.perf_counter()
-        grey = to_grey(im)
+        grey = upright_grey if im is image and upright_grey is not None else to_grey(im)
         _add(timings, "recognize_pre", time.perf_counter() - t0)
         # the accurate tier after the decision (recognize_steps runs it last, the same way)
         reads = yield from recognize_steps(grey, [q for q, _ in boxes], recognizer, timings, flip_check=flip_check)
