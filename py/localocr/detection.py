@@ -529,49 +529,39 @@ def detect_steps(
         box_threshold=spec.box_threshold if box_threshold is None else box_threshold,
         unclip_ratio=spec.unclip_ratio if unclip_ratio is None else unclip_ratio,
     )
-    scale = first = input_scale(w, h, max_pixels=max_pixels, min_long_side=min_long_side)
-    boxes = []
-    for attempt in range(2):
-        t0 = time.perf_counter()
-        resized = resize_input(image, scale)
-        sx, sy = resized.scale
-        _add(t, "detect_pre", time.perf_counter() - t0)
-        pre = t.get("detect_pre", 0.0)
-        t1 = time.perf_counter()
-        prob = yield from detector_prob(model, resized, t)
-        del resized
-        t2 = time.perf_counter()
-        ds = spec.downsample
-        boxes = boxes_from_prob(prob, scale=(ds / sx, ds / sy), **kw)
-        if maps is not None and not attempt:
-            maps.append(prob)
-        del prob
-        boxes = [(_clip_quad(q, w, h), s) for q, s in boxes]
-        _add(t, "detect_run", t2 - t1 - (t["detect_pre"] - pre))  # the bands' input making is detect_pre
-        _add(t, "detect_post", time.perf_counter() - t2)
-        if not refine or attempt:
-            break
-        heights = [min(_sides(q)) for q, _ in boxes]
-        new = refine_scale(heights, scale, w, h, found_any=bool(boxes))
-        if new is None:
-            break
-        scale = new
-    c = coarse_scale(w, h, first) if (refine if coarse is None else coarse) else None
+    scale = input_scale(w, h, max_pixels=max_pixels, min_long_side=min_long_side)
+    boxes = yield from _detect_pass(image, model, scale, kw, t, maps)
+    if refine:
+        new = refine_scale([min(_sides(q)) for q, _ in boxes], scale, w, h, found_any=bool(boxes))
+        if new is not None:
+            boxes = yield from _detect_pass(image, model, new, kw, t)
+    c = coarse_scale(w, h, scale) if (refine if coarse is None else coarse) else None
     if c is not None:
-        t0 = time.perf_counter()
-        resized = resize_input(image, c)
-        sx, sy = resized.scale
-        _add(t, "detect_pre", time.perf_counter() - t0)
-        pre = t["detect_pre"]
-        t1 = time.perf_counter()
-        prob = yield from detector_prob(model, resized, t)
-        del resized
-        t2 = time.perf_counter()
-        found = boxes_from_prob(prob, scale=(spec.downsample / sx, spec.downsample / sy), **kw)
-        del prob
-        boxes = add_coarse(boxes, [(_clip_quad(q, w, h), s) for q, s in found], first)
-        _add(t, "detect_run", t2 - t1 - (t["detect_pre"] - pre))
-        _add(t, "detect_post", time.perf_counter() - t2)
+        found = yield from _detect_pass(image, model, c, kw, t)
+        boxes = add_coarse(boxes, found, scale)
+    return boxes
+
+
+def _detect_pass(image, model, scale: float, kw: dict, t: dict, maps: list | None = None):
+    """One detector pass at `scale`: [(quad in image pixels, score)]; `maps` gets its map."""
+    w, h = image.size
+    t0 = time.perf_counter()
+    resized = resize_input(image, scale)
+    sx, sy = resized.scale
+    _add(t, "detect_pre", time.perf_counter() - t0)
+    pre = t["detect_pre"]
+    t1 = time.perf_counter()
+    prob = yield from detector_prob(model, resized, t)
+    del resized
+    t2 = time.perf_counter()
+    ds = model.spec.downsample
+    boxes = boxes_from_prob(prob, scale=(ds / sx, ds / sy), **kw)
+    if maps is not None:
+        maps.append(prob)
+    del prob
+    boxes = [(_clip_quad(q, w, h), s) for q, s in boxes]
+    _add(t, "detect_run", t2 - t1 - (t["detect_pre"] - pre))  # the bands' input making is detect_pre
+    _add(t, "detect_post", time.perf_counter() - t2)
     return boxes
 
 
