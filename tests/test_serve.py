@@ -11,6 +11,8 @@ from pathlib import Path
 
 import brotli
 import pytest
+from test_types import FLAGS as TSC_FLAGS
+from test_types import TSC
 
 import serve
 
@@ -254,8 +256,7 @@ def test_the_built_folder_is_an_npm_package(built, tmp_path):
     assert node.returncode == 0, node.stderr
     resolved = [Path(u.removeprefix("file://")).resolve() for u in json.loads(node.stdout)]
     assert resolved == [(built / n).resolve() for n in ("localocr.js", "local-ocr-element.js", "page.schema.json")]
-    tsc = ROOT / "tests" / "types" / "node_modules" / ".bin" / "tsc"
-    assert tsc.exists(), "tests/types/node_modules is not set up: run `make test`"
+    assert TSC.exists(), "tests/types/node_modules is not set up: run `make test`"
     (app / "main.ts").write_text(
         'import { createOCR, type Page } from "localocr";\n'
         'import type { LocalOCRElement } from "localocr/element";\n'
@@ -267,20 +268,7 @@ def test_the_built_folder_is_an_npm_package(built, tmp_path):
         'createOCR({ backnd: "wasm" });\n'
     )
     checked = subprocess.run(
-        [
-            str(tsc),
-            "--noEmit",
-            "--strict",
-            "--target",
-            "es2022",
-            "--module",
-            "esnext",
-            "--moduleResolution",
-            "bundler",
-            "--lib",
-            "es2022,dom",
-            "main.ts",
-        ],
+        [str(TSC), *TSC_FLAGS, "main.ts"],
         cwd=app,
         capture_output=True,
         text=True,
