@@ -101,7 +101,7 @@ def _polygon_mask(quads, h, w, grow=0.0):
     return np.asarray(m) > 0
 
 
-@pytest.mark.parametrize("kind", ["document", "receipt", "screenshot", "label"])
+@pytest.mark.parametrize("kind", ["document", "receipt", "screenshot", "label", "sign"])
 def test_synthetic_boxes_match_ink(kind):
     for seed, geometry in [(11, False), (12, True)]:
         img, quads, ink = render_page(np.random.default_rng(seed), kind, geometry=geometry, photo=False, track_ink=True)
@@ -145,3 +145,24 @@ def test_tiny_training_lowers_loss():
         opt.step()
         losses.append(L["loss"].item())
     assert np.mean(losses[-5:]) < 0.8 * np.mean(losses[:3]), losses
+
+
+def test_big_text_crops_enlarge_the_text():
+    """--big-text: that share of the crops scales the page's median line to 60..max px (issue 16)."""
+    rng = np.random.default_rng(3)
+    img, quads = render_page(rng, "receipt", geometry=False, photo=False)
+    rec = det_data.make_record(img, quads, np.zeros(len(quads), bool))
+
+    def kernel_rows(big):
+        r = np.random.default_rng(5)
+        heights = []
+        for _ in range(40):
+            gt = det_data.crop(rec, 256, r, big)[1]
+            rows = np.nonzero(gt.any(1))[0]
+            if len(rows):  # the tallest run of kernel rows: one line's kernel height at 1/2 res
+                runs = np.split(rows, np.nonzero(np.diff(rows) > 1)[0] + 1)
+                heights.append(max(len(x) for x in runs))
+        return np.median(heights)
+
+    base, big = kernel_rows((0.0, 60.0)), kernel_rows((1.0, 200.0))
+    assert big > 2.5 * base, (base, big)

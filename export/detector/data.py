@@ -288,23 +288,27 @@ def build_real(out: str = CACHE) -> None:
 
 
 def _synth_one(args) -> None:
-    i, seed, d = args
+    i, seed, d, kind = args
     from export.synth.pages import render_page
 
-    dst = os.path.join(d, f"{i:06d}.npz")
+    dst = os.path.join(d, f"{kind + '_' if kind else ''}{i:06d}.npz")
     if os.path.exists(dst):
         return
-    rng = np.random.default_rng([seed, i])  # page i is the same page on every machine
-    img, quads = render_page(rng)
+    # page i (of a kind) is the same page on every machine
+    rng = np.random.default_rng([seed, i] if kind is None else [seed, i, sum(map(ord, kind))])
+    img, quads = render_page(rng, kind)
     save_record(dst + ".tmp.npz", make_record(img, quads, np.zeros(len(quads), bool)))
     os.replace(dst + ".tmp.npz", dst)  # a reader never sees a half-written page
 
 
-def build_synth(n: int, start: int = 0, seed: int = 1234, out: str = CACHE, procs: int = 1) -> None:
+def build_synth(
+    n: int, start: int = 0, seed: int = 1234, out: str = CACHE, procs: int = 1, kind: str | None = None
+) -> None:
+    """n synthetic pages into <out>/synth: of random kinds, or all of one `kind` (file names <kind>_<i>)."""
     d = os.path.join(out, "synth")
     os.makedirs(d, exist_ok=True)
     t0 = time.time()
-    jobs = [(i, seed, d) for i in range(start, start + n)]
+    jobs = [(i, seed, d, kind) for i in range(start, start + n)]
     if procs > 1:
         from multiprocessing import Pool
 
@@ -409,9 +413,17 @@ class Sampler:
     Each crop picks a source by weight, a page, a target median text height log-uniform
     in [8, 60] px (the size range the pipeline feeds the model), rescales so the page's
     median line height lands there, and crops `size` x `size` around a random text box
-    (or anywhere, 15% of the time, for pure background)."""
+    (or anywhere, 15% of the time, for pure background). With `big` = (share, max_h), that
+    share of the crops draws the height in [60, max_h] px instead: display text and signs
+    (issue 16: words of 50 px and more were the detector's weak spot)."""
 
-    def __init__(self, root: str = CACHE, weights: dict[str, float] | None = None, seed: int = 0):
+    def __init__(
+        self,
+        root: str = CACHE,
+        weights: dict[str, float] | None = None,
+        seed: int = 0,
+        big: tuple[float, float] = (0.0, 60.0),
+    ):
         # scene text (IC15) is the hardest target and the least like the synthetic pages
         self.weights = weights or {
             "synth": 0.40,
@@ -425,6 +437,7 @@ class Sampler:
         if not self.files:
             raise FileNotFoundError(f"no shards under {root}: run `make det-data`")
         self.rng = np.random.default_rng(seed)
+        self.big = big
 
     def refresh(self, root: str = CACHE) -> None:
         """Pick up pages written since start (the synth builder can run beside training)."""
@@ -440,7 +453,7 @@ class Sampler:
         k = keys[rng.choice(len(keys), p=p / p.sum())]
         with np.load(self.files[k][rng.integers(len(self.files[k]))]) as z:
             rec = {n: z[n] for n in z.files}
-        return crop(rec, size, rng)
+        return crop(rec, size, rng, self.big)
 
     def batch(self, n: int, size: int) -> tuple[np.ndarray, ...]:
         items = [self.sample(size) for _ in range(n)]
@@ -466,12 +479,21 @@ def _resize_region(a: np.ndarray, box: tuple[float, float, float, float], out: i
     return res
 
 
-def crop(rec: dict, size: int, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+# Text heights a crop is scaled to: log-uniform in [8, 60] px, or in [60, big max] for the big share.
+BASE_TEXT_H = (8.0, 60.0)
+
+
+def crop(
+    rec: dict, size: int, rng: np.random.Generator, big: tuple[float, float] = (0.0, 60.0)
+) -> tuple[np.ndarray, ...]:
     """One augmented crop: image uint8 [size,size,3] and targets at size/2."""
     img = rec["img"]
     H, W = img.shape[:2]
-    target_h = float(np.exp(rng.uniform(np.log(8), np.log(60))))
-    s = float(np.clip(target_h / max(float(rec["height"]), 1.0), 0.15, 3.0))
+    share, big_h = big
+    lo, hi = (BASE_TEXT_H[1], big_h) if share > 0 and big_h > BASE_TEXT_H[1] and rng.random() < share else BASE_TEXT_H
+    target_h = float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
+    # up to 3x for the base range; a big crop may enlarge a page further (a photo's sign up close)
+    s = float(np.clip(target_h / max(float(rec["height"]), 1.0), 0.15, 3.0 if hi <= BASE_TEXT_H[1] else 8.0))
     side = size / s
     cen = rec["centres"]
     if len(cen) and rng.random() < 0.85:
@@ -511,6 +533,7 @@ def main(argv=None) -> None:
     ap.add_argument("--real", action="store_true", help="real train pages of " + ", ".join(REAL_SETS))
     ap.add_argument("--synth", type=int, default=0, help="number of synthetic pages")
     ap.add_argument("--synth-start", type=int, default=0)
+    ap.add_argument("--synth-kind", help="render only this kind of page (e.g. sign: big display text)")
     ap.add_argument("--procs", type=int, default=1, help="processes for rendering")
     ap.add_argument("--pack", help="write real train pages + fonts + words into this folder (GPU job)")
     ap.add_argument("--from-pack", help="build the real shards from a pack folder instead of ../shared/data")
@@ -523,7 +546,7 @@ def main(argv=None) -> None:
     if a.real:
         build_real(a.out)
     if a.synth:
-        build_synth(a.synth, a.synth_start, out=a.out, procs=a.procs)
+        build_synth(a.synth, a.synth_start, out=a.out, procs=a.procs, kind=a.synth_kind)
 
 
 if __name__ == "__main__":

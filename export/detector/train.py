@@ -82,12 +82,12 @@ def validate(net, device, val_batches, val_pages, long_side) -> dict:
 class _Batches(torch.utils.data.IterableDataset):
     """Endless random batches for DataLoader workers (GPU runs): each worker its own Sampler."""
 
-    def __init__(self, data, batch, sizes, seed):
-        self.data, self.batch, self.sizes, self.seed = data, batch, sizes, seed
+    def __init__(self, data, batch, sizes, seed, big=(0.0, 60.0)):
+        self.data, self.batch, self.sizes, self.seed, self.big = data, batch, sizes, seed, big
 
     def __iter__(self):
         info = torch.utils.data.get_worker_info()
-        sampler = det_data.Sampler(self.data, seed=hash((self.seed, info.id if info else 0)) % 2**32)
+        sampler = det_data.Sampler(self.data, seed=hash((self.seed, info.id if info else 0)) % 2**32, big=self.big)
         while True:
             yield sampler.batch(self.batch, self.sizes[sampler.rng.integers(len(self.sizes))])
 
@@ -134,6 +134,11 @@ def main(argv=None):
         action="store_true",
         help="count warm-up and cosine from the resumed step (a new run on new hardware)",
     )
+    ap.add_argument(
+        "--big-text",
+        default="0,60",
+        help="SHARE,MAX_H: that share of the crops scaled to a median text height in [60, MAX_H] px",
+    )
     ap.add_argument("--workers", type=int, default=0, help="DataLoader worker processes (GPU runs); 0: in-line")
     args = ap.parse_args(argv)
 
@@ -141,7 +146,8 @@ def main(argv=None):
     os.makedirs(args.run, exist_ok=True)
     device = torch.device(args.device)
     torch.manual_seed(args.seed)
-    sampler = det_data.Sampler(args.data, seed=args.seed)
+    big = tuple(float(v) for v in args.big_text.split(","))
+    sampler = det_data.Sampler(args.data, seed=args.seed, big=(big[0], big[1]))
     net = D.DBNet().to(device)
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
     step, best = 0, -1.0
@@ -182,7 +188,7 @@ def main(argv=None):
     if args.workers:
         loader = iter(
             torch.utils.data.DataLoader(
-                _Batches(args.data, args.batch, sizes, args.seed * 100003 + step),
+                _Batches(args.data, args.batch, sizes, args.seed * 100003 + step, sampler.big),
                 batch_size=None,
                 num_workers=args.workers,
                 prefetch_factor=4,

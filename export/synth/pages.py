@@ -482,11 +482,66 @@ def _label(rng, track_ink=False) -> Canvas:
     return cv
 
 
+def _sign(rng, track_ink=False) -> Canvas:
+    """Display text as people photograph it: a shop sign, a poster, a door (issue 16). One panel of
+    1-3 lines of 1-2 big words (60 px to ~40% of the page high) on a textured scene, a few small
+    labels around it; one box per word, as scene text is labelled (IC15)."""
+    W = int(rng.integers(700, 1400))
+    H = int(rng.integers(500, 1000))
+    cv = Canvas(W, H, (0, 0, 0), track_ink)
+    cv.img.paste(_texture(rng, W, H))
+    cv.draw = ImageDraw.Draw(cv.img)
+    lines = int(rng.integers(1, 4))
+    size = int(np.exp(rng.uniform(np.log(60), np.log(max(61, min(0.4 * H, 0.9 * H / (1.3 * lines)))))))
+    f = font(_pick_font(rng), size)
+    rows = [[_token(rng) for _ in range(int(rng.integers(1, 3)))] for _ in range(lines)]
+    space = f.getlength(" ")
+    widths = [sum(f.getlength(w) for w in r) + space * (len(r) - 1) for r in rows]
+    while max(widths) > 0.92 * W and size > 40:  # long words: a smaller font rather than no sign
+        size = int(size * 0.85)
+        f = font(f.path, size)
+        space = f.getlength(" ")
+        widths = [sum(f.getlength(w) for w in r) + space * (len(r) - 1) for r in rows]
+    step = size * float(rng.uniform(1.15, 1.4))
+    bw, bh = max(widths) + 0.3 * size, lines * step + 0.2 * size
+    x0 = float(rng.uniform(0, max(1.0, W - bw)))
+    y0 = float(rng.uniform(0, max(1.0, H - bh)))
+    bgc = tuple(int(c) for c in rng.integers(0, 256, 3))
+    lum = 0.3 * bgc[0] + 0.6 * bgc[1] + 0.1 * bgc[2]
+    ink = tuple(int(c) for c in (rng.integers(0, 90, 3) if lum > 128 else rng.integers(170, 256, 3)))
+    if rng.random() < 0.7:  # a panel; otherwise letters straight on the wall / window
+        cv.draw.rounded_rectangle(
+            [x0, y0, x0 + bw, y0 + bh],
+            radius=int(rng.integers(0, 30)),
+            fill=bgc,
+            outline=ink if rng.random() < 0.3 else None,
+        )
+    else:
+        ink = _ink(rng, rng.random() < 0.5)
+    for i, r in enumerate(rows):
+        x = x0 + 0.15 * size + (max(widths) - widths[i]) * float(rng.choice([0.0, 0.5]))
+        for w in r:
+            cv.text((x, y0 + 0.1 * size + i * step), w, f, ink)
+            x += f.getlength(w) + space
+    for _ in range(int(rng.integers(0, 7))):  # small print around the sign (opening hours, a street number)
+        sz = int(rng.integers(12, 36))
+        fs = font(_pick_font(rng), sz)
+        t = text_run(rng, 1, 3)
+        tx, ty = float(rng.uniform(0, max(1.0, W - fs.getlength(t)))), float(rng.uniform(0, H - 1.5 * sz))
+        if not (tx + fs.getlength(t) < x0 or tx > x0 + bw or ty + 1.5 * sz < y0 or ty > y0 + bh):
+            continue  # not on top of the sign
+        cv.text((tx, ty), t, fs, _ink(rng, rng.random() < 0.5))
+    return cv
+
+
+# kind: (renderer, weight in a random page); signs are rendered on request (`data --synth-kind sign`),
+# so that the pages of the other kinds stay the same pages for a given index
 KINDS = {
     "document": (_document, 0.4),
     "receipt": (_receipt, 0.2),
     "screenshot": (_screenshot, 0.2),
     "label": (_label, 0.2),
+    "sign": (_sign, 0.0),
 }
 
 
