@@ -1,6 +1,7 @@
 """Field extraction, measured end to end with our own OCR (localocr.pipeline.OCR).
 
     python -m export.eval_fields receipts [--split validation|train|all] [--cache DIR] [--show N] [--reread-all]
+                                          [--threads N]
     python -m export.eval_fields mrz [--n 60] [--seed 0] [--formats TD1,TD2,TD3] [--save DIR]
 
 receipts: ../shared/data/sroie_train, the SROIE task-3 way: a field is right when its value equals the
@@ -72,31 +73,40 @@ def _read(ocr, image_path: Path, cache: Path | None) -> Page:
     return page
 
 
-def _lazy_ocr(reread_all: bool = False):
+def _lazy_ocr(reread_all: bool = False, threads: int | None = None):
     box = {}
 
     def get():
         if "ocr" not in box:
             import dataclasses
 
+            from localocr.backends.onnxruntime import OnnxRuntimeBackend
             from localocr.pipeline import OCR
 
+            backend = OnnxRuntimeBackend(threads)
             if reread_all:
                 # every line read again by the accurate tier: no confidence bound, no per-page limit
-                ocr = OCR(reread_below=2.0)
+                ocr = OCR(backend=backend, reread_below=2.0)
                 if ocr.accurate is None:
                     raise SystemExit("eval_fields: --reread-all needs the accurate tier (web/models/accurate*.onnx)")
                 ocr.accurate.spec = dataclasses.replace(ocr.accurate.spec, reread_max=0)
                 box["ocr"] = ocr
             else:
-                box["ocr"] = OCR()
+                box["ocr"] = OCR(backend=backend)
         return box["ocr"]
 
     return get
 
 
-def eval_receipts(split: str, cache: Path | None, show: int, data: Path = SROIE, reread_all: bool = False) -> dict:
-    ocr = _lazy_ocr(reread_all)
+def eval_receipts(
+    split: str,
+    cache: Path | None,
+    show: int,
+    data: Path = SROIE,
+    reread_all: bool = False,
+    threads: int | None = None,
+) -> dict:
+    ocr = _lazy_ocr(reread_all, threads)
     right = {k: 0 for k in RECEIPT_FIELDS}
     ceiling = {k: 0 for k in RECEIPT_FIELDS}  # the label is on the page as read
     extraction = {k: 0 for k in RECEIPT_FIELDS}  # wrong although the label is on the page
@@ -213,6 +223,9 @@ def main(argv=None) -> int:
         action="store_true",
         help="read every line again with the accurate tier (use a --cache of its own)",
     )
+    r.add_argument(
+        "--threads", type=int, help="onnxruntime intra-op threads (default: the backend's, all cores up to 4)"
+    )
     m = sub.add_parser("mrz")
     m.add_argument("--n", type=int, default=60)
     m.add_argument("--seed", type=int, default=0)
@@ -224,7 +237,7 @@ def main(argv=None) -> int:
         if not (args.data / "labels.jsonl").is_file():
             print(f"eval_fields: no {args.data}/labels.jsonl", file=sys.stderr)
             return 1
-        eval_receipts(args.split, args.cache, args.show, args.data, args.reread_all)
+        eval_receipts(args.split, args.cache, args.show, args.data, args.reread_all, args.threads)
     else:
         eval_mrz(args.n, args.seed, args.formats.split(","), args.save, args.show)
     return 0
