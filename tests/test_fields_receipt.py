@@ -415,3 +415,102 @@ def test_a_registration_number_in_brackets_on_the_name_line():
     )
     assert f["company"]["value"] == "Dion Realties Sdn Bhd"
     assert f["address"]["value"] == "Menara Dion #02-03, Level 2, 27, Jalan Sultan Ismail, 50250 Kuala Lumpur."
+
+
+@pytest.mark.parametrize(
+    "rows, total",
+    [
+        # a tax's share of the total, printed with its rate under it, is no total
+        (["SHOP SDN BHD", "TOTAL INCL. GST@6% RM 57.40", "GST @6% included in total RM 3.25"], "57.40"),
+        (["SHOP SDN BHD", "TAKEOUT TOTAL (INCL GST) 13.10", "TOTAL INCLUDES 6% GST 0.74"], "13.10"),
+        # nor a zero under the total
+        (["SHOP SDN BHD", "TOTAL 19.99", "TOTAL LOADING CHARGES 0.00"], "19.99"),
+        # a table's head with a TOTAL column: the row under it is no total, the sub-total is
+        (
+            ["SHOP SDN BHD", "SUBTOTAL RM41.45", "SUMMARY", "RATE NET(RM) GST(RM) TOTAL(RM)", "6.00% 39.09 2.34"],
+            "RM41.45",
+        ),
+        # cash and change misread still confirm the total (GASH, CHANOE; CHARGE is no change)
+        (["SHOP SDN BHD", "TOTAL 8.00", "AMOUNT 9.00", "GASH 10.00", "CHANOE 2.00"], "8.00"),
+        (["SHOP SDN BHD", "TOTAL 8.00", "AMOUNT 9.00", "CASH 10.00", "SERVICE CHARGE 2.00"], "9.00"),
+        # cash - change is the total plus its rounding adjustment
+        (["SHOP SDN BHD", "TOTAL 12.37", "ROUNDING ADJ -0.02", "AMOUNT 12.50", "CASH 50.00", "CHANGE 37.65"], "12.37"),
+        # a card payment is of the exact total; the line under "CARD NO." is no payment
+        (
+            [
+                "SHOP SDN BHD",
+                "TOTAL AMOUNT 234.40",
+                "CREDIT CARD 234.40",
+                "CREDIT CARD NO.: XXXX 6974",
+                "TOTAL AMOUNT COLLECTED 239.40",
+            ],
+            "234.40",
+        ),
+        # so is cash where no change is printed
+        (["SHOP SDN BHD", "Total (Inclusive of GST): 8.80", "TOTAL 8.60", "CASH 8.60"], "8.60"),
+        # an amount misread by a character or a space, put right where cash - change confirms it
+        (
+            ["SHOP SDN BHD", "Total Amt : 7.42", "Total Amt PAYABLE : 7.4D", "PAID AMOUNT : 10.00", "Change: 2.60"],
+            "7.40",
+        ),
+        (
+            [
+                "SHOP SDN BHD",
+                "SUBTOTAL RM41.43",
+                "ROUNDING RM0.02",
+                "SUBTOTAL RM41. 45",
+                "CASH RM51.50",
+                "CHANGE RM10.05",
+            ],
+            "RM41.45",
+        ),
+    ],
+)
+def test_total_confirmations_and_what_is_no_total(rows, total):
+    assert extract_receipt(page_of(rows))["total"]["value"] == total
+
+
+def test_an_address_above_the_company_when_none_follows_it():
+    f = extract_receipt(
+        page_of(
+            [
+                "01908",
+                "TAX INVOICE",
+                "BHPETROL PERMAS JAYA 2",
+                "LOT PTD 101051",
+                "JALAN PERMAS 10/10",
+                "81750 MASAI, JOHOR",
+                "ESJAY FUEL ENTERPRISE",
+                "CO. REG. NO: 001011128-T",
+                "GST REG. NO: 000153358336",
+                "30-06-2018 09:09:49 CASHIER: 465",
+            ]
+        )
+    )
+    assert f["company"]["value"] == "ESJAY FUEL ENTERPRISE"
+    assert f["address"]["value"] == "LOT PTD 101051 JALAN PERMAS 10/10 81750 MASAI, JOHOR"
+
+
+def test_add_before_a_sum_is_no_address_label():
+    rows = ["FUN N CHEER (MALURI)", "LOT 37636,JALAN 6/37A,", "TAMAN BUKIT MALURI,", "52100 KUALA LUMPUR"]
+    rows += ["TEL : 03-62612536", "TAX INVOICE", "ADD : GST @ 6% RM 1.69"]
+    assert extract_receipt(page_of(rows))["address"]["value"] == (
+        "LOT 37636,JALAN 6/37A, TAMAN BUKIT MALURI, 52100 KUALA LUMPUR"
+    )
+
+
+def test_without_a_company_word_the_name_above_its_registration_number():
+    f = extract_receipt(
+        page_of(
+            [
+                "CASHIEF [P.NISANTHI] MACHINE [003",
+                "STAR CASH & CARRY",
+                "(1365663-P)",
+                "G.23 & G.22, PLAZA SERI SETIA,",
+                "NO.1 JALAN SS 9/1, 47300 PJ, SELANGOR.",
+                "TEL/FAX : 603-7877 9712",
+            ]
+        )
+    )
+    assert f["company"]["value"] == "STAR CASH & CARRY"
+    assert f["address"]["value"] == "G.23 & G.22, PLAZA SERI SETIA, NO.1 JALAN SS 9/1, 47300 PJ, SELANGOR."

@@ -11,19 +11,26 @@ by spaces). The rules, tuned on the train images of ../shared/data/sroie_train o
   calendar date; a line with a date keyword first, then the earliest on the page.
 - total: lines with a total keyword in several languages (TOTAL, GRAND TOTAL, AMOUNT DUE, NETT,
   AMOUNT TO BE PAID, TOTAL TTC, SUMME, MONTANT, ...; TOTAL with one character misread) and not a
-  sub-total, quantity or tax line, nor a TOTAL row of a tax table printed under the total; the
-  amount on that line or the next, the lowest such line first; cash tendered minus change confirms
-  a candidate, and a total rounded to 0.05/0.10 printed just after replaces it; else a sub-total;
-  else the largest amount in the lower part of the page that is not cash or change.
+  sub-total, quantity or tax line, nor a TOTAL row of a tax table printed under the total, nor a
+  table's column heads, a zero, or a tax's share of another candidate at the rate printed; the
+  amount on that line or the next, the lowest such line first; cash tendered minus change (CASH and
+  CHANGE misread by a letter too; less a rounding adjustment: the total before rounding), a card
+  payment, or cash where no change is printed confirms a candidate; an amount misread by a letter
+  ("7.4D") is taken where it equals cash minus change; a total rounded to 0.05/0.10 printed just
+  after replaces it; else a sub-total; else the largest amount in the lower part of the page that
+  is not cash or change.
 - company: the first header line with a company word (SDN BHD, ENTERPRISE, TRADING, GMBH, SARL,
   LTD, ...), joined with the line above or below where the name is broken over lines (a short line
-  before the registration number too), else the first header line that is neither a title
+  before the registration number too), else the first header line above a registration number
+  ("(1365663-P)"), else the first header line that is neither a title
   (RECEIPT, TAX INVOICE), a footer, a bracketed note nor a number; registration numbers and a mall
   after the legal suffix dropped; a Malaysian legal suffix as misread at the end put right
   (SON BHD, SDN 3HD, BHZ, 5/B; SDN alone gets its BHD).
 - address: the header lines after the company (a branch name skipped) up to the first telephone,
   tax, title or date line (the part of a postcode line before its telephone number kept), then at
-  most a town and a state after the postcode; or the lines after an address label (HQ ADD:).
+  most a town and a state after the postcode; or the lines after an address label (HQ ADD:, but not
+  "ADD : GST 1.69"); where none follows the name, an address with a postcode above it (a station's
+  or branch's name and address printed before the company's).
 """
 
 from __future__ import annotations
@@ -259,8 +266,21 @@ NOT_TOTAL = re.compile(
     re.I,
 )
 SUBTOTAL = re.compile(r"SUB\s*-?\s*TOTAL", re.I)
-CASH = re.compile(r"\bCASH\b|TENDER|RECEIVED|TUNAI|\bPAID\b|BAYAR|PAYMENT|BAR\b|ESPECES|ESPÈCES|EFECTIVO", re.I)
-CHANGE = re.compile(r"CHANGE|BAKI|RÜCKGELD|RENDU|MONNAIE|CAMBIO|KEMBALI", re.I)
+# CASH and CHANGE as the recognizer misreads them: GASH, CA5H; CHANOE, CHAN6E (any one letter of
+# CHANGE, but not the real words CHARGE and CHANCE: a service charge is no change)
+_CASH_LIKE = r"\b[CG(][A4][S5$][HN]\b"
+_CHANGE_LIKE = "|".join("CHANGE"[:i] + "[A-Z0-9]" + "CHANGE"[i + 1 :] for i in range(6))
+CASH = re.compile(
+    rf"\bCASH\b|{_CASH_LIKE}|TENDER|RECEIVED|TUNAI|\bPAID\b|BAYAR|PAYMENT|BAR\b|ESPECES|ESPÈCES|EFECTIVO", re.I
+)
+CHANGE = re.compile(
+    rf"CHANGE|\b(?!CHARGE\b|CHANCE\b)(?:{_CHANGE_LIKE})\b|BAKI|RÜCKGELD|RENDU|MONNAIE|CAMBIO|KEMBALI", re.I
+)
+# a payment by card is of the exact total (no change): its amount confirms a total candidate
+CARD = re.compile(
+    r"\bCARD\b|\bVISA\b|MASTER|\bAMEX\b|\bCREDIT\b|\bDEBIT\b|E-?WALLET|\bKARTE\b|\bEC\b|\bCB\b|CARTE|TARJETA",
+    re.I,
+)
 ROUNDING = re.compile(r"ROUND", re.I)
 # a tax table's header: the TOTAL rows under it sum the tax, not the receipt (GST SUMMARY, TAX CODE ...)
 TAX_TABLE = re.compile(r"(GST|TAX|VAT|SST)\s*(SUMMARY|SUMM|CODE|ANALYSIS)|MWST|TVA\s*%", re.I)
@@ -295,15 +315,48 @@ def find_amounts(t: Text) -> list[Amount]:
     return out
 
 
+# a table's column headings ("QTY ITEM TOTAL", "RATE NET(RM) GST(RM) TOTAL(RM)"): TOTAL there names a
+# column, and the amount under it is an item's or a tax row's
+COLUMN_WORDS = re.compile(
+    r"\b(QTY|QTE|QUANTITY|ITEM|ITEMS|DESC|DESCRIPTION|PRICE|U\.?\s?PRICE|UNIT|RATE|NET|GST|TAX|VAT|SST|AMT|DISC|"
+    r"CODE|MENU|MENGE|PREIS|ARTIKEL|PRIX|ARTICLE|CANT|PRECIO|ARTICULO)\b",
+    re.I,
+)
+COLUMN_HEADINGS = 2  # a line of at least this many column words besides TOTAL, and no amount, is a table's head
+# a tax's share printed with its rate: "TOTAL INCLUDES 6% GST 0.74", "GST @6% included in total RM 3.25"
+TAX_WORDS = re.compile(r"\b(GST|SST|VAT|TAX|MWST|MW?ST|USt|TVA|IVA|PPN|CUKAI)\b", re.I)
+RATE = re.compile(r"(\d{1,2}(?:[.,]\d{1,2})?)\s*%")
+
+
+def _column_heads(t: Text, k: re.Match) -> bool:
+    words = COLUMN_WORDS.findall(t.text[: k.start()] + " " + t.text[k.end() :])
+    return len(words) >= COLUMN_HEADINGS and not find_amounts(t)
+
+
+def _tax_share(t: Text, a: Amount, others: list[float]) -> bool:
+    """Whether the amount on a line naming a tax and its rate is that tax of another amount on the page
+    (included in it, or added to it), to the cent."""
+    if not TAX_WORDS.search(t.text):
+        return False
+    for m in RATE.finditer(t.text):
+        r = float(m.group(1).replace(",", "."))
+        for v in others:
+            if v > a[2] and min(abs(v * r / (100 + r) - a[2]), abs(v * r / 100 - a[2])) < 0.0151:
+                return True
+    return False
+
+
 def _total_candidates(lines: list[Text]):
-    """(score, line, amount) for amounts on or after total-keyword lines."""
+    """(score, line, amount) for amounts on or after total-keyword lines; not a zero total ("TOTAL
+    INCL. GST 0.00", an amount read in the wrong column), nor a tax's share of another candidate
+    ("TOTAL INCLUDES 6% GST 0.74")."""
     out: list[tuple[int, Text, Amount]] = []
     in_table = False  # under a tax table's header that follows a total (not an item table's TAXCODE column)
     for i, t in enumerate(lines):
         if out and TAX_TABLE.search(t.text):
             in_table = True
         k = TOTAL_KEYWORDS.search(t.text)
-        if not k or _not_total(t.text) or in_table:
+        if not k or _not_total(t.text) or in_table or _column_heads(t, k):
             continue
         amounts = [a for a in find_amounts(t) if a[0] >= k.start()]
         strong = bool(STRONG_TOTAL.search(t.text) or TO_PAY.search(t.text))
@@ -313,7 +366,8 @@ def _total_candidates(lines: list[Text]):
             nxt = find_amounts(lines[i + 1])
             if nxt and not TOTAL_KEYWORDS.search(lines[i + 1].text):
                 out.append((1 + strong, lines[i + 1], nxt[0]))
-    return out
+    values = [a[2] for _, _, a in out]
+    return [c for c in out if c[2][2] > 0 and not _tax_share(c[1], c[2], values)]
 
 
 def _keyword_amounts(lines, rx):
@@ -354,37 +408,72 @@ def _rounded(all_amounts, t, a):
     return t, a
 
 
+# An amount as the recognizer misreads it: a digit read as a look-alike letter ("7.4D", "50.0C"), a
+# space after the decimal point ("RM41. 45"). Taken only where it equals cash minus change.
+_MISREAD_AMOUNT = re.compile(
+    rf"(?<![\w.,])(?:({_CUR})\s?)?([0-9ODQSBIlZ]{{1,4}})([.,]) ?([0-9ODQCSBIlZ]{{2}})(?![\w.,%])", re.I
+)
+_LOOKALIKE_DIGITS = str.maketrans("ODQCoSsBIlZ", "00000558112")
+
+
+def _misread_amounts(t: Text) -> list[Amount]:
+    out: list[Amount] = []
+    for m in _MISREAD_AMOUNT.finditer(t.text):
+        whole, decimals = m.group(2).translate(_LOOKALIKE_DIGITS), m.group(4).translate(_LOOKALIKE_DIGITS)
+        if not (whole.isdigit() and decimals.isdigit()) or not re.search(r"\d", m.group(2)):
+            continue
+        cur = m.group(1)
+        attached = bool(cur) and not t.text[m.start(1) : m.start(2)].endswith(" ")
+        printed = f"{cur if attached else ''}{whole}{m.group(3)}{decimals}"
+        start = m.start(1) if attached else m.start(2)
+        out.append((start, m.end(), float(f"{whole}.{decimals}"), cur.upper() if cur else None, printed, start))
+    return out
+
+
 def extract_total(lines: list[Text]):
     cands = _total_candidates(lines)
     all_amounts = [(t, a) for t in lines for a in find_amounts(t)]
-    # confirmations: cash - change, and total + rounding, printed elsewhere on the page
-    confirmed = set()
+    # confirmations: cash - change (what was paid: the total, or the total plus its rounding
+    # adjustment, so the total before rounding is cash - change - rounding), and total + rounding
     cash, change = _keyword_amounts(lines, CASH), _keyword_amounts(lines, CHANGE)
-    for c in cash:
-        for ch in change:
-            if abs(c) > abs(ch):
-                confirmed.add(round(abs(c) - abs(ch), 2))
     rounding = [v for v in _keyword_amounts(lines, ROUNDING) if abs(v) < 0.10]
+    paid_in_cash = {round(abs(c) - abs(ch), 2) for c in cash for ch in change if abs(c) > abs(ch)}
+    before_rounding = {round(v - r, 2) for v in paid_in_cash for r in rounding if r}
+    confirmed = paid_in_cash | before_rounding
     rounded = {round(s[2][2] + r, 2) for s in cands for r in rounding if r}
+    # a payment of the exact total: by card (on the card's line itself: the line after "CARD NO.: XXXX
+    # 6974" is no payment), or in cash where no change is printed
+    paid = {round(abs(a[2]), 2) for t in lines if CARD.search(t.text) for a in find_amounts(t)[-1:]}
+    if not change:
+        paid.update(round(abs(c), 2) for c in cash)
     best: tuple[Any, Text, Amount] | None = None
     for score, t, a in cands:
+        v = round(a[2], 2)
         key = (
-            score + 3 * (round(a[2], 2) in confirmed) + 2 * (round(a[2], 2) in rounded and any(rounding)),
+            score + 3 * (v in confirmed or v in paid) + 2 * (v in rounded and any(rounding)),
             t.index,
             a[2],
         )
         if best is None or key > best[0]:
             best = (key, t, a)
     if best is None or (confirmed and round(best[2][2], 2) not in confirmed):
-        # an amount confirmed by cash - change wins over an unconfirmed keyword line
-        pool = [
-            (t, a)
-            for t, a in all_amounts
-            if round(a[2], 2) in confirmed and a[2] > 0 and not _is_cash(t.text) and not CHANGE.search(t.text)
-        ]
-        if pool:
-            t, a = max(pool, key=lambda p: (TOTAL_KEYWORDS.search(p[0].text) is not None, p[0].index))
-            best = (None, t, a)
+        # an amount confirmed by cash - change wins over an unconfirmed keyword line: the amount paid
+        # first, as read, else misread by a character; then the total before rounding
+        for want in (paid_in_cash, before_rounding):
+            for found in (find_amounts, _misread_amounts):
+                pool = [
+                    (t, a)
+                    for t in lines
+                    if not _is_cash(t.text) and not CHANGE.search(t.text)
+                    for a in found(t)
+                    if round(a[2], 2) in want and a[2] > 0
+                ]
+                if pool:
+                    break
+            if pool:
+                t, a = max(pool, key=lambda p: (TOTAL_KEYWORDS.search(p[0].text) is not None, p[0].index))
+                best = (None, t, a)
+                break
     if best is None:
         # no total line: a sub-total is the sum of what was bought
         subs = [(t, find_amounts(t)[-1]) for t in lines if SUBTOTAL.search(t.text) and find_amounts(t)]
@@ -545,11 +634,26 @@ def _bracket_note(t: Text) -> bool:
     return bool(re.fullmatch(r"\s*\(.*\)\s*", t.text)) and not LEGAL.search(t.text)
 
 
+# a company registration number alone on its line: digits and a check letter, "(1365663-P)", "249336-T"
+_REG_BELOW = re.compile(r"^\W*(?:CO\.?\s*(?:REG\.?)?\s*(?:NO)?\.?\s*:?|ROC\s*:?)?\s*\(?\d{5,}-?\s?[A-Z]\)?\W*$", re.I)
+
+
 def _company(head):
     at = next(
         (i for i, t in enumerate(head) if _company_line(t) and COMPANY_WORDS.search(t.text) and not _bracket_note(t)),
         None,
     )
+    if at is None:
+        # a name sits above its registration number ("STAR CASH & CARRY" / "(1365663-P)"), and a
+        # misread CASHIER line or a branch above it is no name
+        at = next(
+            (
+                i
+                for i, t in enumerate(head[:-1])
+                if _company_line(t) and _letters(t.text) >= 5 and _REG_BELOW.match(head[i + 1].text)
+            ),
+            None,
+        )
     if at is None:
         at = next((i for i, t in enumerate(head) if _company_line(t) and _letters(t.text) >= 5), None)
     if at is None:
@@ -694,13 +798,21 @@ def extract_header(lines: list[Text]):
     after = rest + lines[HEADER_LINES : HEADER_LINES + ADDRESS_LINES]
     # an address printed after a label ("HQ ADD: LOT 11995, ..."): from there, without the label
     labelled = next((i for i, t in enumerate(after) if ADDRESS_LABEL.match(t.text)), None)
+    addr: list[tuple[Text, int, int]] = []
     if labelled is not None:
         addr = _address(after[labelled:])
         label = ADDRESS_LABEL.match(after[labelled].text)
         if addr and label and addr[0][0] is after[labelled]:
             addr[0] = (addr[0][0], label.end(), addr[0][2])
-    else:
+    if not addr:
+        # no label, or "ADD : GST @ 6% 1.69" (a sum, not an address) under the header
         addr = _address(after)
+    if not addr and parts[0].index > 0:
+        # none after the name: a station's or a branch's name and address printed above the company's
+        # name ("BHPETROL PERMAS JAYA 2" / "LOT PTD 101051" / ... / "ESJAY FUEL ENTERPRISE")
+        above = _address(head[: head.index(parts[0])])
+        if above and POSTCODE.search(" ".join(t.text for t, _, _ in above)):
+            addr = above
     address = None
     if addr:
         address = _field(" ".join(_BRACKET_REG.sub(" ", t.text[a:b]).strip() for t, a, b in addr), addr)
