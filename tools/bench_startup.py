@@ -31,12 +31,14 @@ import statistics
 import sys
 from pathlib import Path
 
-from tools import bench
+from tools.bench.browser import FIRST_JS, counting_server
+from tools.bench.common import DATA
+from tools.bench.site import build_site, image_key, npm_install
 from tools.bench_app import load_average
 
 ROOT = Path(__file__).resolve().parent.parent
-SITE = ROOT / "build" / "bench-startup-site"  # this worktree's own copy (bench.build_site)
-IMAGE = bench.DATA / "sroie_train" / "images" / "001.jpg"
+SITE = ROOT / "build" / "bench-startup-site"  # this worktree's own copy (build_site)
+IMAGE = DATA / "sroie_train" / "images" / "001.jpg"
 ENGINES = {  # name -> (bench page, the engine's own worker script, site variant)
     "localocr": ("localocr.html?backend=wasm&", "/lo/worker.js", "site"),
     "tesseract.js": ("tesseract.html?", "/tw/worker.js", "site"),
@@ -120,7 +122,7 @@ def collect(page, base: str, worker_script: str) -> dict:
 def start_once(page, timeout: float) -> dict:
     from tools.browser import poll
 
-    got = poll(page, bench.FIRST_JS, timeout, 0.02)
+    got = poll(page, FIRST_JS, timeout, 0.02)
     if "error" in got:
         raise RuntimeError(got["error"])
     return {"first_ms": got["doneMs"], "created_ms": got.get("createdMs"), "words": got["words"]}
@@ -271,15 +273,15 @@ def main(argv=None) -> int:
         images.append(SITE.parent / "bench-startup-images" / "blank" / "a4_300dpi.png")
         images[-1].parent.mkdir(parents=True, exist_ok=True)
         Image.new("RGB", (2480, 3508), "white").save(images[-1])
-    site = bench.build_site(bench.npm_install(), images, SITE)
-    key = bench.image_key(args.image)
-    blank = None if args.no_blank else bench.image_key(images[-1])
+    site = build_site(npm_install(), images, SITE)
+    key = image_key(args.image)
+    blank = None if args.no_blank else image_key(images[-1])
     results = {name: [] for name in args.engines}
     sites = {"site": site}
     if any(ENGINES[name][2] == "no-preload" for name in args.engines):
         sites["no-preload"] = no_preload_site(site)
     with contextlib.ExitStack() as stack:
-        servers = {k: stack.enter_context(bench.counting_server(v)) for k, v in sites.items()}
+        servers = {k: stack.enter_context(counting_server(v)) for k, v in sites.items()}
         browser = stack.enter_context(chromium())
         for r in range(args.runs):
             for name in args.engines:
