@@ -1,6 +1,7 @@
 """Multi-scale detector inference (issue 16, item 1): does a coarser second pass find big text?
 
     python -m export.detector.multiscale [--set ic15_train ...] [--factors 0.5,0.33] [--big 30,40,50]
+        [--models DIR]
 
 Each validation page of each set (the detector's ground truth, `export.detector.data.load_real`:
 FUNSD lines grouped from words, IC15 words, SROIE lines, the plate) is detected as the pipeline
@@ -80,10 +81,11 @@ def main(argv=None) -> int:
     ap.add_argument("--set", action="append", help="set name under ../shared/data (repeatable)")
     ap.add_argument("--factors", default="0.5,0.33")
     ap.add_argument("--big", default="30,40,50")
+    ap.add_argument("--models", metavar="DIR", help="model folder (default: the bundled models)")
     a = ap.parse_args(argv)
-    factors = [float(f) for f in a.factors.split(",")]
+    factors = [float(f) for f in a.factors.split(",") if f]  # --factors "": the first pass alone
     bigs = [float(b) for b in a.big.split(",")]
-    model = OCR().detector
+    model = OCR(models=a.models).detector
     heads = " | ".join(f"R {lo}-{hi if hi < 10**9 else ''} px" for lo, hi in BUCKETS)
     print(f"| set | variant | P | R | hmean | {heads} | det s/page |")
     print("|---|---|---|---|---|" + "---|" * len(BUCKETS) + "---|")
