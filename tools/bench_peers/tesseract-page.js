@@ -1,6 +1,11 @@
 // tesseract.js (global Tesseract from ../tesseract/tesseract.min.js), every file from this origin:
 // without workerPath/corePath/langPath it would fetch its worker, core and data from a CDN.
+// The app's CSP requires Trusted Types for script URLs: tesseract.js passes plain ones to new Worker,
+// so the page gets the app's default policy (files of this origin only), as localocr's workers do.
+import { installDefaultPolicy } from "../trusted-types.js";
 import { run } from "./bench-page.js";
+
+installDefaultPolicy();
 
 const here = (path) => new URL(path, location.href).href;
 let worker = null;
