@@ -113,3 +113,35 @@ def test_read_document_keeps_every_frame(built):
     assert len(value["pages"]) == 2 and len(value["pictures"]) == 2
     assert all(p.startswith(b"\xff\xd8") for p in value["pictures"])  # compacted to JPEG
     assert len(W.docs["tiff"].pages) == 2 and reported[-1][1] == 2
+
+
+def test_the_warm_up_reads_its_generated_page_with_the_real_models():
+    """worker.js runs warm_up before it says ready: the generated page is read (its words found), and
+    the first real read after it is not slower than later ones by much (measured in make bench-startup)."""
+    from localocr.pipeline import WARM_UP_LINES
+
+    W.ocr = OCR()
+    try:
+        answer = asyncio.run(W.warm_up())["value"]
+        assert not answer["stopped"] and answer["ms"] > 0
+        words = {w for line in WARM_UP_LINES for w in line.split()}
+        assert answer["words"] >= len(words) // 2
+    finally:
+        W.ocr = None
+
+
+def test_a_waiting_read_stops_the_warm_up_at_its_next_model_run(built):
+    asked = []
+
+    def waiting():
+        asked.append(1)
+        return len(asked) >= 2  # a read arrives after the first model run
+
+    answer = asyncio.run(W.warm_up(waiting))["value"]
+    assert answer == {"ms": answer["ms"], "words": 0, "stopped": True}
+    assert len(asked) == 2
+
+
+def test_the_warm_up_before_a_build_is_an_error_answer():
+    W.ocr = None
+    assert asyncio.run(W.warm_up())["code"] == "not_ready"

@@ -398,6 +398,7 @@ async function boot(options) {
   progress("onnxruntime", "loading onnxruntime-web");
   const { choice, threadInfo } = await runtime;      // started first, usually ready by now
   pyodide.registerJsModule("localocr_js", bridge);
+  await warmUpPipeline(options);
   timings.total_ms = performance.now() - t0;
   return {
     backend: choice.backend,
@@ -411,6 +412,23 @@ async function boot(options) {
     timings,
     bytes: bytesLoaded,
   };
+}
+
+// Before "ready": the pipeline built (the same build a read of these models uses) and one read of a
+// small generated page (localocr.worker.warm_up), so that the first image is not the one that pays for
+// code run the first time (Python's, Pillow's JPEG decoder, onnxruntime-web's kernels before their
+// optimised tier). A read sent meanwhile stops it at its next model run. Nothing here is fatal: a model that breaks the contract is reported by the
+// prepare or read that asks for it, as before.
+async function warmUpPipeline(options) {
+  progress("models", "loading the OCR models");
+  try {
+    await prepareOCR(options);
+    // a read that arrives meanwhile goes first: the warm-up stops at its next model run
+    const warm = await timed("warmup_read_ms", () => callPython("warm_up", [() => reading.size > 0]));
+    if (warm.stopped) timings.warmup_read_stopped = true;
+  } catch (e) {
+    console.debug(`localocr: no warm-up read: ${e.message || e}`);
+  }
 }
 
 const namespace = () => (self._ns ||= pyodide.globals.get("dict")());

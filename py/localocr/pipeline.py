@@ -351,6 +351,38 @@ def blocks_from_reads(
 # ---------------------------------------------------------------- the public class
 
 
+# Enough text that orientation takes a document's path, not a scene's (which probes the page turned).
+WARM_UP_LINES = (
+    "localocr store 42",
+    "2026-12-03 10:15",
+    "Coffee 2 x 3.20      6.40",
+    "Bagel                2.90",
+    "TOTAL               12.50",
+    "Thank you, come again",
+)
+
+
+def warm_up_image() -> bytes:
+    """A small receipt-like page (black text on white, lines of different lengths) as JPEG bytes:
+    what `OCR.warm_up_steps` reads. Drawn with Pillow's own font (FreeType's Aileron where Pillow has
+    FreeType, else its bitmap font), so that no font file is needed."""
+    import io
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    try:
+        font: Any = ImageFont.load_default(size=24)
+    except (TypeError, OSError, ImportError):  # a Pillow without FreeType: the fixed bitmap font
+        font = ImageFont.load_default()
+    im = Image.new("RGB", (480, 40 * len(WARM_UP_LINES) + 30), "white")
+    draw = ImageDraw.Draw(im)
+    for i, text in enumerate(WARM_UP_LINES):
+        draw.text((24, 16 + 40 * i), text, fill="black", font=font)
+    buf = io.BytesIO()
+    im.save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
 class OCR:
     """Local OCR with a detector and a recognizer.
 
@@ -465,6 +497,15 @@ class OCR:
             rotation=rotation,
             deskew=round(float(deskew), 2),
         )
+
+    def warm_up_steps(self):
+        """Generator stage: one read of a small generated page (a JPEG of three short lines), its Page
+        discarded. The first read of a process or worker pays for code run for the first time (Python
+        functions and lazy imports, Pillow's JPEG decoder, onnxruntime-web's wasm kernels before they
+        reach their optimised tier, the models' first shapes): the browser worker does this before it
+        says it is ready, so that the first image the user drops reads about as fast as later ones."""
+        page = yield from self.read_steps(warm_up_image())
+        return page
 
     def read(self, image) -> Page:
         """OCR one image (path | bytes | file | PIL.Image | numpy array) -> Page.

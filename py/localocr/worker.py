@@ -68,6 +68,37 @@ def build(detector: bytes, recognizer: bytes, accurate: bytes | None = None, bac
     return ocr
 
 
+async def warm_up(aborted: Callable[[], bool] = lambda: False) -> dict:
+    """One read of the pipeline's small generated page (`OCR.warm_up_steps`), before worker.js says it
+    is ready: {"value": {"ms", "words", "stopped"}} or an error answer (which worker.js only logs).
+    `aborted()` is asked before each model run: true when a real read is waiting, which then goes
+    first (the warm-up stops there; what it ran so far has warmed that much)."""
+    import time
+
+    def stoppable(gen: Generator) -> Generator:
+        try:
+            step = next(gen)
+            while True:
+                if aborted():
+                    gen.close()
+                    return None
+                step = gen.send((yield step))
+        except StopIteration as stop:
+            return stop.value
+
+    try:
+        pipe = _pipeline()
+        t = time.perf_counter()
+        page = await run_async(stoppable(pipe.warm_up_steps()))
+        ms = (time.perf_counter() - t) * 1000
+        return {"value": {"ms": ms, "words": len(page.words) if page else 0, "stopped": page is None}}
+    except LocalOCRError as err:
+        return {"error": str(err), "code": err.code}
+    except Exception as err:
+        traceback.print_exc()
+        return {"error": str(internal_error(err)), "code": "internal"}
+
+
 def reporting(
     gen: Generator, detector_session, report: Callable[[str, int], Any], aborted: Callable[[], bool]
 ) -> Generator:
