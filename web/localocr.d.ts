@@ -11,7 +11,7 @@ export type Point = [number, number];
 /** Four corners, clockwise from the text's reading top-left. */
 export type Quad = [Point, Point, Point, Point];
 
-/** Something done to the input on the way ("reduced", "exif_ignored", "junk"). */
+/** Something done to the input on the way ("reduced", "exif_ignored", "junk", "blank"). */
 export interface Note {
   code: string;
   /** one line, for a person */
