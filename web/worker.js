@@ -426,6 +426,7 @@ async function warmUpPipeline(options) {
     // a read that arrives meanwhile goes first: the warm-up stops at its next model run
     const warm = await timed("warmup_read_ms", () => callPython("warm_up", [() => reading.size > 0]));
     if (warm.stopped) timings.warmup_read_stopped = true;
+    for (const [step, ms] of Object.entries(warm.steps_ms || {})) timings[`warmup_read_${step}_ms`] = ms;
   } catch (e) {
     console.debug(`localocr: no warm-up read: ${e.message || e}`);
   }

@@ -471,20 +471,29 @@ class OCR:
 
     # -- whole pages
 
-    def read_steps(self, image):
+    def read_steps(self, image, *, reread: bool = True):
         """The whole pipeline as one generator stage (for custom drivers); returns a Page.
-        `page.source` says its resolution and keeps its picture (for Page.to_pdf)."""
+        `page.source` says its resolution and keeps its picture (for Page.to_pdf).
+        reread=False: without the accurate tier's second reading."""
         t_start = time.perf_counter()
         decoded = decode_image(image, max_pixels=self.max_pixels, luma_jpeg=self.luma_jpeg)
         im = decoded.image
         timings = {"decode": time.perf_counter() - t_start}
-        page = yield from self.page_steps(im, timings, t_start, notes=decoded.notes)
+        page = yield from self.page_steps(im, timings, t_start, notes=decoded.notes, reread=reread)
         from .docread import page_source_of_image
 
         page.source = page_source_of_image(image, im)
         return page
 
-    def page_steps(self, im, timings: dict | None = None, t_start: float | None = None, notes: list | None = None):
+    def page_steps(
+        self,
+        im,
+        timings: dict | None = None,
+        t_start: float | None = None,
+        notes: list | None = None,
+        *,
+        reread: bool = True,
+    ):
         """Generator stage: a decoded "L"/"RGB" PIL image (decode_image's) -> Page; `notes`: what
         was done to it on the way (the page's notes; the junk floor adds its own)."""
         timings = {} if timings is None else timings
@@ -494,7 +503,7 @@ class OCR:
             min_confidence=self.min_confidence,
             flip_check=self.flip_check,
             detect_options=self.detect_options,
-            accurate=self.accurate,
+            accurate=self.accurate if reread else None,
             reread_below=self.reread_below,
             notes=notes,
         )
@@ -525,7 +534,9 @@ class OCR:
         functions and lazy imports, Pillow's JPEG decoder, onnxruntime-web's wasm kernels before they
         reach their optimised tier, the models' first shapes): the browser worker does this before it
         says it is ready, so that the first image the user drops reads about as fast as later ones."""
-        page = yield from self.read_steps(warm_up_image())
+        # without the accurate tier's re-reads: its first runs cost the warm-up 0.6 s in Chromium and
+        # the first real read no more than later ones (its sessions' own warm-up runs at start suffice)
+        page = yield from self.read_steps(warm_up_image(), reread=False)
         return page
 
     def read(self, image) -> Page:

@@ -70,7 +70,7 @@ def build(detector: bytes, recognizer: bytes, accurate: bytes | None = None, bac
 
 async def warm_up(aborted: Callable[[], bool] = lambda: False) -> dict:
     """One read of the pipeline's small generated page (`OCR.warm_up_steps`), before worker.js says it
-    is ready: {"value": {"ms", "words", "stopped"}} or an error answer (which worker.js only logs).
+    is ready: {"value": {"ms", "words", "stopped", "steps_ms": the read's own timings}} or an error answer (which worker.js only logs).
     `aborted()` is asked before each model run: true when a real read is waiting, which then goes
     first (the warm-up stops there; what it ran so far has warmed that much)."""
     import time
@@ -91,7 +91,10 @@ async def warm_up(aborted: Callable[[], bool] = lambda: False) -> dict:
         t = time.perf_counter()
         page = await run_async(stoppable(pipe.warm_up_steps()))
         ms = (time.perf_counter() - t) * 1000
-        return {"value": {"ms": ms, "words": len(page.words) if page else 0, "stopped": page is None}}
+        steps = {k: round(v * 1000, 1) for k, v in page.timings.items()} if page else {}
+        return {
+            "value": {"ms": ms, "words": len(page.words) if page else 0, "stopped": page is None, "steps_ms": steps}
+        }
     except LocalOCRError as err:
         return {"error": str(err), "code": err.code}
     except Exception as err:
