@@ -234,7 +234,7 @@ export interface ReadDocumentOptions {
   models?: ModelURLs;
 }
 
-/** What `ready` resolves to once the runtime started. */
+/** What `ready` resolves to once the runtime started, its models loaded and one generated page read (warm-up). */
 export interface RuntimeInfo {
   backend: "wasm" | "webgpu";
   backendWhy: string;
