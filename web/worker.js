@@ -417,13 +417,12 @@ async function boot(options) {
 // Before "ready": the pipeline built (the same build a read of these models uses) and one read of a
 // small generated page (localocr.worker.warm_up), so that the first image is not the one that pays for
 // code run the first time (Python's, Pillow's JPEG decoder, onnxruntime-web's kernels before their
-// optimised tier). A read sent meanwhile stops it at its next model run. Nothing here is fatal: a model that breaks the contract is reported by the
-// prepare or read that asks for it, as before.
+// optimised tier). A read sent meanwhile stops it at its next model run. Nothing here is fatal: a
+// model that breaks the contract is reported by the prepare or read that asks for it, as before.
 async function warmUpPipeline(options) {
   progress("models", "loading the OCR models");
   try {
     await prepareOCR(options);
-    // a read that arrives meanwhile goes first: the warm-up stops at its next model run
     const warm = await timed("warmup_read_ms", () => callPython("warm_up", [() => reading.size > 0]));
     if (warm.stopped) timings.warmup_read_stopped = true;
     for (const [step, ms] of Object.entries(warm.steps_ms || {})) timings[`warmup_read_${step}_ms`] = ms;

@@ -179,8 +179,8 @@ def blank_page(image, spread: int = BLANK_SPREAD) -> bool:
     """Whether a decoded "L"/"RGB" image is uniform (see BLANK_SPREAD): nothing on it to read."""
     k = max(1, max(image.size) // BLANK_SIDE)
     small = image.reduce(k) if k > 1 else image
-    bands = small.getextrema()
-    if image.mode == "L" or not isinstance(bands[0], tuple):
+    bands = small.getextrema()  # (lo, hi) for one band, a tuple of them for several
+    if not isinstance(bands[0], tuple):
         bands = (bands,)
     return max(hi - lo for lo, hi in bands) < spread
 
@@ -529,7 +529,7 @@ class OCR:
         )
 
     def warm_up_steps(self):
-        """Generator stage: one read of a small generated page (a JPEG of three short lines), its Page
+        """Generator stage: one read of a small generated page (`warm_up_image`), its Page
         discarded. The first read of a process or worker pays for code run for the first time (Python
         functions and lazy imports, Pillow's JPEG decoder, onnxruntime-web's wasm kernels before they
         reach their optimised tier, the models' first shapes): the browser worker does this before it

@@ -70,36 +70,26 @@ def build(detector: bytes, recognizer: bytes, accurate: bytes | None = None, bac
 
 async def warm_up(aborted: Callable[[], bool] = lambda: False) -> dict:
     """One read of the pipeline's small generated page (`OCR.warm_up_steps`), before worker.js says it
-    is ready: {"value": {"ms", "words", "stopped", "steps_ms": the read's own timings}} or an error answer (which worker.js only logs).
-    `aborted()` is asked before each model run: true when a real read is waiting, which then goes
-    first (the warm-up stops there; what it ran so far has warmed that much)."""
+    is ready: {"value": {"ms", "words", "stopped", "steps_ms": the read's own timings}} or an error
+    answer (which worker.js only logs). `aborted()` is asked before each model run (as `reporting`
+    does for a read): true when a real read is waiting, which then goes first (the warm-up stops
+    there; what it ran so far has warmed that much)."""
     import time
 
-    def stoppable(gen: Generator) -> Generator:
-        try:
-            step = next(gen)
-            while True:
-                if aborted():
-                    gen.close()
-                    return None
-                step = gen.send((yield step))
-        except StopIteration as stop:
-            return stop.value
-
+    t = time.perf_counter()
     try:
         pipe = _pipeline()
-        t = time.perf_counter()
-        page = await run_async(stoppable(pipe.warm_up_steps()))
-        ms = (time.perf_counter() - t) * 1000
-        steps = {k: round(v * 1000, 1) for k, v in page.timings.items()} if page else {}
-        return {
-            "value": {"ms": ms, "words": len(page.words) if page else 0, "stopped": page is None, "steps_ms": steps}
-        }
+        page = await run_async(reporting(pipe.warm_up_steps(), pipe.detector.session, lambda *_: None, aborted))
     except LocalOCRError as err:
-        return {"error": str(err), "code": err.code}
+        if err.code != "aborted":
+            return {"error": str(err), "code": err.code}
+        page = None
     except Exception as err:
         traceback.print_exc()
         return {"error": str(internal_error(err)), "code": "internal"}
+    ms = (time.perf_counter() - t) * 1000
+    steps = {k: round(v * 1000, 1) for k, v in page.timings.items()} if page else {}
+    return {"value": {"ms": ms, "words": len(page.words) if page else 0, "stopped": page is None, "steps_ms": steps}}
 
 
 def reporting(
