@@ -209,6 +209,12 @@ def test_tables_render_every_engine_and_figure():
         "| 9.90 s | 7.90 s | 0.90 / 1.80 s | 1.50x (1.10-2.00) | 17.4 MB | WASM heap 180 MiB after 50 images |" in web
     )
     assert any(r.startswith("| localocr WebGPU") and "not measured: no WebGPU adapter" in r for r in rows)
+    res = fake_results()  # the worker's memories by kind: onnxruntime-web's thread memory, the rest
+    res["browser"]["engines"]["localocr WASM threads"]["heap_after_parts"] = {"shared": 120 * 2**20, "other": 60 * 2**20}
+    res["browser"]["engines"]["tesseract.js"]["heap_after_parts"] = {"other": 100 * 2**20}
+    md2 = report.render_markdown(res)
+    assert "WASM heap 180 MiB after 50 images (onnxruntime 120 MiB, Pyodide 60 MiB) |" in md2
+    assert next(r for r in md2.splitlines() if r.startswith("| tesseract.js")).endswith("after 50 images |")
     assert "| localocr | CPython, 1 thread | | | 0.25 / 0.40 s | | | peak RSS 130 MiB |" in rows
     assert "load average 6.9 at the start, 7.2 at the end" in md and "took 15.0 min" in md
     res = fake_results()

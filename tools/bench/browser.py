@@ -62,6 +62,15 @@ def _worker_heap(page) -> int | None:
     return None
 
 
+def _worker_heap_parts(page) -> dict | None:
+    """The worker's WASM memories by kind (web/wasm-heap.js): {"shared": bytes (onnxruntime-web's
+    threaded build), "other": bytes (Pyodide's, or a one-thread onnxruntime-web's)}."""
+    for worker in page.workers:
+        if worker.url.endswith(WORKER_SCRIPTS):
+            return worker.evaluate("self.__wasmHeaps ? self.__wasmHeaps() : null")
+    return None
+
+
 def summarize_ms(values: list[float]) -> dict:
     return {"median": statistics.median(values), "p90": float(np.percentile(values, 90))}
 
@@ -147,6 +156,7 @@ def web_bench(site: Path, images: list[Path], cold_rounds: int, reads: int, log,
                 log(f"  reads {k + 1}/{reads} (load {load_avg()[0]})")
         for name, (_ctx, page, _) in open_pages.items():
             res[name]["heap_after_bytes"] = _worker_heap(page)
+            res[name]["heap_after_parts"] = _worker_heap_parts(page)
             res[name]["heap_after_reads"] = reads
         for ctx, _, _ in open_pages.values():
             ctx.close()
@@ -188,6 +198,7 @@ def web_bench(site: Path, images: list[Path], cold_rounds: int, reads: int, log,
             "info": r.get("info"),
             "heap_start_bytes": r.get("heap_start_bytes"),
             "heap_after_bytes": r.get("heap_after_bytes"),
+            "heap_after_parts": r.get("heap_after_parts"),
             "heap_after_reads": r.get("heap_after_reads"),
         }
     ref = out["engines"]["tesseract.js"]["per_image_ms"]

@@ -56,6 +56,10 @@ def speed_table(res: dict) -> str:
                 if e.get("heap_after_bytes")
                 else "WASM heap: not readable"
             )
+            parts = e.get("heap_after_parts") or {}
+            if parts.get("shared") and name.startswith("localocr"):
+                # the thread memory is onnxruntime-web's; the rest Pyodide's
+                heap += f" (onnxruntime {_mib(parts['shared'])}, Pyodide {_mib(parts.get('other', 0))})"
             out.append(
                 f"| {name} | Chromium {web['chromium'].split('.')[0]} | {e['cold_ms'] / 1000:.2f} s | "
                 f"{e['warm_ms'] / 1000:.2f} s | {e['median_ms'] / 1000:.2f} / {e['p90_ms'] / 1000:.2f} s | "
