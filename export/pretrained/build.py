@@ -68,7 +68,7 @@ def head_onnx(head: Head, path: str, opset: int = OPSET) -> None:
     )
 
 
-def metadata(head: Head, reread_below: float, reread_max: int) -> dict[str, str]:
+def metadata(head: Head, reread_below: float, reread_max: int, space_bias: float = 0.0) -> dict[str, str]:
     pre = {
         "package": ppocr.PACKAGE,
         "version": ppocr.VERSION,
@@ -92,11 +92,12 @@ def metadata(head: Head, reread_below: float, reread_max: int) -> dict[str, str]
         mm.ROLE: "accurate",
         mm.REREAD_BELOW: repr(float(reread_below)),
         mm.REREAD_MAX: str(int(reread_max)),
+        mm.SPACE_BIAS: f"{float(space_bias):g}",
         mm.PRETRAINED: json.dumps(pre),
     }
 
 
-def combined(head: Head, work: str, reread_below: float, reread_max: int) -> onnx.ModelProto:
+def combined(head: Head, work: str, reread_below: float, reread_max: int, space_bias: float = 0.0) -> onnx.ModelProto:
     """grey image -> backbone -> head, with the contract's names and metadata (fp32)."""
     hp = os.path.join(work, "head.onnx")
     head_onnx(head, hp)
@@ -118,7 +119,7 @@ def combined(head: Head, work: str, reread_below: float, reread_max: int) -> onn
         n.output[:] = [mm.RECOGNIZER_OUTPUT if o == out.name else o for o in n.output]
     out.name = mm.RECOGNIZER_OUTPUT
     del m.metadata_props[:]
-    for k, v in metadata(head, reread_below, reread_max).items():
+    for k, v in metadata(head, reread_below, reread_max, space_bias).items():
         m.metadata_props.add(key=k, value=v)
     m.producer_name = "localocr export.pretrained.build"
     onnx.checker.check_model(m)
@@ -260,13 +261,20 @@ def main(argv=None) -> None:
         "(written into the metadata; export/pretrained/calibrate.py chooses it)",
     )
     p.add_argument("--reread-max", type=int, default=4, help="at most this many lines a page (0: all)")
+    p.add_argument(
+        "--space-bias",
+        type=float,
+        default=1.5,
+        help="added to the space class before the arg-max (`localocr.space_bias`; "
+        "`python -m export.recognizer.tune_space_bias --tier accurate` chooses it)",
+    )
     p.add_argument("--limit", type=int, default=600, help="validation crops per set for the checks")
     a = p.parse_args(argv)
     torch.set_num_threads(1)
     os.makedirs(a.work, exist_ok=True)
     head = load_head(a.ckpt)
     fp32 = os.path.join(a.work, "accurate.fp32.onnx")
-    onnx.save(combined(head, a.work, a.reread_below, a.reread_max), fp32)
+    onnx.save(combined(head, a.work, a.reread_below, a.reread_max, a.space_bias), fp32)
     int8 = os.path.join(a.work, FILE)
     onnx.save(int8_weights(onnx.load(fp32)), int8)
     report = {
