@@ -1,7 +1,7 @@
 """Field extraction, measured end to end with our own OCR (localocr.pipeline.OCR).
 
     python -m export.eval_fields receipts [--split validation|train|all] [--cache DIR] [--show N] [--reread-all]
-                                          [--threads N]
+                                          [--threads N] [--read-for receipt|auto|none] [--models DIR]
     python -m export.eval_fields mrz [--n 60] [--seed 0] [--formats TD1,TD2,TD3] [--save DIR]
 
 receipts: ../shared/data/sroie_train, the SROIE task-3 way: a field is right when its value equals the
@@ -59,12 +59,12 @@ def on_page(label, lines: list[str], join: int = ORACLE_JOIN) -> bool:
     return False
 
 
-def _read(ocr, image_path: Path, cache: Path | None) -> Page:
+def _read(ocr, image_path: Path, cache: Path | None, read_for: str | None = None) -> Page:
     if cache:
         f = cache / (image_path.name + ".json")
         if f.is_file():
             return Page.from_dict(json.loads(f.read_text()))
-    page = ocr().read(str(image_path))
+    page = ocr().read(str(image_path), fields=read_for)
     if cache:
         cache.mkdir(parents=True, exist_ok=True)
         tmp = cache / (image_path.name + ".json.tmp")
@@ -73,7 +73,7 @@ def _read(ocr, image_path: Path, cache: Path | None) -> Page:
     return page
 
 
-def _lazy_ocr(reread_all: bool = False, threads: int | None = None):
+def _lazy_ocr(reread_all: bool = False, threads: int | None = None, models: str | None = None):
     box = {}
 
     def get():
@@ -86,13 +86,13 @@ def _lazy_ocr(reread_all: bool = False, threads: int | None = None):
             backend = OnnxRuntimeBackend(threads)
             if reread_all:
                 # every line read again by the accurate tier: no confidence bound, no per-page limit
-                ocr = OCR(backend=backend, reread_below=2.0)
+                ocr = OCR(backend=backend, reread_below=2.0, models=models)
                 if ocr.accurate is None:
                     raise SystemExit("eval_fields: --reread-all needs the accurate tier (web/models/accurate*.onnx)")
                 ocr.accurate.spec = dataclasses.replace(ocr.accurate.spec, reread_max=0)
                 box["ocr"] = ocr
             else:
-                box["ocr"] = OCR(backend=backend)
+                box["ocr"] = OCR(backend=backend, models=models)
         return box["ocr"]
 
     return get
@@ -105,8 +105,10 @@ def eval_receipts(
     data: Path = SROIE,
     reread_all: bool = False,
     threads: int | None = None,
+    read_for: str | None = "receipt",
+    models: str | None = None,
 ) -> dict:
-    ocr = _lazy_ocr(reread_all, threads)
+    ocr = _lazy_ocr(reread_all, threads, models)
     right = {k: 0 for k in RECEIPT_FIELDS}
     ceiling = {k: 0 for k in RECEIPT_FIELDS}  # the label is on the page as read
     extraction = {k: 0 for k in RECEIPT_FIELDS}  # wrong although the label is on the page
@@ -118,7 +120,7 @@ def eval_receipts(
         val = is_validation(rec["image"])
         if (split == "validation" and not val) or (split == "train" and val):
             continue
-        page = _read(ocr, data / rec["image"], cache)
+        page = _read(ocr, data / rec["image"], cache, read_for)
         got = page.fields("receipt")
         n += 1
         want = re.sub(r"[^\d.,-]", "", rec["fields"].get("total") or "").replace(",", ".")
@@ -226,6 +228,15 @@ def main(argv=None) -> int:
     r.add_argument(
         "--threads", type=int, help="onnxruntime intra-op threads (default: the backend's, all cores up to 4)"
     )
+    r.add_argument(
+        "--read-for",
+        choices=["receipt", "auto", "none"],
+        default="receipt",
+        help="the pages read as `OCR.read(image, fields=KIND)` does (default receipt, what `localocr --fields "
+        "receipt` does: the header and total rows read by the accurate tier too); none: a plain read "
+        "(use a --cache of its own for each)",
+    )
+    r.add_argument("--models", help="the models' folder (default: web/models)")
     m = sub.add_parser("mrz")
     m.add_argument("--n", type=int, default=60)
     m.add_argument("--seed", type=int, default=0)
@@ -237,7 +248,10 @@ def main(argv=None) -> int:
         if not (args.data / "labels.jsonl").is_file():
             print(f"eval_fields: no {args.data}/labels.jsonl", file=sys.stderr)
             return 1
-        eval_receipts(args.split, args.cache, args.show, args.data, args.reread_all, args.threads)
+        read_for = None if args.read_for == "none" else args.read_for
+        eval_receipts(
+            args.split, args.cache, args.show, args.data, args.reread_all, args.threads, read_for, args.models
+        )
     else:
         eval_mrz(args.n, args.seed, args.formats.split(","), args.save, args.show)
     return 0

@@ -210,7 +210,10 @@ def test_tables_render_every_engine_and_figure():
     )
     assert any(r.startswith("| localocr WebGPU") and "not measured: no WebGPU adapter" in r for r in rows)
     res = fake_results()  # the worker's memories by kind: onnxruntime-web's thread memory, the rest
-    res["browser"]["engines"]["localocr WASM threads"]["heap_after_parts"] = {"shared": 120 * 2**20, "other": 60 * 2**20}
+    res["browser"]["engines"]["localocr WASM threads"]["heap_after_parts"] = {
+        "shared": 120 * 2**20,
+        "other": 60 * 2**20,
+    }
     res["browser"]["engines"]["tesseract.js"]["heap_after_parts"] = {"other": 100 * 2**20}
     md2 = report.render_markdown(res)
     assert "WASM heap 180 MiB after 50 images (onnxruntime 120 MiB, Pyodide 60 MiB) |" in md2

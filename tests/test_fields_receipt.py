@@ -239,6 +239,7 @@ def test_total_keywords_tables_and_misreadings(rows, total):
         ("BEMIED (SP) SON. BHD.", "BEMIED (SP) SDN. BHD."),
         ("HAXINCONE RESOURCES SGN BHd", "HAXINCONE RESOURCES SDN BHD"),
         ("BEMED (SP) SDN. BHZ", "BEMED (SP) SDN. BHD"),
+        ("SINNATHAMBY HOLDINGS SDN. SHD.", "SINNATHAMBY HOLDINGS SDN. BHD."),
         ("99 SPEED MART 5/B", "99 SPEED MART S/B"),
         ("EIGHT OUNCE COFFEE CO. THE GARDENS MALL", "EIGHT OUNCE COFFEE CO."),  # the mall after the name
         ("AEON CO. (M) BHD.", "AEON CO. (M) BHD."),

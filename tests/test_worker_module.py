@@ -57,14 +57,17 @@ def test_an_abort_stops_the_read_before_its_next_model_run(built):
 
 def test_bad_input_is_its_error_and_a_bug_is_internal(built, monkeypatch, capsys):
     assert asyncio.run(W.read(b""))["code"] == "empty"
-    monkeypatch.setattr(built, "read_steps", lambda data: 1 / 0)
+    monkeypatch.setattr(built, "read_steps", lambda data, **kw: 1 / 0)
     answer = asyncio.run(W.read(png(page_with_words()[0])))
     assert answer["code"] == "internal" and "\n" not in answer["error"]
     assert "ZeroDivisionError" in capsys.readouterr().err  # the traceback, for developers
 
 
-def test_render_fields_and_keep_then_export_and_forget(built):
+def test_render_fields_and_keep_then_export_and_forget(built, monkeypatch):
     data = png(page_with_words()[0])
+    asked = []
+    real = built.read_steps
+    monkeypatch.setattr(built, "read_steps", lambda image, **kw: asked.append(kw) or real(image, **kw))
     answer = asyncio.run(
         W.read(
             data,
@@ -76,6 +79,7 @@ def test_render_fields_and_keep_then_export_and_forget(built):
         )
     )
     value = answer["value"]
+    assert asked == [{"fields": "receipt"}]  # read for the fields: their lines by the accurate tier too
     assert set(value["page"]["exports"]) == {"text", "hocr", "json"}
     assert json.loads(value["page"]["exports"]["json"])["fields"] == json.loads(value["fields_json"])
     assert value["page"]["source"] == {"page_number": 3, "dpi": 150.0, "text_layer": "none"}

@@ -192,6 +192,7 @@ def main(argv=None) -> int:
                     keep_text=args.keep_text,
                     name=os.path.basename(name),
                     password=args.password,
+                    fields=args.fields,
                 )
         except LocalOCRError as e:
             print(f"localocr: {name}: {e} [{e.code}]", file=sys.stderr)

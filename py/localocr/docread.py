@@ -73,7 +73,7 @@ def _page_from_text(lines, size) -> Page:
     return Page(width=size[0], height=size[1], blocks=build_blocks(segments), backend="pdf text layer")
 
 
-def _pdf_steps(ocr, data, pages, keep_text, name, password, on_page):
+def _pdf_steps(ocr, data, pages, keep_text, name, password, on_page, fields=None):
     from .pdfread import PdfSource
 
     pdf = PdfSource(data, password)
@@ -90,7 +90,7 @@ def _pdf_steps(ocr, data, pages, keep_text, name, password, on_page):
             if lines:
                 page, layer = _page_from_text(lines, im.size), "used"
             else:
-                page = yield from ocr.page_steps(im)
+                page = yield from ocr.page_steps(im, fields=fields)
                 layer = "present" if facts.has_text else "none"
             page.source = PageSource(n, dpi, layer, PageImage.of(im).compact())
             out.append(page)
@@ -118,20 +118,21 @@ def _frame(im, k: int, max_pixels: int):
     return frame
 
 
-def read_document_steps(ocr, source, pages=None, *, keep_text=False, name="", password=None, on_page=None):
-    """Generator stage behind OCR.read_document: source -> Document (see the module docstring)."""
+def read_document_steps(ocr, source, pages=None, *, keep_text=False, name="", password=None, on_page=None, fields=None):
+    """Generator stage behind OCR.read_document: source -> Document (see the module docstring);
+    fields: each page read for these key fields (`OCR.read`'s)."""
     from .image import open_image, source_bytes
 
     data = source_bytes(source)
     if not name and isinstance(source, str):
         name = source
     if is_pdf(data):
-        return (yield from _pdf_steps(ocr, data, pages, keep_text, name, password, on_page))
+        return (yield from _pdf_steps(ocr, data, pages, keep_text, name, password, on_page, fields))
     im = open_image(data)
     frames = getattr(im, "n_frames", 1) if im.format in FRAME_KINDS and im.format != "MPO" else 1
     if frames == 1:
         parse_pages(pages, 1)  # "2" for a one-page image is an error, as for a PDF
-        page = yield from ocr.read_steps(data)
+        page = yield from ocr.read_steps(data, fields=fields)
         if on_page:
             on_page(page, 0, 1)
         return Document([page], name=name, kind="image", page_count=1)
@@ -140,7 +141,7 @@ def read_document_steps(ocr, source, pages=None, *, keep_text=False, name="", pa
     out = []
     for i, n in enumerate(numbers):
         frame = _frame(im, n - 1, ocr.max_pixels)
-        page = yield from ocr.read_steps(frame)
+        page = yield from ocr.read_steps(frame, fields=fields)
         page.source.number = n
         page.source.dpi = image_dpi(frame, page.source.image.pil.size if page.source.image.pil else frame.size)
         page.source.image.compact()

@@ -198,6 +198,7 @@ def upright_steps(
     accurate=None,
     reread_below: float | None = None,
     notes: list | None = None,
+    reread_for: str | None = None,
 ):
     """Generator stage for a whole page read as it is (no orientation; `oriented_steps` turns and
     straightens first): decoded image -> [Block] (`notes` gets what was dropped)."""
@@ -214,10 +215,44 @@ def upright_steps(
         accurate=accurate,
         reread_below=reread_below,
     )
+    if accurate is not None and reread_for:
+        yield from reread_for_fields(
+            grey, reads, accurate, recognizer, timings, reread_for, min_confidence, short_confidence
+        )
     t0 = time.perf_counter()
     blocks = blocks_from_reads(reads, min_confidence, short_confidence, notes)
     _add(timings, "layout", time.perf_counter() - t0)
     return blocks
+
+
+def reread_for_fields(grey, reads, accurate, recognizer, timings: dict, kind: str, min_confidence, short_confidence):
+    """Generator stage: the lines the key fields of `kind` come from read again by the accurate tier,
+    whatever the fast tier's confidence, where it has not read them already (in place): the fields
+    are taken from a first layout of `reads` (`fields.reread_lines`: a receipt's company, address
+    and total lines), and every read whose box's centre lies in one of those lines is read again.
+    Returns how many."""
+    from .fields import reread_lines
+
+    t0 = time.perf_counter()
+    first = Page(
+        width=grey.size[0], height=grey.size[1], blocks=blocks_from_reads(reads, min_confidence, short_confidence)
+    )
+    boxes = []
+    for i in reread_lines(first, kind):
+        q = np.asarray(first.lines[i].quad, np.float32).reshape(4, 2)
+        boxes.append((q[:, 0].min(), q[:, 1].min(), q[:, 0].max(), q[:, 1].max()))
+    which = []
+    for i, r in enumerate(reads):
+        c = np.asarray(r.quad, np.float32).reshape(4, 2).mean(axis=0)
+        if not r.reread and any(x0 <= c[0] <= x1 and y0 <= c[1] <= y1 for x0, y0, x1, y1 in boxes):
+            which.append(i)
+    _add(timings, "layout", time.perf_counter() - t0)
+    if not which:
+        return 0
+    n = yield from reread_steps(
+        grey, reads, accurate, timings, 2.0, MAX_WIDTH * accurate.spec.height // recognizer.spec.height, 0, which
+    )
+    return n
 
 
 def level_steps(im, boxes, prob, detector, timings: dict, opts: dict):
@@ -265,6 +300,7 @@ def oriented_steps(
     accurate=None,
     reread_below: float | None = None,
     notes: list | None = None,
+    reread_for: str | None = None,
 ):
     """`upright_steps` that also turns pages at 90, 180 and 270 degrees upright (see
     `localocr.orientation`) and straightens tilted ones: decoded image -> ([Block] with quads on
@@ -349,6 +385,10 @@ def oriented_steps(
         yield from reread_steps(
             grey, reads, accurate, timings, reread_below, MAX_WIDTH * accurate.spec.height // recognizer.spec.height
         )
+        if reread_for:
+            yield from reread_for_fields(
+                grey, reads, accurate, recognizer, timings, reread_for, min_confidence, short_confidence
+            )
     t0 = time.perf_counter()
     blocks = blocks_from_reads(reads, min_confidence, short_confidence, notes)
     orient.unturn_blocks(blocks, rotation, width, height, straighten)
@@ -471,15 +511,15 @@ class OCR:
 
     # -- whole pages
 
-    def read_steps(self, image, *, reread: bool = True):
+    def read_steps(self, image, *, reread: bool = True, fields: str | None = None):
         """The whole pipeline as one generator stage (for custom drivers); returns a Page.
         `page.source` says its resolution and keeps its picture (for Page.to_pdf).
-        reread=False: without the accurate tier's second reading."""
+        reread=False: without the accurate tier's second reading. fields: see `read`."""
         t_start = time.perf_counter()
         decoded = decode_image(image, max_pixels=self.max_pixels, luma_jpeg=self.luma_jpeg)
         im = decoded.image
         timings = {"decode": time.perf_counter() - t_start}
-        page = yield from self.page_steps(im, timings, t_start, notes=decoded.notes, reread=reread)
+        page = yield from self.page_steps(im, timings, t_start, notes=decoded.notes, reread=reread, fields=fields)
         from .docread import page_source_of_image
 
         page.source = page_source_of_image(image, im)
@@ -493,9 +533,17 @@ class OCR:
         notes: list | None = None,
         *,
         reread: bool = True,
+        fields: str | None = None,
     ):
         """Generator stage: a decoded "L"/"RGB" PIL image (decode_image's) -> Page; `notes`: what
-        was done to it on the way (the page's notes; the junk floor adds its own)."""
+        was done to it on the way (the page's notes; the junk floor adds its own); fields: see `read`."""
+        if fields is not None:
+            from .fields import KINDS
+
+            if fields not in KINDS:
+                raise LocalOCRError(
+                    f"Unknown kind of fields {fields!r}: choose receipt, mrz or auto.", "bad_fields_kind"
+                )
         timings = {} if timings is None else timings
         t_start = time.perf_counter() if t_start is None else t_start
         notes = [] if notes is None else notes
@@ -506,6 +554,7 @@ class OCR:
             accurate=self.accurate if reread else None,
             reread_below=self.reread_below,
             notes=notes,
+            reread_for=fields if reread else None,
         )
         rotation, deskew = 0, 0.0
         if blank_page(im):
@@ -539,45 +588,63 @@ class OCR:
         page = yield from self.read_steps(warm_up_image(), reread=False)
         return page
 
-    def read(self, image) -> Page:
+    def read(self, image, *, fields: str | None = None) -> Page:
         """OCR one image (path | bytes | file | PIL.Image | numpy array) -> Page.
+
+        fields: "receipt" | "mrz" | "auto", the key fields the caller will take from the page
+        (`page.fields(kind)`): the lines they come from (a receipt's header and total rows) are read
+        by the accurate tier too, whatever the fast tier's confidence (`fields.reread_lines`).
 
         Raises only LocalOCRError: a bad input with its code, anything unexpected
         as code "internal" (the original exception chained as its cause)."""
         with internal_errors():
-            return run_sync(self.read_steps(image))
+            return run_sync(self.read_steps(image, fields=fields))
 
-    async def read_async(self, image) -> Page:
+    async def read_async(self, image, *, fields: str | None = None) -> Page:
         """`read` for runtimes whose sessions are asynchronous (Pyodide + onnxruntime-web)."""
         with internal_errors():
-            return await run_async(self.read_steps(image))
+            return await run_async(self.read_steps(image, fields=fields))
 
     # -- documents (localocr.document): PDFs, multi-page TIFFs, animated GIF/WebP, images
 
     def read_document(
-        self, source, pages=None, *, keep_text: bool = False, name: str = "", password: str | None = None, on_page=None
+        self,
+        source,
+        pages=None,
+        *,
+        keep_text: bool = False,
+        name: str = "",
+        password: str | None = None,
+        on_page=None,
+        fields: str | None = None,
     ):
         """Every page of a PDF (rendered by pypdfium2), multi-page TIFF or animated GIF/WebP
         (every frame a page), or the one page of an image -> Document.
 
         source: path | bytes | binary file. pages: "1-3,7", [1, 2] or None (all; at most
         document.MAX_PAGES). keep_text: a PDF page with a text layer gives that text instead of
-        OCR. on_page(page, i, n): called after each page is read.
+        OCR. on_page(page, i, n): called after each page is read. fields: see `read`.
         """
         from .docread import read_document_steps
 
-        return run_sync(
-            read_document_steps(self, source, pages, keep_text=keep_text, name=name, password=password, on_page=on_page)
-        )
+        opts = dict(keep_text=keep_text, name=name, password=password, on_page=on_page, fields=fields)
+        return run_sync(read_document_steps(self, source, pages, **opts))
 
     async def read_document_async(
-        self, source, pages=None, *, keep_text: bool = False, name: str = "", password: str | None = None, on_page=None
+        self,
+        source,
+        pages=None,
+        *,
+        keep_text: bool = False,
+        name: str = "",
+        password: str | None = None,
+        on_page=None,
+        fields: str | None = None,
     ):
         from .docread import read_document_steps
 
-        return await run_async(
-            read_document_steps(self, source, pages, keep_text=keep_text, name=name, password=password, on_page=on_page)
-        )
+        opts = dict(keep_text=keep_text, name=name, password=password, on_page=on_page, fields=fields)
+        return await run_async(read_document_steps(self, source, pages, **opts))
 
     def read_pdf(self, source, pages=None, **options):
         """`read_document` for a PDF only: anything else is refused (code "not_a_pdf")."""

@@ -522,15 +522,17 @@ def reread_steps(
     below: float | None = None,
     max_width: int = MAX_WIDTH,
     most: int | None = None,
+    only=None,
 ):
     """Generator stage: read the lines of confidence < `below` again with the `accurate` model, at
-    most `most` of them (0: all), the least confident first (in place; their `reread` flag set).
-    Defaults: the accurate model's `localocr.reread_below` / `localocr.reread_max`. Returns how many
-    were read again."""
+    most `most` of them (0: all), the least confident first (in place; their `reread` flag set);
+    `only`: of these indices alone. Defaults: the accurate model's `localocr.reread_below` /
+    `localocr.reread_max`. Returns how many were read again."""
     t = timings if timings is not None else {}
     below = accurate.spec.reread_below if below is None else below
     most = accurate.spec.reread_max if most is None else most
-    which = sorted((i for i, ln in enumerate(lines) if ln.confidence < below), key=lambda i: lines[i].confidence)
+    pool = range(len(lines)) if only is None else sorted(set(only))
+    which = sorted((i for i in pool if lines[i].confidence < below), key=lambda i: lines[i].confidence)
     which = sorted(which[:most] if most else which)
     if not which:
         return 0

@@ -129,12 +129,15 @@ async def read(
     """Read one image: {"value": {"page": page JSON, "fields_json": ...}} or an error answer.
 
     render: the image's name, to add the CLI's renderings (`page["exports"]`: text, hOCR, JSON);
-    fields: "receipt" | "mrz" | "auto", to add the key fields (as JSON text: null stays null);
+    fields: "receipt" | "mrz" | "auto", to add the key fields (as JSON text: null stays null), the
+    lines they come from read by the accurate tier too (`OCR.read`'s `fields`);
     keep: a document key under which the page is kept for export, with `source` (JSON: its page
     number, dpi, text layer, for a page of a PDF) and `document` (JSON: name, kind, page count)."""
     try:
         pipe = _pipeline()
-        page = await run_async(reporting(pipe.read_steps(_bytes(image)), pipe.detector.session, report, aborted))
+        # the lines the fields come from are read by the accurate tier too (OCR.read's fields)
+        steps = pipe.read_steps(_bytes(image), fields=fields)
+        page = await run_async(reporting(steps, pipe.detector.session, report, aborted))
         out: dict[str, Any] = {"page": page.to_dict()}
         d = dict(out["page"])
         if fields is not None:

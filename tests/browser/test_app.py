@@ -455,8 +455,10 @@ def routed_models():
 
 
 def cli_json(path: Path) -> dict:
+    """The CLI's page JSON of `path`, read as the app reads it: for its fields ("auto": a receipt's
+    field lines read by the accurate tier too)."""
     out = subprocess.run(
-        [sys.executable, "-m", "localocr.cli", str(path), "--format", "json"],
+        [sys.executable, "-m", "localocr.cli", str(path), "--format", "json", "--fields", "auto"],
         capture_output=True,
         text=True,
         check=True,

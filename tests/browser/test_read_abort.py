@@ -29,9 +29,9 @@ _delay = 0.0
 _rdelay = 0.0
 _orig = (_ocr.read_steps, _ocr.detector.session.run_async, _ocr.recognizer.session.run_async)
 
-def _steps(image):
+def _steps(image, **kw):
     _log.append("read")
-    return _orig[0](image)
+    return _orig[0](image, **kw)
 
 async def _detect(feeds):
     _log.append("detect")

@@ -1,5 +1,6 @@
 // localocr through its module API (web/localocr.js). ?backend=wasm|webgpu (default wasm, so that
-// "auto" never picks another backend than the row says), ?threads=N caps the WASM threads.
+// "auto" never picks another backend than the row says), ?threads=N caps the WASM threads,
+// ?fields=auto|receipt|mrz reads as the app does (the key fields too: their lines read by the accurate tier).
 import { createOCR } from "../localocr.js";
 import { param, run } from "./bench-page.js";
 
@@ -11,6 +12,7 @@ run({
     return ocr.ready;
   },
   async recognize(blob) {
-    return (await ocr.read(blob)).text;
+    const fields = param("fields");
+    return (await ocr.read(blob, fields ? { fields } : {})).text;
   },
 });

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from ..errors import LocalOCRError
 from .mrz import extract_mrz, find_mrz
-from .receipt import extract_receipt
+from .receipt import extract_receipt, looks_like_receipt
+from .receipt import reread_lines as _receipt_lines
 
 KINDS = ("auto", "receipt", "mrz")
 
@@ -31,4 +32,17 @@ def extract(page, kind: str = "auto") -> dict:
     return extract_mrz(page, found) if kind == "mrz" else extract_receipt(page)
 
 
-__all__ = ["KINDS", "extract", "extract_mrz", "extract_receipt"]
+def reread_lines(page, kind: str) -> list[int]:
+    """Which lines of `page` (a first, plain read) the fields of `kind` come from and are worth the
+    accurate recognizer tier whatever the fast tier's confidence (`OCR.read(image, fields=kind)`
+    reads them again before the fields are taken): a receipt's company, address and total lines
+    (`receipt.reread_lines`); none for an MRZ (its check digits put the look-alikes right), nor for
+    "auto" on a page with an MRZ, or without a total keyword and an amount on one line."""
+    if kind not in KINDS:
+        raise LocalOCRError(f"Unknown kind of fields {kind!r}: choose receipt, mrz or auto.", "bad_fields_kind")
+    if kind == "mrz" or (kind == "auto" and (find_mrz(page) is not None or not looks_like_receipt(page))):
+        return []
+    return _receipt_lines(page)
+
+
+__all__ = ["KINDS", "extract", "extract_mrz", "extract_receipt", "reread_lines"]
