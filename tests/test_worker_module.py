@@ -132,6 +132,7 @@ def test_the_warm_up_reads_its_generated_page_with_the_real_models():
             assert "reread_run" not in answer["steps_ms"] and answer["steps_ms"]["recognize_run"] > 0
         words = {w for line in WARM_UP_LINES for w in line.split()}
         assert answer["words"] >= len(words) // 2
+        assert answer["steps_ms"]["fields"] > 0  # the key-field rules imported and run once too
     finally:
         W.ocr = None
 

@@ -586,6 +586,11 @@ class OCR:
         # without the accurate tier's re-reads: its first runs cost the warm-up 0.6 s in Chromium and
         # the first real read no more than later ones (its sessions' own warm-up runs at start suffice)
         page = yield from self.read_steps(warm_up_image(), reread=False)
+        # the key-field rules too (the app asks for them with every read): their import and first run
+        # cost the first real read ~60 ms on CPython, several times that in Pyodide
+        t0 = time.perf_counter()
+        page.fields("auto")
+        page.timings["fields"] = time.perf_counter() - t0
         return page
 
     def read(self, image, *, fields: str | None = None) -> Page:
