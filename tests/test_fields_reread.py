@@ -1,5 +1,5 @@
 """Reading for key fields (`OCR.read(image, fields=...)`): the lines a receipt's fields come from
-(its header and total rows, `fields.reread_lines`) are read by the accurate tier whatever the fast
+(its company, address and total lines, `fields.reread_lines`) are read by the accurate tier whatever the fast
 tier's confidence; other lines, other kinds and other pages keep the plain read."""
 
 import pytest
@@ -10,28 +10,9 @@ from localocr.fields import reread_lines
 from localocr.pipeline import run_sync, warm_up_image
 from localocr.result import Page
 from test_fields_mrz import page_of
+from test_fields_receipt import RECEIPT as RECEIPT_ROWS
 
-RECEIPT = [
-    "tan woon yann",
-    "INDAH GIFT & HOME DECO (1234567-X)",
-    "27, JALAN DEDAP 13,",
-    "TAMAN JOHOR JAYA,",
-    "81100 JOHOR BAHRU, JOHOR.",
-    "TEL:07-3507405 FAX:07-3558160",
-    "RECEIPT",
-    "19/10/2018 20:49:59 #01",
-    "ITEM QTY PRICE AMT",
-    "LAMP 1 55.90 55.90",
-    "SUB TOTAL 55.90",
-    "TOTAL QTY 2",
-    "TOTAL GST 6% 3.35",
-    "TOTAL AMT RM 60.31",
-    "ROUNDING ADJ -0.01",
-    "RM 60.30",
-    "CASH RM 70.30",
-    "CHANGE RM 10.00",
-    "THANK YOU",
-]
+RECEIPT = [*RECEIPT_ROWS, "THANK YOU"]
 
 
 def test_the_lines_of_a_receipts_fields_are_chosen():

@@ -212,7 +212,7 @@ export type ImageInput =
 export interface ReadOptions {
   /** aborting it rejects this read with code "aborted"; the worker stops at its next stage */
   signal?: AbortSignal;
-  /** also compute page.fields (a receipt's header and total rows are then read by the accurate tier too) */
+  /** also compute page.fields (a receipt's company, address and total lines are then read by the accurate tier too) */
   fields?: "receipt" | "mrz" | "auto";
   /** keep the page in the worker: the result has export() and close() */
   keep?: boolean;

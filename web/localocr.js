@@ -48,7 +48,7 @@
 // Types: localocr.d.ts beside this file; the page JSON's schema: page.schema.json.
 // `read(image, {fields: "receipt" | "mrz" | "auto"})` also gives page.fields, the key fields of a
 // receipt or an ID document's MRZ (py/localocr/fields), and reads the lines they come from (a
-// receipt's header and total rows) with the accurate recognizer tier too; `fields(page, kind)`
+// receipt's company, address and total lines) with the accurate recognizer tier too; `fields(page, kind)`
 // computes them again for a page read before, for another kind, without reading the image again.
 //
 // Documents: `readDocument(file, {pages, onPage, name, models})` reads every page of a PDF (rendered here with

@@ -597,8 +597,9 @@ class OCR:
         """OCR one image (path | bytes | file | PIL.Image | numpy array) -> Page.
 
         fields: "receipt" | "mrz" | "auto", the key fields the caller will take from the page
-        (`page.fields(kind)`): the lines they come from (a receipt's header and total rows) are read
-        by the accurate tier too, whatever the fast tier's confidence (`fields.reread_lines`).
+        (`page.fields(kind)`): the lines they come from (a receipt's company, address and total
+        lines) are read by the accurate tier too, whatever the fast tier's confidence
+        (`fields.reread_lines`).
 
         Raises only LocalOCRError: a bad input with its code, anything unexpected
         as code "internal" (the original exception chained as its cause)."""
