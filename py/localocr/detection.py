@@ -138,6 +138,22 @@ BAND_MIN_ROWS = 1024
 TILE_MARGIN = 192
 
 
+def _cuts(length: int, size: int, margin: int, multiple: int) -> list[tuple[int, int, int, int]]:
+    """Windows of `size` over 0:length overlapping by at least 2 * margin: [(a0, a1, keep0, keep1)],
+    the kept ranges tiling 0:length in order, each cut halfway through an overlap, on the grid."""
+    if size >= length:
+        return [(0, length, 0, length)]
+    step = size - 2 * margin
+    starts = list(range(0, length - size, step)) + [length - size]
+    out = []
+    keep0 = 0
+    for i, a0 in enumerate(starts):
+        keep1 = (starts[i + 1] + a0 + size) // 2 // multiple * multiple if i + 1 < len(starts) else length
+        out.append((a0, a0 + size, keep0, keep1))
+        keep0 = keep1
+    return out
+
+
 def tile_rows(
     height: int,
     width: int,
@@ -153,21 +169,26 @@ def tile_rows(
     if height * width <= max_pixels:
         return [(0, height, 0, height)]
     band = max(min_rows, 2 * margin + multiple, (band_pixels // max(1, width)) // multiple * multiple)
-    if band >= height:
-        return [(0, height, 0, height)]
-    step = band - 2 * margin
-    starts = list(range(0, height - band, step)) + [height - band]
-    out = []
-    keep0 = 0
-    for i, y0 in enumerate(starts):
-        if i + 1 < len(starts):
-            # the cut: halfway through the overlap with the next band, on the grid
-            keep1 = (starts[i + 1] + y0 + band) // 2 // multiple * multiple
-        else:
-            keep1 = height
-        out.append((y0, y0 + band, keep0, keep1))
-        keep0 = keep1
-    return out
+    return _cuts(height, band, margin, multiple)
+
+
+def tile_cols(
+    width: int, rows: int, max_pixels: int = MAX_RUN_PIXELS, margin: int = TILE_MARGIN, multiple: int = 32
+) -> list[tuple[int, int, int, int]]:
+    """Columns for a band of `rows` rows and `width` columns whose run would pass `max_pixels` (a
+    band is at least BAND_MIN_ROWS high: a wide input's is too big): [(x0, x1, keep0, keep1)] as
+    `tile_rows` gives rows, as few equal tiles as keep each run within `max_pixels`. onnxruntime's
+    heap grows with the largest run (~62 MiB a megapixel in onnxruntime-web) and never shrinks: the
+    finer pass over a 1280 x 720 photo ran bands of 1024 x 3264 (3.3 MP); now 1024 x 1824, for
+    ~12% more pixels run. One column when the band is within `max_pixels`."""
+    if rows * width <= max_pixels:
+        return [(0, width, 0, width)]
+    cap = max(2 * margin + multiple, (max_pixels // max(1, rows)) // multiple * multiple)
+    if cap >= width:
+        return [(0, width, 0, width)]
+    n = -(-(width - 2 * margin) // (cap - 2 * margin))
+    size = -(-(width + 2 * margin * (n - 1)) // (n * multiple)) * multiple
+    return _cuts(width, size, margin, multiple)
 
 
 def prepare_input(image, scale: float, mean, std, multiple: int = 32):
@@ -201,21 +222,23 @@ def resize_input(image, scale: float, multiple: int = 32) -> ResizedInput:
     return ResizedInput(im, (nw / w, nh / h), -(-nh // multiple) * multiple, -(-nw // multiple) * multiple)
 
 
-def input_rows(resized: ResizedInput, y0: int, y1: int, mean, std) -> np.ndarray:
-    """Rows y0:y1 of the normalised, padded detector input: [1, 3, y1 - y0, width] float32 (a band
-    is made alone, so that a large input never exists whole: see `tile_rows`)."""
+def input_rows(resized: ResizedInput, y0: int, y1: int, mean, std, x0: int = 0, x1: int | None = None) -> np.ndarray:
+    """Rows y0:y1 (and columns x0:x1, default all) of the normalised, padded detector input:
+    [1, 3, y1 - y0, x1 - x0] float32 (a tile is made alone, so that a large input never exists
+    whole: see `tile_rows`, `tile_cols`)."""
     im = resized.image
-    nh = im.height
-    x = np.zeros((1, 3, y1 - y0, resized.width), np.float32)
-    r1 = min(y1, nh)
-    if r1 <= y0:
+    nh, nw = im.height, im.width
+    x1 = resized.width if x1 is None else x1
+    x = np.zeros((1, 3, y1 - y0, x1 - x0), np.float32)
+    r1, c1 = min(y1, nh), min(x1, nw)
+    if r1 <= y0 or c1 <= x0:
         return x
-    band = im if (y0, r1) == (0, nh) else im.crop((0, y0, im.width, r1))
-    chans = band.split() if band.mode == "RGB" else (band,) * 3
+    tile = im if (y0, r1, x0, c1) == (0, nh, 0, nw) else im.crop((x0, y0, c1, r1))
+    chans = tile.split() if tile.mode == "RGB" else (tile,) * 3
     for c in range(3):
         # contiguous per-channel work: strided HWC ops are slow in WASM
         a = np.asarray(chans[c], dtype=np.float32)
-        x[0, c, : r1 - y0, : im.width] = a * np.float32(1 / (255 * std[c])) - np.float32(mean[c] / std[c])
+        x[0, c, : r1 - y0, : c1 - x0] = a * np.float32(1 / (255 * std[c])) - np.float32(mean[c] / std[c])
     return x
 
 
@@ -472,29 +495,34 @@ def _add(t: dict, key: str, dt: float) -> None:
 
 def detector_prob(model, resized: ResizedInput, timings: dict):
     """Generator stage: the detector's probability map [H/ds, W/ds] for a resized page, its input
-    made and run in bands when it is large (`tile_rows`: bounded memory, the same map)."""
+    made and run in bands when it is large, a wide band in columns (`tile_rows`, `tile_cols`: bounded
+    memory, the same map)."""
     ds, spec = model.spec.downsample, model.spec
     height, width = resized.height, resized.width
     bands = tile_rows(height, width)
+    cols = tile_cols(width, bands[0][1] - bands[0][0])
     prob = None
     for y0, y1, keep0, keep1 in bands:
-        t0 = time.perf_counter()
-        part = input_rows(resized, y0, y1, spec.mean, spec.std)
-        _add(timings, "detect_pre", time.perf_counter() - t0)
-        out = yield model.session, {mm.DETECTOR_INPUT: part}
-        p = np.asarray(out[mm.DETECTOR_OUTPUT])
-        p = p.reshape(p.shape[-2:])
-        if p.shape != ((y1 - y0) // ds, width // ds):
-            raise LocalOCRError(
-                f"The detector returned a {p.shape} map for a {part.shape[2:]} input; "
-                f"its metadata says downsample {ds}.",
-                "bad_model",
-            )
-        if len(bands) == 1:
-            return p
-        if prob is None:
-            prob = np.empty((height // ds, width // ds), p.dtype)
-        prob[keep0 // ds : keep1 // ds] = p[(keep0 - y0) // ds : (keep1 - y0) // ds]
+        for x0, x1, kx0, kx1 in cols:
+            t0 = time.perf_counter()
+            part = input_rows(resized, y0, y1, spec.mean, spec.std, x0, x1)
+            _add(timings, "detect_pre", time.perf_counter() - t0)
+            out = yield model.session, {mm.DETECTOR_INPUT: part}
+            p = np.asarray(out[mm.DETECTOR_OUTPUT])
+            p = p.reshape(p.shape[-2:])
+            if p.shape != ((y1 - y0) // ds, (x1 - x0) // ds):
+                raise LocalOCRError(
+                    f"The detector returned a {p.shape} map for a {part.shape[2:]} input; "
+                    f"its metadata says downsample {ds}.",
+                    "bad_model",
+                )
+            if len(bands) == 1 and len(cols) == 1:
+                return p
+            if prob is None:
+                prob = np.empty((height // ds, width // ds), p.dtype)
+            prob[keep0 // ds : keep1 // ds, kx0 // ds : kx1 // ds] = p[
+                (keep0 - y0) // ds : (keep1 - y0) // ds, (kx0 - x0) // ds : (kx1 - x0) // ds
+            ]
     return prob
 
 
