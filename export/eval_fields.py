@@ -233,7 +233,7 @@ def main(argv=None) -> int:
         choices=["receipt", "auto", "none"],
         default="receipt",
         help="the pages read as `OCR.read(image, fields=KIND)` does (default receipt, what `localocr --fields "
-        "receipt` does: the header and total rows read by the accurate tier too); none: a plain read "
+        "receipt` does: the company, address and total lines read by the accurate tier too); none: a plain read "
         "(use a --cache of its own for each)",
     )
     r.add_argument("--models", help="the models' folder (default: web/models)")

@@ -249,9 +249,9 @@ def reread_for_fields(grey, reads, accurate, recognizer, timings: dict, kind: st
     _add(timings, "layout", time.perf_counter() - t0)
     if not which:
         return 0
-    n = yield from reread_steps(
-        grey, reads, accurate, timings, 2.0, MAX_WIDTH * accurate.spec.height // recognizer.spec.height, 0, which
-    )
+    max_width = MAX_WIDTH * accurate.spec.height // recognizer.spec.height
+    # below 2.0: whatever the confidence; most 0: all of them
+    n = yield from reread_steps(grey, reads, accurate, timings, below=2.0, max_width=max_width, most=0, only=which)
     return n
 
 
@@ -538,12 +538,9 @@ class OCR:
         """Generator stage: a decoded "L"/"RGB" PIL image (decode_image's) -> Page; `notes`: what
         was done to it on the way (the page's notes; the junk floor adds its own); fields: see `read`."""
         if fields is not None:
-            from .fields import KINDS
+            from .fields import check_kind
 
-            if fields not in KINDS:
-                raise LocalOCRError(
-                    f"Unknown kind of fields {fields!r}: choose receipt, mrz or auto.", "bad_fields_kind"
-                )
+            check_kind(fields)
         timings = {} if timings is None else timings
         t_start = time.perf_counter() if t_start is None else t_start
         notes = [] if notes is None else notes

@@ -55,20 +55,22 @@ def counting_server(site: Path):
         yield base, sent, server
 
 
-def _worker_heap(page) -> int | None:
+def _worker_eval(page, expression: str):
+    """`expression` evaluated in the engine's own worker (None when it has none)."""
     for worker in page.workers:
         if worker.url.endswith(WORKER_SCRIPTS):
-            return worker.evaluate("self.__wasmHeapBytes ? self.__wasmHeapBytes() : null")
+            return worker.evaluate(expression)
     return None
+
+
+def _worker_heap(page) -> int | None:
+    return _worker_eval(page, "self.__wasmHeapBytes ? self.__wasmHeapBytes() : null")
 
 
 def _worker_heap_parts(page) -> dict | None:
     """The worker's WASM memories by kind (web/wasm-heap.js): {"shared": bytes (onnxruntime-web's
     threaded build), "other": bytes (Pyodide's, or a one-thread onnxruntime-web's)}."""
-    for worker in page.workers:
-        if worker.url.endswith(WORKER_SCRIPTS):
-            return worker.evaluate("self.__wasmHeaps ? self.__wasmHeaps() : null")
-    return None
+    return _worker_eval(page, "self.__wasmHeaps ? self.__wasmHeaps() : null")
 
 
 def summarize_ms(values: list[float]) -> dict:

@@ -22,10 +22,15 @@ from .receipt import reread_lines as _receipt_lines
 KINDS = ("auto", "receipt", "mrz")
 
 
-def extract(page, kind: str = "auto") -> dict:
-    """The fields object of `page` for `kind` ("receipt", "mrz" or "auto")."""
+def check_kind(kind: str) -> None:
+    """Refuse a kind of fields other than KINDS (code "bad_fields_kind")."""
     if kind not in KINDS:
         raise LocalOCRError(f"Unknown kind of fields {kind!r}: choose receipt, mrz or auto.", "bad_fields_kind")
+
+
+def extract(page, kind: str = "auto") -> dict:
+    """The fields object of `page` for `kind` ("receipt", "mrz" or "auto")."""
+    check_kind(kind)
     found = find_mrz(page) if kind != "receipt" else None
     if kind == "auto":
         kind = "mrz" if found is not None else "receipt"
@@ -38,11 +43,10 @@ def reread_lines(page, kind: str) -> list[int]:
     reads them again before the fields are taken): a receipt's company, address and total lines
     (`receipt.reread_lines`); none for an MRZ (its check digits put the look-alikes right), nor for
     "auto" on a page with an MRZ, or without a total keyword and an amount on one line."""
-    if kind not in KINDS:
-        raise LocalOCRError(f"Unknown kind of fields {kind!r}: choose receipt, mrz or auto.", "bad_fields_kind")
+    check_kind(kind)
     if kind == "mrz" or (kind == "auto" and (find_mrz(page) is not None or not looks_like_receipt(page))):
         return []
     return _receipt_lines(page)
 
 
-__all__ = ["KINDS", "extract", "extract_mrz", "extract_receipt", "reread_lines"]
+__all__ = ["KINDS", "check_kind", "extract", "extract_mrz", "extract_receipt", "reread_lines"]
