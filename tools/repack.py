@@ -26,6 +26,7 @@ import io
 import json
 import zipfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -188,11 +189,17 @@ def served_lock(lock: bytes, wheels: dict[str, bytes]) -> bytes:
     return (json.dumps(data, indent=1, sort_keys=True) + "\n").encode()
 
 
-def derive(files: dict[str, bytes], manifest: dict) -> tuple[dict[str, bytes], dict[str, dict[str, str]]]:
+def derive(
+    files: dict[str, bytes], manifest: dict, cache: Path | None = None
+) -> tuple[dict[str, bytes], dict[str, dict[str, str]]]:
     """The served bytes of every runtime file: `files` ({dest: verified original bytes}) with each
-    manifest entry that has `"repack": "<rule>"` repacked, and the one with `"repack": "lock"`
-    (pyodide-lock.json) trimmed to the wheels served (entries with a `"lock"` key), naming their
-    served sha256. Returns (served files, {dest: {dropped entry: why}})."""
+    manifest entry that has `"repack": "<rule>"` repacked, then, where it has `"pyc": "stdlib" |
+    "site"`, its sources compiled to bytecode for that place (tools/pyc.py, by the Pyodide in
+    `files`; cached under `cache`; without docstrings where `"pyc_strip_docstrings": true`), and the one with `"repack": "lock"` (pyodide-lock.json) trimmed
+    to the wheels served (entries with a `"lock"` key), naming their served sha256. Returns (served
+    files, {dest: {dropped entry: why}})."""
+    from tools import pyc
+
     specs = manifest["files"]
     served = dict(files)
     dropped: dict[str, dict[str, str]] = {}
@@ -203,6 +210,14 @@ def derive(files: dict[str, bytes], manifest: dict) -> tuple[dict[str, bytes], d
         if rule not in RULES:
             raise ValueError(f"{dest}: unknown repack rule {rule!r} (known: {', '.join(RULES)}, lock)")
         served[dest], dropped[dest] = repack(files[dest], RULES[rule])
+        where = spec.get("pyc")
+        if where is not None:
+            roots = {"stdlib": pyc.STDLIB_ROOT, "site": pyc.SITE_ROOT}
+            if where not in roots:
+                raise ValueError(f"{dest}: unknown pyc place {where!r} (known: {', '.join(roots)})")
+            core = {name: files[f"pyodide/{name}"] for name in pyc.CORE}
+            strip = bool(spec.get("pyc_strip_docstrings", False))
+            served[dest] = pyc.compile_archive(served[dest], roots[where], core, cache, strip_docstrings=strip)
     for dest, spec in specs.items():
         if spec.get("repack") == "lock":
             wheels = {dest_w.rsplit("/", 1)[-1]: served[dest_w] for dest_w, s in specs.items() if "lock" in s}

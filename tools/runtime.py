@@ -9,11 +9,13 @@ Contract:
   sha256 in Pyodide's own `pyodide-lock.json`. Any mismatch raises `SetupError` and nothing is served.
 - python_stdlib.zip and the numpy/Pillow wheels are served as smaller derived copies (tools/repack.py:
   entries stored uncompressed so the wire compression sees the whole archive, files a browser worker
-  cannot use dropped) and pyodide-lock.json names only the wheels served, with their sha256. These
-  are made from the verified originals, deterministically, and checked against `served_sha256`.
+  cannot use dropped; then their Python compiled to bytecode by Pyodide itself, tools/pyc.py) and
+  pyodide-lock.json names only the wheels served, with their sha256. These are made from the
+  verified originals, deterministically, and checked against `served_sha256`.
 - Files land in `web/vendor/` (git-ignored), each with `.br`/`.gz` siblings when those are smaller,
   which serve.py sends to clients that accept them. Compressed bytes are cached by sha256 too.
-- `py/localocr` is packed as a pure-Python wheel into `web/vendor/py/` for the worker to install.
+- `py/localocr` is packed as a pure-Python wheel into `web/vendor/py/` for the worker to install,
+  its modules compiled to bytecode the same way.
 
 Command line: `python -m tools.runtime [install|verify|pin|sizes]`.
 """
@@ -153,8 +155,12 @@ def served(manifest: dict, cache: Path | None = None) -> dict[str, bytes]:
     """The bytes to serve: `collect()`'s verified originals, with the derived files of tools/repack.py
     (entries with "repack"), each checked against its `served_sha256` pin."""
     from tools import repack
+    from tools.pyc import PycError
 
-    files, _ = repack.derive(collect(manifest, cache), manifest)
+    try:
+        files, _ = repack.derive(collect(manifest, cache), manifest, cache or cache_dir())
+    except PycError as err:
+        raise SetupError(str(err)) from err
     for dest, spec in manifest["files"].items():
         if "repack" not in spec:
             continue
@@ -254,13 +260,16 @@ def build_wheel(src: Path = PACKAGE_SRC) -> tuple[str, bytes]:
     return f"localocr-{version}-py3-none-any.whl", buf.getvalue()
 
 
-def install(vendor: Path = VENDOR, cache: Path | None = None, manifest: dict | None = None) -> dict[str, int]:
-    """Lay out the verified runtime and the packed localocr wheel under `vendor`. Returns {file: bytes}."""
+def install(
+    vendor: Path = VENDOR, cache: Path | None = None, manifest: dict | None = None, core_dir: Path | None = None
+) -> dict[str, int]:
+    """Lay out the verified runtime and the packed localocr wheel under `vendor` (compiled by the
+    Pyodide in `core_dir`, by default the one just laid out). Returns {file: bytes}."""
     manifest = manifest or load_manifest()
     files = served(manifest, cache)
     for dest, data in files.items():
         write_with_variants(vendor / dest, data, cache)
-    name, size = pack_package(vendor, cache)
+    name, size = pack_package(vendor, cache, core_dir)
     # The worker learns the wheel's name (it carries the version) from this small index.
     index = {"localocr_wheel": f"py/{name}", "sources": {key: src["spec"] for key, src in manifest["sources"].items()}}
     write_if_changed(vendor / "runtime.json", (json.dumps(index, indent=1) + "\n").encode())
@@ -288,10 +297,24 @@ def compress_models(models: Path = VENDOR.parent / "models", cache: Path | None 
                 sib.touch()
 
 
-def pack_package(vendor: Path = VENDOR, cache: Path | None = None) -> tuple[str, int]:
+def pack_package(vendor: Path = VENDOR, cache: Path | None = None, core_dir: Path | None = None) -> tuple[str, int]:
     """(Re)pack py/localocr into vendor/py/ if its sources changed (cheap: serve.py and the browser
-    tests call it at start so the worker never installs a stale copy). Returns (file name, bytes)."""
+    tests call it at start so the worker never installs a stale copy). Served with bytecode in place
+    of the sources (tools/pyc.py, compiled by the Pyodide in `core_dir`, by default the one laid out
+    in `vendor`; cached by content).
+    Returns (file name, bytes)."""
+    from tools import pyc
+
     name, wheel = build_wheel()
+    core_dir = core_dir or vendor / "pyodide"
+    missing = [n for n in pyc.CORE if not (core_dir / n).exists()]
+    if missing:
+        raise SetupError(f"{core_dir} lacks {', '.join(missing)}: run `make runtime` first")
+    try:
+        core = {n: (core_dir / n).read_bytes() for n in pyc.CORE}
+        wheel = pyc.compile_archive(wheel, pyc.SITE_ROOT, core, cache or cache_dir())
+    except pyc.PycError as err:
+        raise SetupError(str(err)) from err
     pkg_dir = vendor / "py"
     for old in pkg_dir.glob("localocr-*.whl*"):
         if not old.name.startswith(name):
@@ -338,7 +361,7 @@ def pin(manifest_path: Path = MANIFEST, cache: Path | None = None) -> None:
                 spec["sha256"] = sha256_bytes(read_member(path, spec["member"]))
     from tools import repack  # the derived files' pins follow from the originals just pinned
 
-    derived, _ = repack.derive(collect(manifest, cache), manifest)
+    derived, _ = repack.derive(collect(manifest, cache), manifest, cache)
     for dest, spec in manifest["files"].items():
         if "repack" in spec:
             spec["served_sha256"] = sha256_bytes(derived[dest])
