@@ -37,11 +37,23 @@ def serving(directory: Path, isolation: bool = True, policy: dict | None = None)
         server.server_close()
 
 
+def _alive(worker) -> bool:
+    """False for a worker that is gone: Playwright lists a terminated worker until its close event
+    arrives, a little after a fresh one can already have started (a crashed worker's replacement)."""
+    from playwright.sync_api import Error
+
+    try:
+        worker.evaluate("1")
+        return True
+    except Error:
+        return False
+
+
 def worker_exec(page, code: str, which: int = 0):
     """Run Python in one of the page's localocr workers (`which`: in the order they started) and
     return its last value: through `self.localocrDiagnostics` in the worker's own global scope,
     which Playwright (like devtools) reaches and page scripts cannot."""
-    workers = [w for w in page.workers if w.url.split("?")[0].endswith("/worker.js")]
+    workers = [w for w in page.workers if w.url.split("?")[0].endswith("/worker.js") and _alive(w)]
     if not workers:
         raise RuntimeError("the page has no localocr worker")
     return workers[which].evaluate("(code) => self.localocrDiagnostics.exec(code)", code)
