@@ -10,6 +10,10 @@ creates its engine at once and reads `--image` as soon as it can). Per run, engi
   start -> the first text back in the page;
 - warm: a reload in that context (HTTP cache: revalidated with 304s; tesseract.js's data from its
   IndexedDB copy), the same clock;
+- `--cold-reads` N: N more reads in the cold page before the reload (how soon a first visit's
+  reads settle; off by default, since they also warm what the reload finds cached);
+- `--drop-after` S: one more first visit per run, whose image is given S seconds after the engine
+  is ready (as a user drops one), and that read's time;
 - then `--reads` more reads of the same image in the warm page: the steady per-image time; then one
   blank A4 page at 300 dpi (2480 x 3508, white) and the WASM heap after it.
 For each start it prints a waterfall, from the run whose first text is the median: every file
@@ -129,7 +133,16 @@ def start_once(page, timeout: float) -> dict:
 
 
 def run_engine(
-    browser, base: str, sent: list, name: str, key: str, reads: int, timeout: float, blank: str | None = None
+    browser,
+    base: str,
+    sent: list,
+    name: str,
+    key: str,
+    reads: int,
+    timeout: float,
+    blank: str | None = None,
+    cold_reads: int = 0,
+    drop_after: float = 0.0,
 ) -> dict:
     page_url, worker_script, _ = ENGINES[name]
     out = {}
@@ -146,6 +159,8 @@ def run_engine(
             got["server_bytes"] = sum(n for p, n in sent[mark:] if not p.startswith("/bench/"))
             got["server_files"] = sum(1 for p, _ in sent[mark:] if not p.startswith("/bench/"))
             got.update(collect(page, base, worker_script))
+            if phase == "cold" and cold_reads:  # before the reload: how soon a first visit's reads settle
+                got["next_ms"] = [page.evaluate("(name) => bench.read(name)", key)["ms"] for _ in range(cold_reads)]
             out[phase] = got
         steady = [page.evaluate("(name) => bench.read(name)", key)["ms"] for _ in range(reads)]
         out["steady_ms"] = statistics.median(steady) if steady else None
@@ -155,6 +170,15 @@ def run_engine(
             out["heap_after_blank"] = collect(page, base, worker_script)["heap"]
     finally:
         context.close()
+    if drop_after:  # a first visit again, the image given `drop_after` s after the engine is ready
+        context = browser.new_context(service_workers="block")
+        try:
+            page = context.new_page()
+            page.goto(f"{base}bench/{page_url}first={key}&wait={int(drop_after * 1000)}")
+            got = start_once(page, timeout + drop_after)
+            out["dropped_read_ms"] = got["first_ms"] - got["created_ms"]
+        finally:
+            context.close()
     return out
 
 
@@ -201,8 +225,9 @@ def summary(results: dict) -> dict:
                 k: (
                     med(r[k] for r in runs if r.get(k) is not None) if any(r.get(k) is not None for r in runs) else None
                 )
-                for k in ("heap_after", "blank_ms", "heap_after_blank")
+                for k in ("heap_after", "blank_ms", "heap_after_blank", "dropped_read_ms")
             },
+            "cold_next_ms": [statistics.median(col) for col in zip(*(r["cold"].get("next_ms", []) for r in runs))],
             "cold_all_ms": [r["cold"]["first_ms"] for r in runs],
             "warm_all_ms": [r["warm"]["first_ms"] for r in runs],
         }
@@ -216,6 +241,7 @@ def summary_table(s: dict, runs: int, reads: int) -> str:
         ("warm start (reload, cached) -> first text", "warm_ms", "s"),
         ("cold: engine created -> first text", "cold_first_read_ms", "s"),
         ("warm: engine created -> first text", "warm_first_read_ms", "s"),
+        ("cold: the first read when the image comes --drop-after s after ready", "dropped_read_ms", "s"),
         (f"steady read (median of {reads} in the warm page)", "steady_ms", "s"),
         ("bytes sent by the server, cold", "cold_bytes", "MB"),
         ("responses, cold", "cold_files", "n"),
@@ -245,6 +271,10 @@ def summary_table(s: dict, runs: int, reads: int) -> str:
             cells.append(cell)
         out.append("| " + " | ".join(cells) + " |")
     for name in names:
+        if s[name].get("cold_next_ms"):
+            later = ", ".join(f"{v / 1000:.2f}" for v in s[name]["cold_next_ms"])
+            out.append(f"{name}, cold page: the reads after its first one (medians, in order): {later} s")
+    for name in names:
         if name.startswith("localocr") and s[name]["steady_ms"]:
             out.append(
                 f"{name}, warm: first read after the engine is ready = "
@@ -260,6 +290,15 @@ def main(argv=None) -> int:
     ap.add_argument("--image", type=Path, default=IMAGE)
     ap.add_argument("--engines", nargs="+", choices=list(ENGINES), default=DEFAULT_ENGINES)
     ap.add_argument("--timeout", type=float, default=300)
+    ap.add_argument(
+        "--cold-reads", type=int, default=0, help="reads of the image in the cold page after its first text"
+    )
+    ap.add_argument(
+        "--drop-after",
+        type=float,
+        default=0.0,
+        help="also a first visit whose image comes this many seconds after the engine is ready",
+    )
     ap.add_argument("--no-blank", action="store_true", help="skip the blank A4 page read after the steady reads")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
@@ -286,7 +325,18 @@ def main(argv=None) -> int:
         for r in range(args.runs):
             for name in args.engines:
                 base, sent, _server = servers[ENGINES[name][2]]
-                got = run_engine(browser, base, sent, name, key, args.reads, args.timeout, blank)
+                got = run_engine(
+                    browser,
+                    base,
+                    sent,
+                    name,
+                    key,
+                    args.reads,
+                    args.timeout,
+                    blank,
+                    cold_reads=args.cold_reads,
+                    drop_after=args.drop_after,
+                )
                 results[name].append(got)
                 print(
                     f"run {r + 1}: {name:13s} cold {got['cold']['first_ms'] / 1000:6.2f} s  warm "

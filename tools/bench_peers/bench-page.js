@@ -1,6 +1,6 @@
-// What both benchmark pages share. A page reads ?first=<image> as soon as its engine is created and
-// sets window.bench.first = {doneMs (performance.now(): ms since navigation start), createdMs (the
-// engine created), words}; then
+// What both benchmark pages share. A page reads ?first=<image> as soon as its engine is created (or
+// ?wait=<ms> later) and sets window.bench.first = {doneMs (performance.now(): ms since navigation
+// start), createdMs (the engine created, and the wait over), words}; then
 // bench.read(name) -> {ms, words, text} times one read of images/<name> (the fetch is not timed).
 export const bench = (window.bench = { first: null, error: null, info: null, read: null });
 const query = new URLSearchParams(location.search);
@@ -19,6 +19,9 @@ export async function run(engine) {
   try {
     const first = await imageBlob(param("first"));
     bench.info = await engine.create();
+    // ?wait=<ms>: the image arrives that long after the engine is ready, as a user's would
+    const wait = Number(param("wait") || 0);
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     const createdMs = performance.now();
     const text = await engine.recognize(first);
     bench.first = { doneMs: performance.now(), createdMs, words: countWords(text) };
