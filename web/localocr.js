@@ -34,9 +34,9 @@
 // A bad image rejects with localocr's own message and code (e.g. code "not_an_image"). If the worker
 // dies, every pending call rejects with code "worker_crashed" and the next call starts a fresh worker.
 // `terminate()` stops the worker at once; pending and later calls reject with code "terminated".
-// `ready` resolves once the runtime started, the models (of createOCR's `models`) are loaded and one
-// small generated page was read with them (a warm-up: the first read is then about as fast as later
-// ones; `ready.timings.warmup_read_ms`). `prepare()` loads the models ahead of the first read where
+// `ready` resolves once the runtime started and the models (of createOCR's `models`) are loaded; the
+// worker then reads one small generated page with them while nothing is asked of it (a warm-up: a
+// read a moment later is about as fast as later ones; a read sent at once stops it). `prepare()` loads the models ahead of the first read where
 // that start-up could not (e.g. other models than createOCR's; the app calls it at start).
 // `read(image, {signal})`: an AbortSignal (AbortController, AbortSignal.timeout(ms)) that cancels this
 // read: it rejects at once with an Error of code "aborted" (name "AbortError", the signal's reason as

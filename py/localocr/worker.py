@@ -69,10 +69,10 @@ def build(detector: bytes, recognizer: bytes, accurate: bytes | None = None, bac
 
 
 async def warm_up(aborted: Callable[[], bool] = lambda: False) -> dict:
-    """One read of the pipeline's small generated page (`OCR.warm_up_steps`), before worker.js says it
-    is ready: {"value": {"ms", "words", "stopped", "steps_ms": the read's own timings}} or an error
+    """One read of the pipeline's small generated page (`OCR.warm_up_steps`), which worker.js runs
+    just after it says it is ready, while nothing else is asked of it: {"value": {"ms", "words", "stopped", "steps_ms": the read's own timings}} or an error
     answer (which worker.js only logs). `aborted()` is asked before each model run (as `reporting`
-    does for a read): true when a real read is waiting, which then goes first (the warm-up stops
+    does for a read): true when a call is waiting, which then goes first (the warm-up stops
     there; what it ran so far has warmed that much)."""
     import time
 
@@ -89,7 +89,13 @@ async def warm_up(aborted: Callable[[], bool] = lambda: False) -> dict:
         return {"error": str(internal_error(err)), "code": "internal"}
     ms = (time.perf_counter() - t) * 1000
     steps = {k: round(v * 1000, 1) for k, v in page.timings.items()} if page else {}
-    return {"value": {"ms": ms, "words": len(page.words) if page else 0, "stopped": page is None, "steps_ms": steps}}
+    value = {"ms": ms, "words": len(page.words) if page else 0, "stopped": page is None, "steps_ms": steps}
+    global last_warm_up
+    last_warm_up = value
+    return {"value": value}
+
+
+last_warm_up: dict | None = None  # what the last `warm_up` did (for diagnostics and the tests)
 
 
 def reporting(
