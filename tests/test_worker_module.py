@@ -120,7 +120,7 @@ def test_read_document_keeps_every_frame(built):
 
 
 def test_the_warm_up_reads_its_generated_page_with_the_real_models():
-    """worker.js runs warm_up before it says ready: the generated page is read (its words found), and
+    """worker.js runs warm_up just after it says ready: the generated page is read (its words found), and
     the first real read after it is not slower than later ones by much (measured in make bench-startup)."""
     from localocr.pipeline import WARM_UP_LINES
 

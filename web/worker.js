@@ -431,8 +431,9 @@ async function warmUpPipeline(options) {
 // onnxruntime-web's kernels before their optimised tier: an image given 3 s after a first visit's
 // "ready" read in 0.50 s with it, 1.01 s without). It runs while nothing is asked: every call waits
 // for it (`settled`), and one that comes stops it at its next model run (`calls`); a call made
-// within WARM_UP_AFTER_MS of "ready" (a page that reads at once) means no warm-up at all. Before 4 December it ran before "ready", which it delayed by
-// ~0.45 s (a first visit's first text 3.72 s without it, 4.14-4.25 s with it before "ready").
+// within WARM_UP_AFTER_MS of "ready" (a page that reads at once) means no warm-up at all. Before 4
+// December it ran before "ready", which it delayed by ~0.45 s (a first visit's first text 3.72 s
+// without it, 4.14-4.25 s with it before "ready").
 const WARM_UP_AFTER_MS = 100;
 let pipelineBuilt = false;
 let calls = 0;          // calls received and not yet answered (diagnostics' exec not counted: it waits)

@@ -578,8 +578,9 @@ class OCR:
         """Generator stage: one read of a small generated page (`warm_up_image`), its Page
         discarded. The first read of a process or worker pays for code run for the first time (Python
         functions and lazy imports, Pillow's JPEG decoder, onnxruntime-web's wasm kernels before they
-        reach their optimised tier, the models' first shapes): the browser worker does this before it
-        says it is ready, so that the first image the user drops reads about as fast as later ones."""
+        reach their optimised tier, the models' first shapes): the browser worker does this just after
+        it says it is ready, while nothing is asked of it, so that the first image the user drops
+        reads about as fast as later ones."""
         # without the accurate tier's re-reads: its first runs cost the warm-up 0.6 s in Chromium and
         # the first real read no more than later ones (its sessions' own warm-up runs at start suffice)
         page = yield from self.read_steps(warm_up_image(), reread=False)

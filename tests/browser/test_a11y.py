@@ -182,8 +182,8 @@ def app(browser):
         page.on("console", lambda m: m.type == "error" and console.append(m.text))
         page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
         page.goto(base)
-        # the models are held: the worker waits for them at its last start-up step (it reads a
-        # generated page with them before it says it is ready), and the page says what it loads
+        # the models are held: the worker waits for them at its last start-up step (it builds the
+        # pipeline with them before it says it is ready), and the page says what it loads
         poll(page, "!document.getElementById('download').hidden")
         poll(page, "document.getElementById('status-text').textContent.includes('models')")
         states = {"loading": axe_violations(page, base)}
