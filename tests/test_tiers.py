@@ -3,7 +3,7 @@ accurate one (`recognition.reread_steps`), on the fake models, and the contract 
 
 import numpy as np
 import pytest
-from localocr import OCR, LocalOCRError
+from localocr import OCR, LocalOCRError, recognition
 from localocr.backends.fake import FakeBackend, FakeRecognizer, fake_model_bytes
 from localocr.contract import keys as mm
 from localocr.contract.onnxfile import read_model_info
@@ -41,8 +41,10 @@ def accurate_bytes(height: int = 48, **overrides):
     )
 
 
-def test_low_confidence_lines_are_read_again_and_confident_ones_are_not():
-    # line 1: words of 3 and 2 bars (5 marks: confident); line 2: one word of 8 bars (unsure)
+def test_low_confidence_lines_are_read_again_and_confident_ones_are_not(monkeypatch):
+    # line 1: words of 3 and 2 bars (5 marks: confident); line 2: one word of 8 bars (unsure); the
+    # model's own threshold (the few-lines rule, below 0.99 on a page this short, off)
+    monkeypatch.setattr(recognition, "REREAD_ALL_UP_TO", 0)
     im, _ = page_with_words(lines=((20, 30, (3, 2)), (20, 120, (8,))))
     fast = _session(fake_model_bytes("recognizer"), Unsure, sure_steps=6)
     accurate = _session(accurate_bytes(), mark="y")
@@ -105,9 +107,10 @@ def test_contract_checks_the_tier_keys(key, value, match):
         )
 
 
-def test_at_most_reread_max_lines_are_read_again_the_least_confident_first():
+def test_at_most_reread_max_lines_are_read_again_the_least_confident_first(monkeypatch):
     # three unsure lines of 8, 7 and 9 bars (confidence 0.55, 0.6, 0.5): at most 2 are read again,
-    # the 9 and the 8
+    # the 9 and the 8 (the few-lines rule off: it would read all three)
+    monkeypatch.setattr(recognition, "REREAD_ALL_UP_TO", 0)
     im, _ = page_with_words(size=(400, 300), lines=((20, 30, (8,)), (20, 120, (7,)), (20, 210, (9,))))
     fast = _session(fake_model_bytes("recognizer"), Unsure, sure_steps=6)
     accurate = _session(accurate_bytes(**{mm.REREAD_MAX: "2"}), mark="y")
@@ -115,3 +118,21 @@ def test_at_most_reread_max_lines_are_read_again_the_least_confident_first():
     texts = [ln.text for b in ocr.read(im).blocks for ln in b.lines]
     assert texts == ["yyyyyyyy", "xxxxxxx", "yyyyyyyyy"]
     assert sum(c[0] for c in accurate.calls) == 2
+
+
+def test_a_page_of_few_lines_has_every_unsure_line_read_again_without_the_cap(monkeypatch):
+    """Up to REREAD_ALL_UP_TO lines, lines below REREAD_FEW_BELOW are read again whatever the model's
+    threshold and cap; a page with more lines keeps them."""
+    lines = ((20, 30, (8,)), (20, 120, (7,)), (20, 210, (9,)))
+    im, _ = page_with_words(size=(400, 300), lines=lines)
+    fast = _session(fake_model_bytes("recognizer"), Unsure, sure_steps=6)
+    # the model: below 0.58 and at most 1; the page's lines are read at 0.55, 0.6 and 0.5
+    accurate = _session(accurate_bytes(**{mm.REREAD_MAX: "1", mm.REREAD_BELOW: "0.58"}), mark="y")
+    ocr = OCR(fake_model_bytes("detector"), fast, FakeBackend(), accurate=accurate, flip_check=False, orientation=False)
+    assert recognition.REREAD_ALL_UP_TO >= 3 and recognition.REREAD_FEW_BELOW > 0.6
+    assert [ln.text for b in ocr.read(im).blocks for ln in b.lines] == ["yyyyyyyy", "yyyyyyy", "yyyyyyyyy"]
+    assert sum(c[0] for c in accurate.calls) == 3
+    monkeypatch.setattr(recognition, "REREAD_ALL_UP_TO", 2)  # now the page has "many" lines
+    accurate.calls.clear()
+    assert [ln.text for b in ocr.read(im).blocks for ln in b.lines] == ["xxxxxxxx", "xxxxxxx", "yyyyyyyyy"]
+    assert sum(c[0] for c in accurate.calls) == 1
