@@ -438,6 +438,7 @@ const WARM_UP_AFTER_MS = 100;
 let pipelineBuilt = false;
 let calls = 0;          // calls received and not yet answered (diagnostics' exec not counted: it waits)
 let warming = null;     // the warm-up read while it runs
+let warmedUp = null;    // settles once the warm-up after "ready" is over (skipped, stopped or done)
 function startWarmUp() {
   if (!pipelineBuilt || calls > 0) return;     // the first call came at once: it warms up itself
   const start = performance.now();
@@ -637,6 +638,8 @@ let benchRegistered = false;
 self.localocrDiagnostics = {
   exec: async (code) => {
     if (!ready) throw new Error("worker not initialised");
+    await ready;
+    await warmedUp;      // not a call: it lets the warm-up run (and waits for it to start and end)
     await settled();
     if (!benchRegistered) {
       pyodide.registerJsModule("localocr_bench", benchHooks());
@@ -670,7 +673,12 @@ self.onmessage = async ({ data }) => {
       (e) => postMessage({ type: "fatal", error: errorOf(e) }),
     );
     // once "ready" has gone out, and a page that calls at once has had time to (it goes first)
-    ready.then(() => setTimeout(startWarmUp, WARM_UP_AFTER_MS), () => {});
+    ready.then(() => {
+      warmedUp = new Promise((resolve) => setTimeout(() => {
+        startWarmUp();
+        Promise.resolve(warming).then(resolve, resolve);
+      }, WARM_UP_AFTER_MS));
+    }, () => {});
     return;
   }
   const { id } = data;
