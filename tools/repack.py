@@ -195,14 +195,15 @@ def derive(
     """The served bytes of every runtime file: `files` ({dest: verified original bytes}) with each
     manifest entry that has `"repack": "<rule>"` repacked, then, where it has `"pyc": "stdlib" |
     "site"`, its sources compiled to bytecode for that place (tools/pyc.py, by the Pyodide in
-    `files`; cached under `cache`; without docstrings where `"pyc_strip_docstrings": true`), and the one with `"repack": "lock"` (pyodide-lock.json) trimmed
-    to the wheels served (entries with a `"lock"` key), naming their served sha256. Returns (served
+    `files`; cached under `cache`; without docstrings where `"pyc_strip_docstrings": true`), and
+    the one with `"repack": "lock"` (pyodide-lock.json) trimmed to the wheels served (entries with a `"lock"` key), naming their served sha256. Returns (served
     files, {dest: {dropped entry: why}})."""
     from tools import pyc
 
     specs = manifest["files"]
     served = dict(files)
     dropped: dict[str, dict[str, str]] = {}
+    roots = {"stdlib": pyc.STDLIB_ROOT, "site": pyc.SITE_ROOT}
     for dest, spec in specs.items():
         rule = spec.get("repack")
         if rule is None or rule == "lock":
@@ -212,7 +213,6 @@ def derive(
         served[dest], dropped[dest] = repack(files[dest], RULES[rule])
         where = spec.get("pyc")
         if where is not None:
-            roots = {"stdlib": pyc.STDLIB_ROOT, "site": pyc.SITE_ROOT}
             if where not in roots:
                 raise ValueError(f"{dest}: unknown pyc place {where!r} (known: {', '.join(roots)})")
             core = {name: files[f"pyodide/{name}"] for name in pyc.CORE}

@@ -422,7 +422,7 @@ async function warmUpPipeline(options) {
     await prepareOCR(options);
     pipelineBuilt = true;
   } catch (e) {
-    console.debug(`localocr: no warm-up read: ${e.message || e}`);
+    console.debug(`localocr: the pipeline is built at the first call instead: ${e.message || e}`);
   }
 }
 
@@ -441,10 +441,8 @@ let warming = null;     // the warm-up read while it runs
 let warmedUp = null;    // settles once the warm-up after "ready" is over (skipped, stopped or done)
 function startWarmUp() {
   if (!pipelineBuilt || calls > 0) return;     // the first call came at once: it warms up itself
-  const start = performance.now();
-  warming = measured("warmup_read", () => callPython("warm_up", [() => calls > 0]))
+  warming = timed("warmup_read_ms", () => callPython("warm_up", [() => calls > 0]))
     .then((warm) => {
-      timings.warmup_read_ms = performance.now() - start;
       if (warm.stopped) timings.warmup_read_stopped = true;
       for (const [step, ms] of Object.entries(warm.steps_ms || {})) timings[`warmup_read_${step}_ms`] = ms;
     }, (e) => console.debug(`localocr: no warm-up read: ${e.message || e}`))

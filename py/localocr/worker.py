@@ -70,10 +70,10 @@ def build(detector: bytes, recognizer: bytes, accurate: bytes | None = None, bac
 
 async def warm_up(aborted: Callable[[], bool] = lambda: False) -> dict:
     """One read of the pipeline's small generated page (`OCR.warm_up_steps`), which worker.js runs
-    just after it says it is ready, while nothing else is asked of it: {"value": {"ms", "words", "stopped", "steps_ms": the read's own timings}} or an error
-    answer (which worker.js only logs). `aborted()` is asked before each model run (as `reporting`
-    does for a read): true when a call is waiting, which then goes first (the warm-up stops
-    there; what it ran so far has warmed that much)."""
+    just after it says it is ready, while nothing else is asked of it: {"value": {"ms", "words",
+    "stopped", "steps_ms": the read's own timings}} or an error answer (which worker.js only logs).
+    `aborted()` is asked before each model run (as `reporting` does for a read): true when a call is
+    waiting, which then goes first (the warm-up stops there; what it ran so far has warmed that much)."""
     import time
 
     t = time.perf_counter()
