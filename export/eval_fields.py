@@ -161,14 +161,14 @@ def eval_receipts(
     return {k: right[k] / max(n, 1) for k in RECEIPT_FIELDS}
 
 
-def eval_mrz(n: int, seed: int, formats: list[str], save: Path | None, show: int) -> float:
+def eval_mrz(n: int, seed: int, formats: list[str], save: Path | None, show: int, models: str | None = None) -> float:
     import numpy as np
     from localocr.fields.mrz import FIELD_NAMES
     from localocr.pipeline import OCR
 
     from export.synth.id_docs import render_document
 
-    ocr = OCR()
+    ocr = OCR(models=models)
     rng = np.random.default_rng(seed)
     stats = {f: [0, 0, 0, 0] for f in formats}  # docs, every field exact, all checks valid, MRZ found
     field_right = {k: 0 for k in FIELD_NAMES}
@@ -243,6 +243,7 @@ def main(argv=None) -> int:
     m.add_argument("--formats", default="TD1,TD2,TD3")
     m.add_argument("--save", type=Path, help="also write the rendered documents here")
     m.add_argument("--show", type=int, default=0, help="print this many wrong documents")
+    m.add_argument("--models", help="the models' folder (default: web/models)")
     args = p.parse_args(argv)
     if args.what == "receipts":
         if not (args.data / "labels.jsonl").is_file():
@@ -253,7 +254,7 @@ def main(argv=None) -> int:
             args.split, args.cache, args.show, args.data, args.reread_all, args.threads, read_for, args.models
         )
     else:
-        eval_mrz(args.n, args.seed, args.formats.split(","), args.save, args.show)
+        eval_mrz(args.n, args.seed, args.formats.split(","), args.save, args.show, args.models)
     return 0
 
 

@@ -19,8 +19,8 @@ from localocr.backends.onnxruntime import OnnxRuntimeBackend  # noqa: E402
 from localocr.contract import keys as mm  # noqa: E402
 from localocr.contract.models import load_model  # noqa: E402
 
-from export.pretrained.build import int8_weights  # noqa: E402
 from export.pretrained.head import CONFIG, Head, kd_loss  # noqa: E402
+from export.pretrained.int8 import int8_weights  # noqa: E402
 
 torch.set_num_threads(1)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

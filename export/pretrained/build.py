@@ -33,18 +33,17 @@ import onnx.compose
 import torch
 from localocr.contract import keys as mm
 from localocr.recognition import batch_input, buckets, ctc_greedy_batch
-from onnx import TensorProto, helper, numpy_helper
+from onnx import TensorProto, helper
 
 from export.pretrained import ppocr
-from export.pretrained.features import MIN_WIDTH, read
+from export.pretrained.features import CACHE, MIN_WIDTH, read
 from export.pretrained.head import CONFIG, Head, OnBackbone
+from export.pretrained.int8 import int8_weights
 from export.recognizer.train import score
 
 OPSET = 11  # the backbone's own opset (ppocr's ONNX file)
 FILE = "accurate.int8.onnx"
 NOTICE = "accurate.NOTICE"
-# Weights with at least this many values are stored as int8 (smaller ones: biases, norms, scales).
-INT8_MIN_ELEMENTS = 256
 
 
 def load_head(ckpt: str) -> Head:
@@ -124,56 +123,6 @@ def combined(head: Head, work: str, reread_below: float, reread_max: int, space_
     m.producer_name = "localocr export.pretrained.build"
     onnx.checker.check_model(m)
     return m
-
-
-# Clipping ratios tried per output channel: the scale max|w| * r / 127 with the least squared error
-# wins (a few large weights would otherwise spend the 8 bits of every other one).
-CLIP_RATIOS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)
-
-
-def _int8_rows(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-row symmetric int8 of a [rows, n] float array: (scales [rows], int8 values [rows, n])."""
-    top = np.maximum(np.abs(flat).max(axis=1), 1e-12)
-    best_err = np.full(len(flat), np.inf)
-    scale = top / 127.0
-    for r in CLIP_RATIOS:
-        s = top * r / 127.0
-        err = ((np.clip(np.round(flat / s[:, None]), -127, 127) * s[:, None] - flat) ** 2).sum(axis=1)
-        better = err < best_err
-        scale = np.where(better, s, scale)
-        best_err = np.minimum(err, best_err)
-    return scale, np.clip(np.round(flat / scale[:, None]), -127, 127).astype(np.int8)
-
-
-def int8_weights(
-    model: onnx.ModelProto, min_elements: int = INT8_MIN_ELEMENTS, skip: set[str] = frozenset()
-) -> onnx.ModelProto:
-    """float32 initializers (>= min_elements, not in `skip`) stored as int8 with one scale per output
-    channel (axis 0, symmetric, max |w| / 127), each rebuilt by Cast + Mul under its original name."""
-    out = onnx.ModelProto()
-    out.CopyFrom(model)
-    g = out.graph
-    kept, nodes = [], []
-    for init in g.initializer:
-        w = numpy_helper.to_array(init)
-        if init.data_type != TensorProto.FLOAT or w.size < min_elements or w.ndim < 2 or init.name in skip:
-            kept.append(init)
-            continue
-        flat = w.reshape(w.shape[0], -1)
-        scale, q = _int8_rows(flat)
-        q = q.reshape(w.shape)
-        s = scale.astype(np.float32).reshape((w.shape[0],) + (1,) * (w.ndim - 1))
-        kept += [numpy_helper.from_array(q, init.name + "_q8"), numpy_helper.from_array(s, init.name + "_s8")]
-        nodes += [
-            helper.make_node("Cast", [init.name + "_q8"], [init.name + "_f8"], to=TensorProto.FLOAT),
-            helper.make_node("Mul", [init.name + "_f8", init.name + "_s8"], [init.name]),
-        ]
-    del g.initializer[:]
-    g.initializer.extend(kept)
-    rest = list(g.node)
-    del g.node[:]
-    g.node.extend(nodes + rest)
-    return out
 
 
 # ---------------------------------------------------------------- checks
@@ -294,7 +243,7 @@ def main(argv=None) -> None:
             "mrz_val",
             "synth_val",
         )
-        if os.path.exists(os.path.join(ppocr.ROOT, ".cache", "rec48", f"{n}.npz"))
+        if os.path.exists(os.path.join(CACHE, f"{n}.npz"))
     )
     for variant, path in (("fp32", fp32), ("int8", int8)):
         report[variant] = {

@@ -49,23 +49,33 @@ VAL_SETS = ["sroie_train", "funsd_train", "ic15_train", "openalpr_plates", "tapu
 MIN_WIDTH = ppocr.HEIGHT  # as the pipeline: crops narrower than their height are centred
 
 
-def sessions(threads: int = 1):
+def sessions(threads: int = 1, backbone: str = "fp32"):
+    """(backbone, teacher, the teacher's backbone or None). With `backbone="int8"` the features are
+    those of the int8-stored backbone the shipped file computes with, and the teacher still reads
+    the fp32 backbone's: the head learns to read the quantized features as PP-OCR reads the exact ones."""
     import onnxruntime as ort
 
     so = ort.SessionOptions()
     so.intra_op_num_threads = threads
     so.inter_op_num_threads = 1
-    return (ort.InferenceSession(ppocr.backbone_path(), so), ort.InferenceSession(ppocr.teacher_path(), so))
+    fp32 = ort.InferenceSession(ppocr.backbone_path(), so)
+    teacher = ort.InferenceSession(ppocr.teacher_path(), so)
+    if backbone == "fp32":
+        return fp32, teacher, None
+    return ort.InferenceSession(ppocr.backbone_int8_path(), so), teacher, fp32
 
 
-def compute(crops: list[np.ndarray], backbone, teacher) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Features [T_i, 384] and teacher log-probabilities [T_i, 159] of each crop (float16)."""
+def compute(crops: list[np.ndarray], backbone, teacher, teacher_backbone=None) -> tuple[list, list]:
+    """Features [T_i, 384] and teacher log-probabilities [T_i, 159] of each crop (float16); the
+    teacher reads `teacher_backbone`'s features where one is given, else `backbone`'s."""
     feats: list = [None] * len(crops)
     logps: list = [None] * len(crops)
     for batch in buckets([c.shape[1] for c in crops], max_columns=16384, max_batch=32):
         x, offsets = batch_input([crops[i] for i in batch], ppocr.MEAN, ppocr.STD, ppocr.DOWNSAMPLE, MIN_WIDTH)
-        f = backbone.run(None, {"x": np.repeat(x, 3, axis=1)})[0]  # [n, 384, 1, T]
-        lp = teacher.run(None, {ppocr.BACKBONE_OUT: f})[0]  # [n, T, 159]
+        x3 = np.repeat(x, 3, axis=1)
+        f = backbone.run(None, {"x": x3})[0]  # [n, 384, 1, T]
+        tf = f if teacher_backbone is None else teacher_backbone.run(None, {"x": x3})[0]
+        lp = teacher.run(None, {ppocr.BACKBONE_OUT: tf})[0]  # [n, T, 159]
         f = f[:, :, 0, :].transpose(0, 2, 1)  # [n, T, 384]
         for k, i in enumerate(batch):
             t = min(f.shape[1], -(-(int(offsets[k]) + crops[i].shape[1]) // ppocr.DOWNSAMPLE))
@@ -102,8 +112,8 @@ def _run(name, crops, labels, flags, sess, keep_pixels):
     print(f"{name}: {len(crops)} crops, {sum(len(f) for f in feats)} frames, {time.time() - t:.0f} s", flush=True)
 
 
-def build_real(threads: int, only=None) -> None:
-    sess = sessions(threads)
+def build_real(threads: int, only=None, backbone: str = "fp32") -> None:
+    sess = sessions(threads, backbone)
     h, ds = ppocr.HEIGHT, ppocr.DOWNSAMPLE
     if not only or "iiit5k_test" in only:
         parts = real_crops("iiit5k_train", height=h, downsample=ds, variants=1)
@@ -155,11 +165,19 @@ def main(argv=None) -> None:
     p.add_argument("--per-shard", type=int, default=4000)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--only", nargs="*")
+    p.add_argument(
+        "--backbone",
+        choices=["fp32", "int8"],
+        default="fp32",
+        help="whose features the head trains on: the fp32 backbone's, or the int8-stored one the "
+        "shipped file computes with (the teacher reads the fp32 features either way); "
+        "put them in their own cache with LOCALOCR_REC48_CACHE",
+    )
     a = p.parse_args(argv)
     if a.what == "real":
-        build_real(a.threads, a.only)
+        build_real(a.threads, a.only, a.backbone)
         return
-    sess = sessions(a.threads)
+    sess = sessions(a.threads, a.backbone)
     if a.what == "synth-val":
         ims, labels = synth_crops(SYNTH_VAL_SEED, 1000)
         _run("synth_val", ims, labels, [0] * len(ims), sess, True)

@@ -104,6 +104,20 @@ def backbone_path() -> str:
     return out
 
 
+def backbone_int8_path() -> str:
+    """The backbone with its weights stored as the shipped file stores them (int8, per channel;
+    `int8.int8_weights`): the features the browser's and CPython's accurate tier compute."""
+    import onnx
+
+    from export.pretrained.int8 import int8_weights
+
+    out = os.path.join(CACHE, "ppocrv6_backbone.int8.onnx")
+    if not os.path.exists(out):
+        onnx.save(int8_weights(onnx.load(backbone_path())), out + ".tmp")
+        os.replace(out + ".tmp", out)
+    return out
+
+
 def teacher_path() -> str:
     """Backbone features -> the model's neck and output layer, pruned to our alphabet, log-softmax."""
     import onnx
