@@ -167,7 +167,7 @@ class Crop:
 # cut in half read as letters), so it keeps the detector's boxes.
 END_PAD = 0.3
 # another box is on the row when their overlap across the reading direction is at least this
-# share of the lower one's height
+# share of the smaller one's height
 ROW_OVERLAP = 0.3
 # rows of the pairwise comparison at a time (a dense page has thousands of boxes)
 MARGIN_CHUNK = 64
@@ -633,7 +633,8 @@ def reread_steps(
     most `most` of them (0: all), the least confident first (in place; their `reread` flag set);
     `only`: of these indices alone. Defaults: the accurate model's `localocr.reread_below` /
     `localocr.reread_max`, or, on a page of at most REREAD_ALL_UP_TO lines, REREAD_FEW_BELOW and no
-    cap. Returns how many were read again."""
+    cap. Their crops reach past the lines' ends (`END_PAD`, `end_margins`). Returns how many were
+    read again."""
     t = timings if timings is not None else {}
     if below is None and most is None and only is None and len(lines) <= REREAD_ALL_UP_TO:
         below, most = REREAD_FEW_BELOW, 0  # a page of a few lines (a scene, a plate): it costs little
