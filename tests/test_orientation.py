@@ -187,3 +187,48 @@ def test_cli_no_orientation_flag():
 
     assert build_parser().parse_args(["x.png", "--no-orientation"]).orientation is False
     assert build_parser().parse_args(["x.png"]).orientation is True
+
+
+def _record_detections(monkeypatch, found_on=None):
+    """Wrap the pipeline's detector step: record each image detected, and (with found_on) find
+    nothing on any image but that one, as a detector that sees a scene's text only upright."""
+    import localocr.pipeline as pipeline
+
+    real = pipeline.detect_steps
+    seen = []
+
+    def detect_steps(image, *args, **kwargs):
+        seen.append(np.asarray(image).copy())
+        boxes = yield from real(image, *args, **kwargs)
+        if found_on is not None and not np.array_equal(np.asarray(image), np.asarray(found_on)):
+            return []
+        return boxes
+
+    monkeypatch.setattr(pipeline, "detect_steps", detect_steps)
+    return seen
+
+
+def test_probe_tries_the_other_turns_when_nothing_is_found(fake_ocr, monkeypatch):
+    # nothing as given nor turned by 90: the page turned by 270, then by 180, is detected too
+    im, _ = page_with_words()
+    seen = _record_detections(monkeypatch, found_on=Image.new("L", (1, 1), 0))
+    page = fake_ocr.read(im)
+    assert page.rotation == 0 and not page.lines
+    want = [np.asarray(turn_image(im, k)) for k in (0, 90, 270, 180)]
+    assert len(seen) >= 4 and all(np.array_equal(a, b) for a, b in zip(seen, want))
+
+
+def test_probe_stops_at_the_first_turn_with_text(fake_ocr, monkeypatch):
+    upright, _ = page_with_words()
+    given = turn_image(upright, 90)  # found only when turned back: by 270
+    seen = _record_detections(monkeypatch, found_on=turn_image(given, 270))
+    fake_ocr.read(given)
+    turns = [k for k in (0, 90, 180, 270) for a in seen[:3] if np.array_equal(a, np.asarray(turn_image(given, k)))]
+    assert turns == [0, 90, 270]  # no 180 probe once the 270 one found text
+
+
+def test_probe_not_run_when_the_page_has_text(fake_ocr, monkeypatch):
+    im, _ = page_with_words()
+    seen = _record_detections(monkeypatch)
+    fake_ocr.read(im)
+    assert seen and not any(a.shape == np.asarray(im).shape and np.array_equal(a, np.asarray(turn_image(im, 180))) for a in seen)

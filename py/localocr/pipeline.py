@@ -322,13 +322,25 @@ def oriented_steps(
         # give the flip check little to go on. The page turned by 90 is detected too, and the
         # longest lines of both are read all four ways (`orientation.four_way`).
         # (one pass, no finer retry: a probe for sideways text, within the detector's memory bound)
-        turned = yield from detect_steps(orient.turn_image(image, 90), detector, {}, **{"refine": False, **opts})
-        found = [q for q, _ in turned]
+        probe = {"refine": False, **opts}
+        turned = yield from detect_steps(orient.turn_image(image, 90), detector, {}, **probe)
+        found = [orient.unturn_points(q, 90, width, height) for q, _ in turned]
         level = [quads[i] for i in orient.longest(quads, orient.FOUR_WAY_LINES)]
-        down = [
-            orient.reading_down(orient.unturn_points(found[i], 90, width, height))
-            for i in orient.longest(found, orient.FOUR_WAY_LINES)
-        ]
+        if not quads and not found:
+            # nothing found as given nor turned by 90: a detector trained on upright text may see a
+            # page's text only upright, so the page turned the other way, then upside down, is tried
+            # too (`orientation.PROBE_AGAIN`)
+            for extra in orient.PROBE_AGAIN:
+                more = yield from detect_steps(orient.turn_image(image, extra), detector, {}, **probe)
+                more = [orient.unturn_points(q, extra, width, height) for q, _ in more]
+                if extra == 180:
+                    # the quads read the page upside down: as given, each one read the other way round
+                    level = [more[i][[2, 3, 0, 1]] for i in orient.longest(more, orient.FOUR_WAY_LINES)]
+                else:
+                    found = more
+                if more:
+                    break
+        down = [orient.reading_down(found[i]) for i in orient.longest(found, orient.FOUR_WAY_LINES)]
         ways = {0: level, 180: [q[[2, 3, 0, 1]] for q in level], 270: down, 90: [q[[2, 3, 0, 1]] for q in down]}
         every = [q for qs in ways.values() for q in qs]
         if every:
