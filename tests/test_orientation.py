@@ -231,4 +231,6 @@ def test_probe_not_run_when_the_page_has_text(fake_ocr, monkeypatch):
     im, _ = page_with_words()
     seen = _record_detections(monkeypatch)
     fake_ocr.read(im)
-    assert seen and not any(a.shape == np.asarray(im).shape and np.array_equal(a, np.asarray(turn_image(im, 180))) for a in seen)
+    assert seen and not any(
+        a.shape == np.asarray(im).shape and np.array_equal(a, np.asarray(turn_image(im, 180))) for a in seen
+    )
