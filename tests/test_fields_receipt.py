@@ -248,6 +248,14 @@ def test_total_keywords_tables_and_misreadings(rows, total):
         ("BEMED (SP) SDN.", "BEMED (SP) SDN. BHD."),  # BHD lost after SDN
         ("GARDENIA BAKERIES (KL SDN BHD", "GARDENIA BAKERIES (KL) SDN BHD"),  # a bracket left open
         ("MOONLIGHT CAKE HOUSE SDN DHD 80Z7Z5-U", "MOONLIGHT CAKE HOUSE SDN BHD"),  # a misread reg. number
+        ("NANDO'S CHICKENLAND MALAYSIA Sn Bhd", "NANDO'S CHICKENLAND MALAYSIA SDN BHD"),
+        ("99 SPEED MART S7B", "99 SPEED MART S/B"),  # "/" read as "7"
+        ("SANYU STATIONERYSHOP", "SANYU STATIONERY SHOP"),  # two words of a trade name run together
+        ("TEO HENG STATIONERY 8 BOOKS", "TEO HENG STATIONERY & BOOKS"),  # "&" read as "8"
+        ("7 ELEVEN 8 MART", "7 ELEVEN & MART"),
+        ("PUSAT 8 TRADING", "PUSAT & TRADING"),
+        ("#000002 BAIFU (M) Sdn Bhd", "BAIFU (M) Sdn Bhd"),  # a ticket number before the name
+        ("SHOPRITE BOOKSTORE", "SHOPRITE BOOKSTORE"),  # no two whole trade words: as read
     ],
 )
 def test_company_legal_suffixes(head, company):
@@ -465,6 +473,19 @@ def test_a_registration_number_in_brackets_on_the_name_line():
             ],
             "RM41.45",
         ),
+        # the line under a total keyword with a label of its own (CASH misread as "C") holds no total's
+        # amount: the sub-total does
+        (["SHOP SDN BHD", "SUBTOTAL 25.00", "Net Total 25.", "C 50.00", "C. GE 25.00"], "25.00"),
+        (["SHOP SDN BHD", "SUBTOTAL 7.00", "TOTAL", "RM 7.00", "CASH 10.00", "CHANGE 3.00"], "7.00"),
+        # a card payment names the amount where no keyword line has it (AMT PAID INCL GST misread)
+        (["SHOP SDN BHD", "AMTPAILEINGL GST :RM78.30", "PAID BY : CC'7186:RM78.30", "Total eV :2.10"], "RM78.30"),
+        # without any total keyword: the amount paid in cash without change, not the largest
+        (["SHOP SDN BHD", "ITEM A 4.80", "SUBIUIAL 4.80", "LUIAL (BSI INL) 4.50", "CASH 4.50"], "4.50"),
+        # one digit of the total misread, put right by cash - change; not where two values would fit
+        (["SHOP SDN BHD", "Total (RM) : 112.46", "CASH : 112.45", "Change (RM) 0.00"], "112.45"),
+        (["SHOP SDN BHD", "Total (RM) : 112.46", "CASH : 150.00", "Change (RM) 37.00"], "112.46"),
+        # a mark after the amount read as "%"
+        (["SHOP SDN BHD", "SUB-TOTAL 45.28", "TOTAL 48.00%", "CASH 48.00", "CHANGE 0.00"], "48.00"),
     ],
 )
 def test_total_confirmations_and_what_is_no_total(rows, total):

@@ -13,19 +13,23 @@ by spaces). The rules, tuned on the train images of ../shared/data/sroie_train o
   AMOUNT TO BE PAID, TOTAL TTC, SUMME, MONTANT, ...; TOTAL with one character misread) and not a
   sub-total, quantity or tax line, nor a TOTAL row of a tax table printed under the total, nor a
   table's column heads, a zero, or a tax's share of another candidate at the rate printed; the
-  amount on that line or the next, the lowest such line first; cash tendered minus change (CASH and
-  CHANGE misread by a letter too; less a rounding adjustment: the total before rounding), a card
-  payment, or cash where no change is printed confirms a candidate; an amount misread by a letter
-  ("7.4D") is taken where it equals cash minus change; a total rounded to 0.05/0.10 printed just
-  after replaces it; else a sub-total; else the largest amount in the lower part of the page that
-  is not cash or change.
+  amount on that line or alone on the next (not one after a label of its own: "C 50.00" is CASH
+  misread), the lowest such line first; cash tendered minus change (CASH and CHANGE misread by a
+  letter too; less a rounding adjustment: the total before rounding), a card payment, or cash where
+  no change is printed confirms a candidate; an amount misread by a letter ("7.4D") is taken where
+  it equals cash minus change, and one with a single digit misread is put right by it; with no
+  candidate paid, an amount equal to the card or cash payment (no change printed) on another line;
+  a total rounded to 0.05/0.10 printed just after replaces it; else a sub-total; else the amount
+  paid in cash, else the largest amount in the lower part of the page that is not cash or change.
 - company: the first header line with a company word (SDN BHD, ENTERPRISE, TRADING, GMBH, SARL,
   LTD, ...), joined with the line above or below where the name is broken over lines (a short line
   before the registration number too), else the first header line above a registration number
   ("(1365663-P)"), else the first header line that is neither a title
   (RECEIPT, TAX INVOICE), a footer, a bracketed note nor a number; registration numbers and a mall
   after the legal suffix dropped; a Malaysian legal suffix as misread at the end put right
-  (SON BHD, SDN 3HD, BHZ, 5/B; SDN alone gets its BHD).
+  (SON BHD, SN BHD, SDN 3HD, BHZ, 5/B, S7B; SDN alone gets its BHD); two trade words run together
+  split ("STATIONERYSHOP"), "&" read as "8" between words put right, a ticket number before the
+  name ("#000002") dropped.
 - address: the header lines after the company (a branch name skipped) up to the first telephone,
   tax, title or date line (the part of a postcode line before its telephone number kept), then at
   most a town and a state after the postcode; or the lines after an address label (HQ ADD:, but not
@@ -366,10 +370,17 @@ def _total_candidates(lines: list[Text]):
             out.append((2 + strong, t, amounts[-1]))
         elif i + 1 < len(lines):
             nxt = find_amounts(lines[i + 1])
-            if nxt and not TOTAL_KEYWORDS.search(lines[i + 1].text):
+            if nxt and not TOTAL_KEYWORDS.search(lines[i + 1].text) and not _labelled(lines[i + 1], nxt[0]):
                 out.append((1 + strong, lines[i + 1], nxt[0]))
     values = [a[2] for _, _, a in out]
     return [c for c in out if c[2][2] > 0 and not _tax_share(c[1], c[2], values)]
+
+
+def _labelled(t: Text, a: Amount) -> bool:
+    """Whether a line has a label of its own before the amount ("CASH 20.00", "C 50.00" for CASH
+    misread): the amount printed under a total keyword stands alone, or after its currency."""
+    before = t.text[: a[0]]
+    return bool(re.search(r"[^\W\d_]", re.sub(rf"(?i)\b(?:{_CUR})\b", " ", before)))
 
 
 def _keyword_amounts(lines, rx):
@@ -411,9 +422,9 @@ def _rounded(all_amounts, t, a):
 
 
 # An amount as the recognizer misreads it: a digit read as a look-alike letter ("7.4D", "50.0C"), a
-# space after the decimal point ("RM41. 45"). Taken only where it equals cash minus change.
+# space after the decimal point ("RM41. 45"), a stray mark read as "%" after it ("48.00%"). Taken only where it equals cash minus change.
 _MISREAD_AMOUNT = re.compile(
-    rf"(?<![\w.,])(?:({_CUR})\s?)?([0-9ODQSBIlZ]{{1,4}})([.,]) ?([0-9ODQCSBIlZ]{{2}})(?![\w.,%])", re.I
+    rf"(?<![\w.,])(?:({_CUR})\s?)?([0-9ODQSBIlZ]{{1,4}})([.,]) ?([0-9ODQCSBIlZ]{{2}})(?![\w.,])", re.I
 )
 _LOOKALIKE_DIGITS = str.maketrans("ODQCoSsBIlZ", "00000558112")
 
@@ -430,6 +441,22 @@ def _misread_amounts(t: Text) -> list[Amount]:
         start = m.start(1) if attached else m.start(2)
         out.append((start, m.end(), float(f"{whole}.{decimals}"), cur.upper() if cur else None, printed, start))
     return out
+
+
+def _one_digit_off(a: Amount, confirmed: set) -> Amount | None:
+    """The amount with one digit put right where exactly one value cash - change confirms differs from
+    it in that digit alone ("Total (RM) : 112.46" over "CASH : 112.45", "CHANGE 0.00"); else None."""
+    digits = re.sub(r"\D", "", a[4])
+    fits = []
+    for v in confirmed:
+        want = f"{abs(v):.2f}".replace(".", "")
+        if len(want) == len(digits) and sum(x != y for x, y in zip(want, digits)) == 1:
+            fits.append(v)
+    if len(fits) != 1:
+        return None
+    right = iter(f"{abs(fits[0]):.2f}".replace(".", ""))
+    printed = "".join(next(right) if ch.isdigit() else ch for ch in a[4])
+    return (a[0], a[1], fits[0] if a[2] >= 0 else -fits[0], a[3], printed, a[5])
 
 
 def extract_total(lines: list[Text]):
@@ -458,10 +485,13 @@ def extract_total(lines: list[Text]):
         )
         if best is None or key > best[0]:
             best = (key, t, a)
-    if best is None or (confirmed and round(best[2][2], 2) not in confirmed):
+    unpaid = paid and not any(round(c[2][2], 2) in paid for c in cands)
+    if best is None or (confirmed and round(best[2][2], 2) not in confirmed) or (not confirmed and unpaid):
         # an amount confirmed by cash - change wins over an unconfirmed keyword line: the amount paid
-        # first, as read, else misread by a character; then the total before rounding
-        for want in (paid_in_cash, before_rounding):
+        # first, as read, else misread by a character; then the total before rounding; without change,
+        # an amount paid by card or in cash ("PAID BY CARD RM78.30" and "AMT PAID INCL GST :RM78.30"
+        # with its label misread) where no keyword line has it
+        for want in (paid_in_cash, before_rounding) if confirmed else (paid,):
             for found in (find_amounts, _misread_amounts):
                 pool = [
                     (t, a)
@@ -494,10 +524,13 @@ def extract_total(lines: list[Text]):
         ]
         if not pool:
             return None
-        t, a = max(pool, key=lambda p: (p[1][2], p[0].index))
+        # the largest amount in the lower part, unless one of them is what was paid (cash without change)
+        t, a = max(pool, key=lambda p: (round(p[1][2], 2) in paid, p[1][2], p[0].index))
         best = (None, t, a)
     _, t, a = best
     t, a = _rounded(all_amounts, t, a)
+    if confirmed and round(a[2], 2) not in confirmed:
+        a = _one_digit_off(a, paid_in_cash) or _one_digit_off(a, before_rounding) or a
     start, end, value, currency, printed, vstart = a
     if currency in CURRENCY_IN_VALUE and a[0] < vstart and not t.text[a[0] : vstart].endswith(" "):
         printed, vstart = t.text[a[0] : end].strip(), a[0]
@@ -594,12 +627,12 @@ _TRAILING_REG = re.compile(
 )
 
 
-# Malaysian legal suffixes as the recognizer misreads them: SON/SGN/SBN BHD, 3HD, SHD, BHZ, 5/B, S/D. Only at
-# the end of a name, where nothing else can stand.
-_SDN_BHD = re.compile(r"\b[S5][O0DGB8]N(\.?)\s+[B83DS]H[DOZ0](\.?)\s*$", re.I)
+# Malaysian legal suffixes as the recognizer misreads them: SON/SGN/SBN/SN BHD, 3HD, SHD, BHZ, 5/B, S/D, S7B.
+# Only at the end of a name, where nothing else can stand.
+_SDN_BHD = re.compile(r"\b[S5][O0DGB8]?N(\.?)\s+[B83DS]H[DOZ0](\.?)\s*$", re.I)
 _SDN_END = re.compile(r"\b(SDN)(\.?)\s*$", re.I)  # "BEMED (SP) SDN.": SDN is always followed by BHD
 _BHD_END = re.compile(r"\b(SDN\.?\s+)[B83]H[OZ0](\.?)\s*$|\b(SDN\.?\s+)3HD(\.?)\s*$", re.I)
-_SB_END = re.compile(r"(?<=\s)[S5]/[B8D]\.?\s*$", re.I)
+_SB_END = re.compile(r"(?<=\s)[S5][/7][B8D]\.?\s*$", re.I)
 
 
 def _legal_suffix(name: str) -> str:
@@ -616,7 +649,23 @@ def _legal_suffix(name: str) -> str:
     return _SB_END.sub("S/B", name)
 
 
+# words of a trade name that the recognizer runs together when the space between them is narrow
+# ("STATIONERYSHOP"): a token made of two of them, the first of six letters or more, is split
+_NAME_WORDS = (
+    "ENTERPRISE|TRADING|TRADERS|TRADER|STORE|MART|MARKET|RESTORAN|RESTAURANT|CAFE|BAKERY|HARDWARE|"
+    "STATIONERY|PHARMACY|SHOP|COMPANY|KEDAI|PERNIAGAAN|INDUSTRIES|HOLDINGS|RESOURCES|SUPPLY|SUPPLIES|"
+    "CORPORATION|MARKETING|SERVICES|GROUP|CENTRE|CENTER|BOOKS|BOOK|ELECTRICAL|MOTOR|TRAVEL|FOOD|FOODS"
+)
+_LONG_NAME_WORDS = "|".join(w for w in _NAME_WORDS.split("|") if len(w) >= 6)  # BOOKSTORE and FOODMART are words
+_GLUED = re.compile(rf"\b({_LONG_NAME_WORDS})({_NAME_WORDS})\b", re.I)
+# "&" read as "8" between two words of a name ("STATIONERY 8 BOOKS"); a number there is no part of a name
+_AMPERSAND = re.compile(r"(?<=[^\W\d_]{2}) 8 (?=[^\W\d_]{2})")
+# a ticket or terminal number printed before the name on its line ("#000002 BAIFU (M) SDN BHD")
+_LEADING_NUMBER = re.compile(r"^#\d+\s+(?=\S)")
+
+
 def _company_name(text: str) -> str:
+    text = _AMPERSAND.sub(" & ", _GLUED.sub(r"\1 \2", _LEADING_NUMBER.sub("", text.strip())))
     name = re.split(r"\s(?:FKA|F\.K\.A\.?|\(?FORMERLY)\b", _BRACKET_REG.sub(" ", text), flags=re.I)[0]
     prev = None
     while prev != name:
