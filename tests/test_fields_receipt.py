@@ -479,6 +479,10 @@ def test_a_registration_number_in_brackets_on_the_name_line():
         (["SHOP SDN BHD", "SUBTOTAL 7.00", "TOTAL", "RM 7.00", "CASH 10.00", "CHANGE 3.00"], "7.00"),
         # a card payment names the amount where no keyword line has it (AMT PAID INCL GST misread)
         (["SHOP SDN BHD", "AMTPAILEINGL GST :RM78.30", "PAID BY : CC'7186:RM78.30", "Total eV :2.10"], "RM78.30"),
+        # ... read right, both lines with the amount are payment lines: the two agreeing say the total
+        (["SHOP SDN BHD", "AMT PAID InGI. GST : RM78.30", "PAID BY : CC'7186:RM78.30", "TOtAL EV :2.10"], "RM78.30"),
+        # one cash line alone (its change misread) does not override a keyword line
+        (["SHOP SDN BHD", "TOTAL 12.40", "CASH 20.00", "CHNGG 7.60"], "12.40"),
         # without any total keyword: the amount paid in cash without change, not the largest
         (["SHOP SDN BHD", "ITEM A 4.80", "SUBIUIAL 4.80", "LUIAL (BSI INL) 4.50", "CASH 4.50"], "4.50"),
         # one digit of the total misread, put right by cash - change; not where two values would fit

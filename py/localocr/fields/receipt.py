@@ -18,9 +18,10 @@ by spaces). The rules, tuned on the train images of ../shared/data/sroie_train o
   letter too; less a rounding adjustment: the total before rounding), a card payment, or cash where
   no change is printed confirms a candidate; an amount misread by a letter ("7.4D") is taken where
   it equals cash minus change, and one with a single digit misread is put right by it; with no
-  candidate paid, an amount equal to the card or cash payment (no change printed) on another line;
-  a total rounded to 0.05/0.10 printed just after replaces it; else a sub-total; else the amount
-  paid in cash, else the largest amount in the lower part of the page that is not cash or change.
+  candidate paid, an amount equal to the card or cash payment (no change printed) on another line,
+  or on two payment lines that agree; a total rounded to 0.05/0.10 printed just after replaces it;
+  else a sub-total; else the amount paid in cash, else the largest amount in the lower part of the
+  page that is not cash or change.
 - company: the first header line with a company word (SDN BHD, ENTERPRISE, TRADING, GMBH, SARL,
   LTD, ...), joined with the line above or below where the name is broken over lines (a short line
   before the registration number too), else the first header line above a registration number
@@ -502,6 +503,12 @@ def extract_total(lines: list[Text]):
                 ]
                 if pool:
                     break
+            if not pool and not confirmed:
+                # every line with the amount paid is a payment line ("AMT PAID INCL. GST : RM78.30" /
+                # "PAID BY : CC'7186:RM78.30"): with no change printed, two of them agreeing say the total
+                printed = [(t, a) for t in lines for a in find_amounts(t) if round(a[2], 2) in paid and a[2] > 0]
+                if len({t.index for t, _ in printed}) >= 2:
+                    pool = printed
             if pool:
                 t, a = max(pool, key=lambda p: (TOTAL_KEYWORDS.search(p[0].text) is not None, p[0].index))
                 best = (None, t, a)
