@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from localocr import cli
-from localocr.fields.receipt import extract_receipt
+from localocr.fields.receipt import _address_words, extract_receipt
 from test_fields_mrz import page_of
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -540,3 +540,29 @@ def test_without_a_company_word_the_name_above_its_registration_number():
     )
     assert f["company"]["value"] == "STAR CASH & CARRY"
     assert f["address"]["value"] == "G.23 & G.22, PLAZA SERI SETIA, NO.1 JALAN SS 9/1, 47300 PJ, SELANGOR."
+
+
+@pytest.mark.parametrize(
+    "read, value",
+    [
+        (
+            "2nd Floor, Wlsma Cosway, Jalan Raja Chulan, 50200 Kuala Lumpur, Malaysla.",
+            "2nd Floor, Wisma Cosway, Jalan Raja Chulan, 50200 Kuala Lumpur, Malaysia.",
+        ),
+        ("B-8, JAL AN SS15/4D, 47500 SUBANG JAYA, SELANGOR", "B-8, JALAN SS15/4D, 47500 SUBANG JAYA, SELANGOR"),
+        ("LOT-18A-2, BERJAYA TIMES SQUARE, KUALA L.UMPUR.", "LOT-18A-2, BERJAYA TIMES SQUARE, KUALA LUMPUR."),
+        (
+            "Lot 3, Jaian Pelabur 23/1, 40300 Shah Alam, SFLANGOR.",
+            "Lot 3, Jalan Pelabur 23/1, 40300 Shah Alam, SELANGOR.",
+        ),
+        ("c Lot 3, JalanPelabur 23/1", "c Lot 3, Jalan Pelabur 23/1"),
+        # left alone: words of the list, words no look-alike of one, names that two words fit
+        ("NO 15 JALAN BANDAR KAWANG 10", "NO 15 JALAN BANDAR KAWANG 10"),
+        ("JALAN AMAN, TAMAN DESA", "JALAN AMAN, TAMAN DESA"),
+        ("12, Jalan Tampoi 7/4, Johor Bahru", "12, Jalan Tampoi 7/4, Johor Bahru"),
+    ],
+)
+def test_address_words_misread_by_a_look_alike_are_put_right(read, value):
+    assert _address_words(read) == value
+    f = extract_receipt(page_of(["SHOP SDN BHD", read, "TEL: 03-1234 5678", "TOTAL 5.00"]))
+    assert f["address"]["value"] == value

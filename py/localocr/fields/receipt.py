@@ -35,7 +35,9 @@ by spaces). The rules, tuned on the train images of ../shared/data/sroie_train o
   tax, title or date line (the part of a postcode line before its telephone number kept), then at
   most a town and a state after the postcode; or the lines after an address label (HQ ADD:, but not
   "ADD : GST 1.69"); where none follows the name, an address with a postcode above it (a station's
-  or branch's name and address printed before the company's).
+  or branch's name and address printed before the company's); in its value, a word of a list of
+  address words misread by one look-alike letter, split in two, broken by a stray mark or run into
+  the next put right ("Wlsma" -> "Wisma", "JAL AN", "L.UMPUR", "JalanPelabur").
 """
 
 from __future__ import annotations
@@ -847,6 +849,77 @@ def _address(rest: list[Text]) -> list[tuple[Text, int, int]]:
     return parts
 
 
+# Words of (Malaysian, then English) addresses, for putting right a word the recognizer misread by one
+# look-alike character ("Wlsma", "Jaian", "SFLANGOR", "Fleor"), split ("JAL AN"), broke with a stray
+# mark ("L.ot", "L.UMPUR") or ran into the next ("JalanPelabur"). Only in the address's value, only to
+# a word of this list, and only where exactly one word of it fits.
+ADDRESS_WORDS = frozenset(
+    """JALAN TAMAN LORONG PERSIARAN LEBUH LEBUHRAYA KAWASAN PERINDUSTRIAN PERUSAHAAN BANDAR PUSAT
+    PERNIAGAAN KOMPLEKS KOMPLEKS WISMA MENARA BANGUNAN GROUND FLOOR LEVEL BLOCK UNIT LOT SEKSYEN
+    KAMPUNG MEDAN DESA INDAH UTAMA PLAZA SQUARE CENTRE CENTER MALL AVENUE STREET ROAD MALAYSIA
+    SELANGOR JOHOR KEDAH KELANTAN MELAKA PAHANG PERAK PERLIS PENANG PINANG SABAH SARAWAK TERENGGANU
+    KUALA LUMPUR PUTRAJAYA LABUAN DARUL EHSAN TAKZIM AMAN RIDZUAN NEGERI SEMBILAN PETALING SHAH
+    ALAM SUBANG KLANG CHERAS AMPANG BAHRU KAJANG PUCHONG RAWANG SERDANG SEMENYIH DAMANSARA SETAPAK
+    KEPONG BANGSAR SENTUL SEREMBAN IPOH MASAI SKUDAI KUCHING""".split()
+)
+_LOOKALIKE_LETTERS = {
+    "I": "L1!|", "L": "I1|", "O": "0DQ", "D": "O0", "E": "F", "F": "E", "S": "5", "B": "8", "G": "6C",
+    "C": "G", "A": "R", "N": "M", "M": "N", "U": "V", "V": "U", "R": "A",
+}  # fmt: skip
+
+
+def _fits_word(token: str) -> str | None:
+    up = token.upper()
+    if len(up) < 5 or up in ADDRESS_WORDS:
+        return None
+    fits = {
+        w
+        for w in ADDRESS_WORDS
+        if len(w) == len(up)
+        and sum(a != b for a, b in zip(w, up)) == 1
+        and all(a == b or b in _LOOKALIKE_LETTERS.get(a, "") for a, b in zip(w, up))
+    }
+    return next(iter(fits)) if len(fits) == 1 else None
+
+
+def _cased(word: str, like: str) -> str:
+    return word if like.isupper() or like.upper() == like else word.capitalize()
+
+
+def _address_words(text: str) -> str:
+    """The address's value with its misread words put right (ADDRESS_WORDS)."""
+
+    def stray_mark(m: re.Match) -> str:
+        joined = m.group(1) + m.group(2)
+        return _cased(joined.upper(), joined) if joined.upper() in ADDRESS_WORDS else m.group(0)
+
+    text = re.sub(r"\b([^\W\d_])\.([^\W\d_]{2,})\b", stray_mark, text)
+
+    # a word split in two ("JAL AN"), where the two halves are not both words
+    tokens = text.split(" ")
+    out: list[str] = []
+    for tok in tokens:
+        if out and out[-1].isalpha() and tok.isalpha():
+            joined = out[-1] + tok
+            if (
+                len(joined) >= 5
+                and joined.upper() in ADDRESS_WORDS
+                and not (out[-1].upper() in ADDRESS_WORDS and tok.upper() in ADDRESS_WORDS)
+            ):
+                out[-1] = _cased(joined.upper(), joined)
+                continue
+        out.append(tok)
+    text = " ".join(out)
+    glued = "|".join(sorted((w for w in ADDRESS_WORDS if len(w) >= 5), key=len, reverse=True))
+    text = re.sub(rf"\b({glued})(?=[A-Z][a-z])", r"\1 ", text, flags=re.I)
+
+    def misread(m: re.Match) -> str:
+        w = _fits_word(m.group(0))
+        return _cased(w, m.group(0)) if w else m.group(0)
+
+    return re.sub(r"[^\W\d_][^\s,.;:]{4,}", misread, text)
+
+
 def extract_header(lines: list[Text]):
     head = lines[:HEADER_LINES]
     parts, rest = _company(head)
@@ -873,7 +946,8 @@ def extract_header(lines: list[Text]):
             addr = above
     address = None
     if addr:
-        address = _field(" ".join(_BRACKET_REG.sub(" ", t.text[a:b]).strip() for t, a, b in addr), addr)
+        value = " ".join(_BRACKET_REG.sub(" ", t.text[a:b]).strip() for t, a, b in addr)
+        address = _field(_address_words(value), addr)
     return company, address
 
 
