@@ -566,3 +566,17 @@ def test_address_words_misread_by_a_look_alike_are_put_right(read, value):
     assert _address_words(read) == value
     f = extract_receipt(page_of(["SHOP SDN BHD", read, "TEL: 03-1234 5678", "TOTAL 5.00"]))
     assert f["address"]["value"] == value
+
+
+def test_an_address_starting_with_a_street_numbers_line():
+    # "NO 24, 25 & 26," has two letters only: a street number's line, not noise
+    rows = [
+        "PASAR RAYA MEGA MAJU",
+        "(SEMENYIH) SDN BHD",
+        "(767840-W)",
+        "NO 24, 25 & 26,",
+        "JALAN PUSAT 4,",
+        "BUNGA RAYA,",
+    ]
+    f = extract_receipt(page_of(rows + ["TEL: FAX:", "TOTAL 5.00"]))
+    assert f["address"]["value"] == "NO 24, 25 & 26, JALAN PUSAT 4, BUNGA RAYA,"

@@ -774,7 +774,8 @@ def _address_line(t: Text) -> bool:
 def _address_noise(t: Text) -> bool:
     """_is_noise, except that a street or postcode line may be printed (or read) in lower case."""
     if _letters(t.text) < 3:
-        return True
+        # "NO 24, 25 & 26," (a street number's line) is no noise
+        return not (ADDRESS_START.match(t.text) and re.search(r"[^\W\d_]{2}", t.text) and re.search(r"\d", t.text))
     return _is_noise(t) and not ADDRESS_START.match(t.text) and not POSTCODE.search(t.text)
 
 
