@@ -15,9 +15,11 @@ from localocr.geometry import crop_quad
 from localocr.image import decode_image
 from localocr.metrics import levenshtein
 from localocr.orientation import (
+    along,
     apply_affine,
     invert_affine,
     rotate_image,
+    runs_level,
     turn_image,
     turn_points,
     turned_size,
@@ -234,3 +236,59 @@ def test_probe_not_run_when_the_page_has_text(fake_ocr, monkeypatch):
     assert seen and not any(
         a.shape == np.asarray(im).shape and np.array_equal(a, np.asarray(turn_image(im, 180))) for a in seen
     )
+
+
+def test_runs_level_by_the_long_side_whatever_the_point_order():
+    level = np.array([[10, 10], [110, 12], [110, 40], [10, 38]], np.float64)
+    upright = level[:, ::-1]  # the same box transposed: its long side runs down the page
+    square = np.array([[0, 0], [30, 0], [30, 25], [0, 25]], np.float64)
+    assert runs_level(level) is True and runs_level(level[[2, 3, 0, 1]]) is True
+    assert runs_level(level[[1, 2, 3, 0]]) is True  # read along the short side: still a level box
+    assert runs_level(upright) is False and runs_level(upright[[2, 3, 0, 1]]) is False
+    assert runs_level(square) is None
+    assert [runs_level(q) for q in along([level, upright, square], True)] == [True, None]
+    assert [runs_level(q) for q in along([level, upright, square], False)] == [False, None]
+
+
+def _four_way_groups(quads):
+    """(level, down) of a four-way vote's recognizer call: level + level reversed + down + down reversed."""
+    qs = [np.asarray(q, np.float64) for q in quads]
+    for n in range(len(qs) // 2 + 1):
+        m = (len(qs) - 2 * n) // 2
+        if 2 * n + 2 * m != len(qs):
+            continue
+        rev = lambda a, b: all(np.allclose(x, y[[2, 3, 0, 1]]) for x, y in zip(a, b))  # noqa: E731
+        if rev(qs[n : 2 * n], qs[:n]) and rev(qs[2 * n + m :], qs[2 * n : 2 * n + m]):
+            return qs[:n], qs[2 * n : 2 * n + m]
+    raise AssertionError("not a four-way call")
+
+
+def test_four_way_vote_reads_each_line_along_its_length(fake_ocr, monkeypatch):
+    # an upright page with little text: the pass turned by 90 finds its level words too, but they are
+    # no evidence for a turn by 90 or 270 (read across, along their short side)
+    import localocr.pipeline as pipeline
+
+    real, calls = pipeline.recognize_steps, []
+
+    def recognize_steps(grey, quads, *args, **kwargs):
+        if kwargs.get("flip_check") is False:
+            calls.append([np.asarray(q, np.float64) for q in quads])
+        return (yield from real(grey, quads, *args, **kwargs))
+
+    im, _ = page_with_words()
+    w, h = im.size
+    real_detect = pipeline.detect_steps
+
+    def detect_steps(image, *args, **kwargs):
+        if image.size == (h, w):  # the pass turned by 90 sees the level words, as a detector may
+            boxes = yield from real_detect(im, *args, **kwargs)
+            return [(turn_points(q, 90, w, h), score) for q, score in boxes]
+        return (yield from real_detect(image, *args, **kwargs))
+
+    monkeypatch.setattr(pipeline, "recognize_steps", recognize_steps)
+    monkeypatch.setattr(pipeline, "detect_steps", detect_steps)
+    page = fake_ocr.read(im)
+    assert page.rotation == 0 and calls
+    level, down = _four_way_groups(calls[0])
+    assert level and all(runs_level(q) is not False for q in level)
+    assert all(runs_level(q) is not True for q in down)

@@ -86,7 +86,8 @@ def unturn_points(points, degrees: int, width: int, height: int) -> np.ndarray:
 #    pass are read both ways, four orientations in all, by the accurate tier when
 #    there is one (its confidences tell upside-down words apart best), and the
 #    orientation whose readings show the most `evidence` (characters x confidence)
-#    wins, upright unless another shows FOUR_WAY_RATIO times its evidence and at
+#    wins (each line counting only for the ways along its length, `along`),
+#    upright unless another shows FOUR_WAY_RATIO times its evidence and at
 #    least FOUR_WAY_MIN (`four_way`). IC15 validation, 16 pages x 4 turns: the
 #    accurate tier's plain arg-max picked the right turn 60 times of 64 (the 4
 #    misses: no text detected either way), the fast tier's 52; but on all 64
@@ -192,6 +193,25 @@ def longest(quads, most: int = VOTE_LINES) -> list[int]:
     q = np.asarray(quads, np.float64).reshape(-1, 4, 2)
     length = np.maximum(np.hypot(*(q[:, 1] - q[:, 0]).T), np.hypot(*(q[:, 3] - q[:, 0]).T))
     return [int(i) for i in np.argsort(-length, kind="stable")[:most]]
+
+
+def runs_level(quad) -> bool | None:
+    """Whether a box's long side runs level (True) or up and down (False) on the image as given; None
+    for a box less than ELONGATED times longer than thick (a letter or two: either way)."""
+    q = np.asarray(quad, np.float64).reshape(4, 2)
+    a, b = q[1] - q[0], q[2] - q[1]
+    la, lb = float(np.hypot(*a)), float(np.hypot(*b))
+    if max(la, lb) < ELONGATED * max(min(la, lb), 1e-6):
+        return None
+    long = a if la >= lb else b
+    return bool(abs(long[0]) >= abs(long[1]))
+
+
+def along(quads, level: bool) -> list:
+    """The quads that can be read `level` (as the page is, or upside down) or, level False, down or up
+    the page (turned by 90 or 270): a box that runs the other way is a line the other pass found
+    too, and reading it the wrong way along its short side is no evidence (`four_way`)."""
+    return [q for q in quads if runs_level(q) in (None, level)]
 
 
 def reading_down(quad) -> np.ndarray:

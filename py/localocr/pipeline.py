@@ -341,6 +341,9 @@ def oriented_steps(
                 if more:
                     break
         down = [orient.reading_down(found[i]) for i in orient.longest(found, orient.FOUR_WAY_LINES)]
+        # each line counts for the ways it can be read along: a level line the turned pass found too
+        # is no evidence for 90 or 270 (`orientation.along`)
+        level, down = orient.along(level, True), orient.along(down, False)
         ways = {0: level, 180: [q[[2, 3, 0, 1]] for q in level], 270: down, 90: [q[[2, 3, 0, 1]] for q in down]}
         every = [q for qs in ways.values() for q in qs]
         if every:
