@@ -153,15 +153,6 @@ def head_arrays(path: str | None = None) -> dict[str, np.ndarray]:
     }
 
 
-def session(path: str, threads: int = 1):
-    import onnxruntime as ort
-
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = threads
-    so.inter_op_num_threads = 1
-    return ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
-
-
 # ---------------------------------------------------------------- the head in torch
 
 
@@ -193,6 +184,8 @@ def make_head(arrays: dict | None = None):
 def parity(size=(480, 640), seed: int = 0) -> float:
     """max |full model - (trunk -> torch head)| on a random-ish image (BGR/RGB order checked too)."""
     import torch
+
+    from export.detector.export import session
 
     rng = np.random.default_rng(seed)
     img = rng.integers(0, 256, (size[0], size[1], 3)).astype(np.float32)
@@ -299,6 +292,8 @@ def normalise(img: np.ndarray, valid: np.ndarray) -> np.ndarray:
 
 
 def build_features(per_set: dict, out: str, seed: int = 0, limit: int | None = None) -> None:
+    from export.detector.export import session
+
     sess = session(trunk_path())
     os.makedirs(out, exist_ok=True)
     t0 = time.time()

@@ -508,9 +508,9 @@ def extract_total(lines: list[Text]):
             if not pool and not confirmed:
                 # every line with the amount paid is a payment line ("AMT PAID INCL. GST : RM78.30" /
                 # "PAID BY : CC'7186:RM78.30"): with no change printed, two of them agreeing say the total
-                printed = [(t, a) for t in lines for a in find_amounts(t) if round(a[2], 2) in paid and a[2] > 0]
-                if len({t.index for t, _ in printed}) >= 2:
-                    pool = printed
+                payments = [(t, a) for t in lines for a in find_amounts(t) if round(a[2], 2) in paid and a[2] > 0]
+                if len({t.index for t, _ in payments}) >= 2:
+                    pool = payments
             if pool:
                 t, a = max(pool, key=lambda p: (TOTAL_KEYWORDS.search(p[0].text) is not None, p[0].index))
                 best = (None, t, a)
@@ -856,7 +856,7 @@ def _address(rest: list[Text]) -> list[tuple[Text, int, int]]:
 # a word of this list, and only where exactly one word of it fits.
 ADDRESS_WORDS = frozenset(
     """JALAN TAMAN LORONG PERSIARAN LEBUH LEBUHRAYA KAWASAN PERINDUSTRIAN PERUSAHAAN BANDAR PUSAT
-    PERNIAGAAN KOMPLEKS KOMPLEKS WISMA MENARA BANGUNAN GROUND FLOOR LEVEL BLOCK UNIT LOT SEKSYEN
+    PERNIAGAAN KOMPLEKS WISMA MENARA BANGUNAN GROUND FLOOR LEVEL BLOCK UNIT LOT SEKSYEN
     KAMPUNG MEDAN DESA INDAH UTAMA PLAZA SQUARE CENTRE CENTER MALL AVENUE STREET ROAD MALAYSIA
     SELANGOR JOHOR KEDAH KELANTAN MELAKA PAHANG PERAK PERLIS PENANG PINANG SABAH SARAWAK TERENGGANU
     KUALA LUMPUR PUTRAJAYA LABUAN DARUL EHSAN TAKZIM AMAN RIDZUAN NEGERI SEMBILAN PETALING SHAH
@@ -867,6 +867,11 @@ _LOOKALIKE_LETTERS = {
     "I": "L1!|", "L": "I1|", "O": "0DQ", "D": "O0", "E": "F", "F": "E", "S": "5", "B": "8", "G": "6C",
     "C": "G", "A": "R", "N": "M", "M": "N", "U": "V", "V": "U", "R": "A",
 }  # fmt: skip
+# an address word run into the next, capitalised one ("JalanPelabur"), the longest first
+_GLUED_ADDRESS = re.compile(
+    r"\b(" + "|".join(sorted((w for w in ADDRESS_WORDS if len(w) >= 5), key=len, reverse=True)) + r")(?=[A-Z][a-z])",
+    re.I,
+)
 
 
 def _fits_word(token: str) -> str | None:
@@ -884,7 +889,7 @@ def _fits_word(token: str) -> str | None:
 
 
 def _cased(word: str, like: str) -> str:
-    return word if like.isupper() or like.upper() == like else word.capitalize()
+    return word if like.upper() == like else word.capitalize()
 
 
 def _address_words(text: str) -> str:
@@ -911,8 +916,7 @@ def _address_words(text: str) -> str:
                 continue
         out.append(tok)
     text = " ".join(out)
-    glued = "|".join(sorted((w for w in ADDRESS_WORDS if len(w) >= 5), key=len, reverse=True))
-    text = re.sub(rf"\b({glued})(?=[A-Z][a-z])", r"\1 ", text, flags=re.I)
+    text = _GLUED_ADDRESS.sub(r"\1 ", text)
 
     def misread(m: re.Match) -> str:
         w = _fits_word(m.group(0))
